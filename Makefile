@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   - create .venv, install ClusterLab, run the default experiment into results/demo
+#   make test   - create .venv, install ClusterLab with test tools, run lint and the test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/clusterlab run --preset ris3_relatedness --steps 50 --seed 1 --out results/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check model experiments tests benchmarks
+	$(BIN)/ruff format --check model experiments tests benchmarks
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_simulate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

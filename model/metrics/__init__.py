@@ -1,0 +1,1 @@
+"""Economic-geography metrics: pure functions of arrays (filled in by the metrics module)."""
