@@ -1,0 +1,59 @@
+import importlib
+
+import numpy as np
+import pytest
+
+from model.metrics._validation import MetricError
+from model.metrics.entries import classify_entries, entry_exit
+
+
+def test_entry_exit_hand_computed():
+    entries, exits = entry_exit([[1, 0, 1, 0]], [[0, 1, 1, 0]])
+    assert entries.tolist() == [[False, True, False, False]]
+    assert exits.tolist() == [[True, False, False, False]]
+
+
+def test_entry_exit_rejects_shape_mismatch():
+    with pytest.raises(
+        MetricError, match=r"'m_after' argument of entry_exit .* \(1, 2\)"
+    ):
+        entry_exit([[1, 0]], [[1, 0, 0]])
+
+
+def test_classify_entries_median_of_non_specialised_cells():
+    # Candidates (not specialised at the start): densities 80, 20, 40 -> median 40.
+    before = [[1, 0, 0, 0]]
+    after = [[1, 1, 1, 0]]
+    density = [[50, 80, 20, 40]]
+    related, unrelated = classify_entries(before, after, density)
+    assert related.tolist() == [[False, True, False, False]]
+    assert unrelated.tolist() == [[False, False, True, False]]
+
+
+def test_classify_entries_threshold_ties_are_related():
+    related, unrelated = classify_entries(
+        [[0, 0]], [[1, 1]], [[30, 29.5]], threshold=30
+    )
+    assert related.tolist() == [[True, False]]
+    assert unrelated.tolist() == [[False, True]]
+
+
+def test_classify_entries_when_everything_is_specialised_at_the_start():
+    related, unrelated = classify_entries([[1, 1]], [[1, 1]], [[10, 20]])
+    assert not related.any()
+    assert not unrelated.any()
+
+
+def test_classify_entries_rejects_bad_threshold_and_density():
+    with pytest.raises(MetricError, match=r"'threshold' argument of classify_entries"):
+        classify_entries([[0]], [[1]], [[1]], threshold=np.nan)
+    with pytest.raises(MetricError, match=r"'density_before' argument .* shape"):
+        classify_entries([[0]], [[1]], [[1, 2]])
+
+
+def test_entry_functions_are_importable_from_relatedness():
+    # The package re-exports the function relatedness, which shadows the submodule
+    # as an attribute of model.metrics; import_module finds the module itself.
+    relatedness_module = importlib.import_module("model.metrics.relatedness")
+    assert relatedness_module.entry_exit is entry_exit
+    assert relatedness_module.classify_entries is classify_entries
