@@ -34,9 +34,7 @@ class MetricError(ClusterLabError, ValueError):
 
 
 def _error(name: str, owner: str, allowed: str, got: str) -> MetricError:
-    return MetricError(
-        f"The '{name}' argument of {owner} must be {allowed}. Got {got}."
-    )
+    return MetricError(f"The '{name}' argument of {owner} must be {allowed}. Got {got}.")
 
 
 def _first_bad(mask: npt.NDArray[np.bool_], values: npt.NDArray[np.float64]) -> str:
@@ -76,9 +74,7 @@ def as_matrix(
     return arr
 
 
-def as_binary_matrix(
-    m: npt.ArrayLike, name: str, owner: str
-) -> npt.NDArray[np.float64]:
+def as_binary_matrix(m: npt.ArrayLike, name: str, owner: str) -> npt.NDArray[np.float64]:
     """Return a 0/1 (or boolean) 2-D array as float64, so matrix products count.
 
     Raises

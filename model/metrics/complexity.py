@@ -35,9 +35,7 @@ class ComplexityMethod(StrEnum):
     REFLECTIONS = "reflections"
 
 
-def complexity(
-    m: npt.ArrayLike, method: str = "eigenvector"
-) -> tuple[_Vector, _Vector]:
+def complexity(m: npt.ArrayLike, method: str = "eigenvector") -> tuple[_Vector, _Vector]:
     r"""Knowledge complexity of regions (KCI) and of industries (TCI), z-scored.
 
     Parameters

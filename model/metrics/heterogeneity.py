@@ -170,9 +170,7 @@ def cognitive_distance_rows(
     return _distance(similarity, _psi_norms(a, psi), _psi_norms(b, psi))
 
 
-def cognitive_distance(
-    a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayLike
-) -> float:
+def cognitive_distance(a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayLike) -> float:
     r"""Cognitive distance between two knowledge vectors.
 
     Parameters
@@ -214,9 +212,7 @@ def cognitive_distance(
     return float(cognitive_distance_rows(vec_a, vec_b, proximity)[0])
 
 
-def technological_heterogeneity(
-    knowledge: npt.ArrayLike, proximity: npt.ArrayLike
-) -> float:
+def technological_heterogeneity(knowledge: npt.ArrayLike, proximity: npt.ArrayLike) -> float:
     r"""Mean pairwise cognitive distance among a set of actors.
 
     Parameters

@@ -43,9 +43,7 @@ def _pairs(pairs: npt.ArrayLike, n_fields: int, owner: str) -> npt.NDArray[np.in
     return arr.astype(np.intp)
 
 
-def first_combinations(
-    pairs: npt.ArrayLike, seen: npt.ArrayLike
-) -> tuple[_Mask, _Mask]:
+def first_combinations(pairs: npt.ArrayLike, seen: npt.ArrayLike) -> tuple[_Mask, _Mask]:
     """Flag combinations made for the first time ever.
 
     Parameters

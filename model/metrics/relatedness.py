@@ -248,9 +248,7 @@ def relatedness_density(m: npt.ArrayLike, phi: npt.ArrayLike) -> _Matrix:
     return 100.0 * safe_divide(m @ phi.T, phi.sum(axis=1)[np.newaxis, :])
 
 
-def density_inside_outside(
-    m: npt.ArrayLike, density: npt.ArrayLike
-) -> tuple[_Matrix, _Matrix]:
+def density_inside_outside(m: npt.ArrayLike, density: npt.ArrayLike) -> tuple[_Matrix, _Matrix]:
     r"""Average density inside and outside each region's specialisations.
 
     Parameters

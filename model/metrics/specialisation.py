@@ -67,9 +67,7 @@ def rca(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return safe_divide(x * x.sum(), denominator)
 
 
-def specialisation_matrix(
-    x: npt.ArrayLike, threshold: float = 1.0
-) -> npt.NDArray[np.bool_]:
+def specialisation_matrix(x: npt.ArrayLike, threshold: float = 1.0) -> npt.NDArray[np.bool_]:
     r"""Binary specialisation matrix, M = 1[RCA >= threshold].
 
     Parameters
@@ -107,9 +105,7 @@ def specialisation_matrix(
     [[True, True], [True, True]]
     """
     x = as_matrix(x, "x", "specialisation_matrix")
-    theta = check_threshold(
-        threshold, "threshold", "specialisation_matrix", positive=True
-    )
+    theta = check_threshold(threshold, "threshold", "specialisation_matrix", positive=True)
     denominator = x.sum(axis=1, keepdims=True) * x.sum(axis=0, keepdims=True)
     return (x * x.sum() >= theta * denominator) & (denominator > 0)
 

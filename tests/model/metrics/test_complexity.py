@@ -35,9 +35,7 @@ def _random_m(seed, shape=(30, 40), p=0.3):
     return np.random.default_rng(seed).random(shape) < p
 
 
-@pytest.mark.parametrize(
-    ("seed", "shape"), [(1, (30, 40)), (2, (30, 40)), (3, (40, 30))]
-)
+@pytest.mark.parametrize(("seed", "shape"), [(1, (30, 40)), (2, (30, 40)), (3, (40, 30))])
 def test_reflections_agree_with_eigenvector(seed, shape):
     # (40, 30) has more regions than industries: the eigenproblem is solved on the
     # industry side and KCI derived from TCI.
@@ -117,9 +115,7 @@ def test_reflections_warn_when_not_converged(monkeypatch):
 
 
 def test_complexity_rejects_bad_method_and_non_binary():
-    with pytest.raises(
-        MetricError, match=r"one of 'eigenvector', 'reflections'. Got 'pca'"
-    ):
+    with pytest.raises(MetricError, match=r"one of 'eigenvector', 'reflections'. Got 'pca'"):
         complexity(NESTED, method="pca")
     with pytest.raises(MetricError, match=r"'m' argument of complexity .* Got 0.5"):
         complexity([[0.5, 1]])

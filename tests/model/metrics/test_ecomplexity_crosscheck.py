@@ -39,9 +39,7 @@ def employment():
 
 @pytest.fixture(scope="module")
 def long_table(employment):
-    region, industry = np.meshgrid(
-        np.arange(N_REGIONS), np.arange(N_INDUSTRIES), indexing="ij"
-    )
+    region, industry = np.meshgrid(np.arange(N_REGIONS), np.arange(N_INDUSTRIES), indexing="ij")
     return pd.DataFrame(
         {
             "year": 2020,
@@ -78,9 +76,7 @@ def theirs(long_table):
 @pytest.fixture(scope="module")
 def their_proximity(long_table):
     out = _quietly(ecomplexity.proximity, long_table, COLS)
-    return out.pivot(
-        index="industry_1", columns="industry_2", values="proximity"
-    ).to_numpy()
+    return out.pivot(index="industry_1", columns="industry_2", values="proximity").to_numpy()
 
 
 def _zscore(v):

@@ -14,9 +14,7 @@ def test_entry_exit_hand_computed():
 
 
 def test_entry_exit_rejects_shape_mismatch():
-    with pytest.raises(
-        MetricError, match=r"'m_after' argument of entry_exit .* \(1, 2\)"
-    ):
+    with pytest.raises(MetricError, match=r"'m_after' argument of entry_exit .* \(1, 2\)"):
         entry_exit([[1, 0]], [[1, 0, 0]])
 
 
@@ -31,9 +29,7 @@ def test_classify_entries_median_of_non_specialised_cells():
 
 
 def test_classify_entries_threshold_ties_are_related():
-    related, unrelated = classify_entries(
-        [[0, 0]], [[1, 1]], [[30, 29.5]], threshold=30
-    )
+    related, unrelated = classify_entries([[0, 0]], [[1, 1]], [[30, 29.5]], threshold=30)
     assert related.tolist() == [[True, False]]
     assert unrelated.tolist() == [[False, True]]
 

@@ -23,9 +23,7 @@ def _random_psi(k, seed):
 
 def test_cognitive_distance_hand_computed():
     # p' Psi q = 0.5; p' Psi p = q' Psi q = 1
-    assert cognitive_distance([1, 0], [0, 1], PSI) == pytest.approx(
-        1 - 0.5 / np.sqrt(1 * 1)
-    )
+    assert cognitive_distance([1, 0], [0, 1], PSI) == pytest.approx(1 - 0.5 / np.sqrt(1 * 1))
     # Identity Psi gives the cosine distance: 1 - 1 / (sqrt(2) * 1)
     d = cognitive_distance([1, 1, 0], [1, 0, 0], np.eye(3))
     assert d == pytest.approx(1 - 1 / np.sqrt(2))
@@ -38,12 +36,8 @@ def test_cognitive_distance_with_correlated_fields_hand_computed():
 
 
 def test_cognitive_distance_is_scale_free_and_zero_to_itself():
-    assert cognitive_distance([0.2, 0.4], [0.5, 1.0], PSI) == pytest.approx(
-        0, abs=1e-12
-    )
-    assert cognitive_distance([0.3, 0.9], [0.3, 0.9], PSI) == pytest.approx(
-        0, abs=1e-12
-    )
+    assert cognitive_distance([0.2, 0.4], [0.5, 1.0], PSI) == pytest.approx(0, abs=1e-12)
+    assert cognitive_distance([0.3, 0.9], [0.3, 0.9], PSI) == pytest.approx(0, abs=1e-12)
 
 
 def test_cognitive_distance_to_nothing_is_one():
@@ -90,9 +84,7 @@ def test_technological_heterogeneity_fewer_than_two_actors_is_zero(k):
 
 
 def test_identical_actors_have_zero_heterogeneity():
-    assert technological_heterogeneity([[0.2, 0.4], [0.4, 0.8]], PSI) == pytest.approx(
-        0
-    )
+    assert technological_heterogeneity([[0.2, 0.4], [0.4, 0.8]], PSI) == pytest.approx(0)
 
 
 def test_knowledge_entropy_hand_computed():

@@ -54,9 +54,7 @@ def test_first_combinations_rejects_bad_pairs(pairs, match):
 def test_first_combinations_rejects_asymmetric_seen():
     seen = np.zeros((3, 3), dtype=bool)
     seen[0, 1] = True
-    with pytest.raises(
-        MetricError, match=r"'seen' argument of first_combinations .* symm"
-    ):
+    with pytest.raises(MetricError, match=r"'seen' argument of first_combinations .* symm"):
         first_combinations([[0, 1]], seen)
 
 
@@ -69,9 +67,7 @@ def test_combination_incidence_hand_computed():
 
 @pytest.mark.parametrize("n_fields", [-1, 2.5, True])
 def test_combination_incidence_rejects_bad_n_fields(n_fields):
-    with pytest.raises(
-        MetricError, match=r"'n_fields' argument of combination_incidence"
-    ):
+    with pytest.raises(MetricError, match=r"'n_fields' argument of combination_incidence"):
         combination_incidence([[0, 1]], n_fields)
 
 

@@ -59,13 +59,9 @@ def test_relatedness_unknown_method_lists_allowed():
 
 
 def test_relatedness_rejects_asymmetric_and_non_square():
-    with pytest.raises(
-        MetricError, match=r"'c' argument of relatedness must be a symm"
-    ):
+    with pytest.raises(MetricError, match=r"'c' argument of relatedness must be a symm"):
         relatedness([[0, 1], [2, 0]])
-    with pytest.raises(
-        MetricError, match=r"must be a square matrix. Got shape \(2, 3\)"
-    ):
+    with pytest.raises(MetricError, match=r"must be a square matrix. Got shape \(2, 3\)"):
         relatedness(np.zeros((2, 3)))
 
 

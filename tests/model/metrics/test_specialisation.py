@@ -135,9 +135,7 @@ def test_locational_gini_hand_computed():
 
 
 def test_locational_gini_is_zero_for_an_industry_spread_like_employment():
-    np.testing.assert_allclose(
-        locational_gini([[1, 2], [2, 4], [3, 6]]), [0, 0], atol=1e-15
-    )
+    np.testing.assert_allclose(locational_gini([[1, 2], [2, 4], [3, 6]]), [0, 0], atol=1e-15)
 
 
 def test_locational_gini_zero_column_and_zero_row():

@@ -45,9 +45,7 @@ INTEGER_FIRST = {"first_combinations", "combination_incidence"}
 
 
 def _public_functions():
-    return sorted(
-        name for name in metrics.__all__ if inspect.isfunction(getattr(metrics, name))
-    )
+    return sorted(name for name in metrics.__all__ if inspect.isfunction(getattr(metrics, name)))
 
 
 def test_every_public_function_is_covered():
@@ -79,9 +77,7 @@ def test_nan_in_first_argument_is_rejected_in_one_line(name):
     args, arg_name = VALID_CALLS[name]
     bad = np.array(args[0], dtype=float)
     bad.flat[0] = np.nan
-    with pytest.raises(
-        MetricError, match=rf"^The '{arg_name}' argument of {name} must"
-    ) as info:
+    with pytest.raises(MetricError, match=rf"^The '{arg_name}' argument of {name} must") as info:
         getattr(metrics, name)(bad, *args[1:])
     assert "\n" not in str(info.value)
     assert "Got nan" in str(info.value)
@@ -97,11 +93,6 @@ def test_inputs_are_not_mutated(name):
 
 
 def test_parse_choice_is_case_insensitive_and_lists_choices():
-    assert (
-        parse_choice("COSINE", RelatednessMethod, "method", "f")
-        is RelatednessMethod.COSINE
-    )
-    with pytest.raises(
-        MetricError, match=r"^The 'method' argument of f must be one of"
-    ):
+    assert parse_choice("COSINE", RelatednessMethod, "method", "f") is RelatednessMethod.COSINE
+    with pytest.raises(MetricError, match=r"^The 'method' argument of f must be one of"):
         parse_choice("x", RelatednessMethod, "method", "f")

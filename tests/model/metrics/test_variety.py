@@ -51,9 +51,7 @@ def test_variety_extreme_groupings():
 
 @pytest.mark.parametrize("groups", [[0, 1], [0.0, 1.0, 1.0], [[0, 1, 1]]])
 def test_variety_rejects_bad_groups(groups):
-    with pytest.raises(
-        MetricError, match=r"'groups' argument of variety_decomposition"
-    ):
+    with pytest.raises(MetricError, match=r"'groups' argument of variety_decomposition"):
         variety_decomposition([[1, 1, 2]], groups)
 
 

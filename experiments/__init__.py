@@ -1,0 +1,1 @@
+"""ClusterLab experiments: running, storing, analysing and plotting simulations."""

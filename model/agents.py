@@ -1,0 +1,116 @@
+"""Mesa agents: identity, place on the grid, and a readable view of each actor.
+
+The numbers live in the numpy tables of :mod:`model.state`; each agent keeps its row
+index ``idx`` and exposes its state as read-only properties, so the browser app and users
+can inspect agents the Mesa way while the yearly work stays vectorised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import CellAgent, FixedAgent
+
+if TYPE_CHECKING:
+    from mesa.discrete_space import Cell
+
+    from model.model import ClusterModel
+
+__all__ = ["ClusterOrganization", "Firm", "University"]
+
+
+class Firm(CellAgent):
+    """A firm (or a division of one) on a grid cell."""
+
+    def __init__(self, model: ClusterModel, idx: int, cell: Cell) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.cell = cell
+
+    @property
+    def _t(self):
+        return self.model.state.firms
+
+    @property
+    def industry(self) -> int:
+        """Industry index."""
+        return int(self._t.industry[self.idx])
+
+    @property
+    def region(self) -> int:
+        """Region index."""
+        return int(self._t.region[self.idx])
+
+    @property
+    def cluster(self) -> int:
+        """Cluster id (-1: none)."""
+        return int(self._t.cluster[self.idx])
+
+    @property
+    def employees(self) -> float:
+        """Employees."""
+        return float(self._t.employees[self.idx])
+
+    @property
+    def productivity(self) -> float:
+        """Productivity (1 = output_per_employee per employee)."""
+        return float(self._t.productivity[self.idx])
+
+    @property
+    def cash(self) -> float:
+        """Cash, M€."""
+        return float(self._t.cash[self.idx])
+
+    @property
+    def knowledge(self) -> np.ndarray:
+        """Expertise per field, a copy."""
+        return self._t.knowledge[self.idx].copy()
+
+    @property
+    def is_sme(self) -> bool:
+        """Whether the firm is below the SME size limit."""
+        return self.employees < self.model.params.market.sme_employee_limit
+
+
+class University(FixedAgent):
+    """A university at a fixed cell."""
+
+    def __init__(self, model: ClusterModel, idx: int, cell: Cell) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.cell = cell
+
+    @property
+    def region(self) -> int:
+        """Region index."""
+        return int(self.model.state.unis.region[self.idx])
+
+    @property
+    def knowledge(self) -> np.ndarray:
+        """Expertise per field, a copy."""
+        return self.model.state.unis.knowledge[self.idx].copy()
+
+
+class ClusterOrganization(FixedAgent):
+    """The organization of one initial cluster, placed at the cluster's centre."""
+
+    def __init__(self, model: ClusterModel, idx: int, cell: Cell) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.cell = cell
+
+    @property
+    def cluster(self) -> int:
+        """The cluster it organizes (same as its row)."""
+        return self.idx
+
+    @property
+    def budget(self) -> float:
+        """Budget of this year's budget, M€."""
+        return float(self.model.state.orgs.budget[self.idx])
+
+    @property
+    def partner(self) -> int:
+        """Partner organization in another region (-1: none)."""
+        return int(self.model.state.orgs.partner[self.idx])

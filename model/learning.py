@@ -1,0 +1,219 @@
+"""Learning: by doing, by interacting along links, from local spillovers, at universities.
+
+All functions return knowledge increments (or new knowledge) as arrays; expertise stays
+in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import fftconvolve
+
+from model.knowledge import absorptive_capacity, cognitive_distance_rows
+from model.params import ModelParams
+from model.state import LinkKind, WorldState
+
+__all__ = [
+    "advance_universities",
+    "imitate",
+    "learn_by_doing",
+    "learn_from_partners",
+    "link_pairs",
+    "run_learning",
+    "spillover_kernel",
+    "spillover_targets",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def learn_by_doing(
+    knowledge: FloatArray, used: FloatArray, rate: float, decay: float
+) -> FloatArray:
+    r"""One year of learning by doing and forgetting.
+
+    Parameters
+    ----------
+    knowledge : ndarray, shape (n, K)
+    used : ndarray, shape (n, K)
+        Recipe weight of each field in the firm's industry (0 where unused).
+    rate, decay : float
+        Learning rate on used fields and decay rate of unused ones (1/year).
+
+    Returns
+    -------
+    ndarray, shape (n, K)
+
+    Notes
+    -----
+    Used fields: :math:`k' = k + \rho\, (w / \max w)\,(1 - k)`, so the firm approaches
+    mastery fastest on its recipe's main field. Unused fields:
+    :math:`k' = (1 - \delta)\, k`.
+    """
+    w = used / np.maximum(used.max(axis=1, keepdims=True), 1e-12)
+    learned = knowledge + rate * w * (1.0 - knowledge)
+    return np.where(used > 0, learned, (1.0 - decay) * knowledge)
+
+
+def learn_from_partners(
+    learner: FloatArray,
+    teacher: FloatArray,
+    proximity: FloatArray,
+    rate: FloatArray | float,
+    optimum: float,
+) -> FloatArray:
+    r"""Knowledge each learner gains from one partner (rows paired).
+
+    Parameters
+    ----------
+    learner, teacher : ndarray, shape (m, K)
+        Knowledge of the learning side and of its partner, one row per link end.
+    proximity : ndarray, shape (K, K)
+        Field proximity.
+    rate : float or ndarray, shape (m,)
+        Learning rate at the optimal distance (1/year).
+    optimum : float
+        Optimal cognitive distance.
+
+    Returns
+    -------
+    ndarray, shape (m, K)
+        :math:`\Delta k = r\, A(d)\, \max(0, k^{partner} - k)`, with A the absorptive
+        capacity at the pair's cognitive distance d: a firm learns where its partner knows
+        more, and best from partners neither too close nor too far.
+    """
+    d = cognitive_distance_rows(learner, teacher, proximity)
+    a = absorptive_capacity(d, optimum)
+    return (np.asarray(rate) * a)[:, None] * np.maximum(0.0, teacher - learner)
+
+
+def spillover_kernel(distance_scale: float) -> FloatArray:
+    """Square kernel ``exp(-d / scale)`` (Euclidean d in cells) out to 3 scales."""
+    radius = max(1, int(np.ceil(3 * distance_scale)))
+    offsets = np.arange(-radius, radius + 1)
+    d = np.hypot(offsets[:, None], offsets[None, :])
+    return np.exp(-d / distance_scale)
+
+
+def spillover_targets(
+    x: IntArray,
+    y: IntArray,
+    employees: FloatArray,
+    knowledge: FloatArray,
+    side: int,
+    kernel: FloatArray,
+) -> FloatArray:
+    r"""Employment-weighted local knowledge around each firm, excluding the firm itself.
+
+    Returns
+    -------
+    ndarray, shape (n, K)
+        :math:`L_i = \sum_{j \ne i} w(d_{ij}) E_j k_j / \sum_{j \ne i} w(d_{ij}) E_j`,
+        with w the kernel; a firm with no neighbour in reach gets its own knowledge
+        (nothing to learn).
+
+    Notes
+    -----
+    Computed on the grid: employment and employment-weighted knowledge are rasterised and
+    convolved with the kernel (FFT), then the firm's own contribution (kernel weight 1 at
+    distance 0) is subtracted, which is exact for any number of firms per cell.
+    """
+    k = knowledge.shape[1]
+    mass = np.zeros((side, side))
+    np.add.at(mass, (x, y), employees)
+    field = np.zeros((side, side, k))
+    np.add.at(field, (x, y), employees[:, None] * knowledge)
+    mass_c = fftconvolve(mass, kernel, mode="same")
+    field_c = fftconvolve(field, kernel[:, :, None], mode="same", axes=(0, 1))
+    denom = mass_c[x, y] - employees
+    numer = field_c[x, y] - employees[:, None] * knowledge
+    has = denom > 1e-9
+    out = knowledge.copy()
+    out[has] = np.clip(numer[has] / denom[has, None], 0.0, 1.0)
+    return out
+
+
+def imitate(
+    productivity: FloatArray,
+    industry: IntArray,
+    employees: FloatArray,
+    n_industries: int,
+    rate: float,
+) -> FloatArray:
+    r"""Laggards imitate: log productivity closes part of its gap to the industry mean.
+
+    :math:`\ln p' = \ln p + \mu \max(0, \overline{\ln p}_{q} - \ln p)`, with the
+    employment-weighted mean over the firm's industry q (Nelson & Winter 1982).
+    """
+    logp = np.log(productivity)
+    total = np.bincount(industry, weights=employees, minlength=n_industries)
+    mean = np.bincount(industry, weights=employees * logp, minlength=n_industries)
+    mean = np.divide(mean, total, out=np.zeros(n_industries), where=total > 0)
+    return np.exp(logp + rate * np.maximum(0.0, mean[industry] - logp))
+
+
+def advance_universities(knowledge: FloatArray, home: BoolArray, rate: float) -> FloatArray:
+    r"""Universities advance their home fields: :math:`k' = k + \rho (1 - k)`."""
+    return np.where(home, knowledge + rate * (1.0 - knowledge), knowledge)
+
+
+def link_pairs(ws: WorldState) -> tuple[IntArray, IntArray, BoolArray]:
+    """Directed learning pairs (learner firm, teacher node, teacher is a university).
+
+    Firm-firm links (supply and collaboration) teach both ways; a university teaches its
+    firm partner.
+    """
+    links = ws.links
+    live = links.active
+    firm_firm = live & (links.kind != LinkKind.UNIVERSITY)
+    uni = live & (links.kind == LinkKind.UNIVERSITY)
+    learner = np.concatenate([links.a[firm_firm], links.b[firm_firm], links.a[uni]])
+    teacher = np.concatenate([links.b[firm_firm], links.a[firm_firm], links.b[uni]])
+    is_uni = np.concatenate(
+        [np.zeros(2 * int(firm_firm.sum()), bool), np.ones(int(uni.sum()), bool)]
+    )
+    return learner, teacher, is_uni
+
+
+def run_learning(ws: WorldState, params: ModelParams) -> None:
+    """One year of learning for all alive firms, then universities advance.
+
+    All increments are computed from the knowledge at the start of the year (synchronous
+    update) and the result is clipped to [0, 1].
+    """
+    lp, f = params.learning, ws.firms
+    live = np.flatnonzero(f.alive)
+    old = f.knowledge
+    new = old.copy()
+    used = ws.industries.recipes[f.industry[live]]
+    new[live] = learn_by_doing(old[live], used, lp.doing_rate, lp.knowledge_decay)
+    learner, teacher, is_uni = link_pairs(ws)
+    teacher_k = ws.node_knowledge(teacher, is_uni)
+    rate = lp.interaction_rate * np.where(is_uni, lp.university_teaching_multiplier, 1.0)
+    delta = learn_from_partners(
+        old[learner], teacher_k, ws.space.proximity, rate, lp.optimal_cognitive_distance
+    )
+    np.add.at(new, learner, delta)
+    local = spillover_targets(
+        f.x[live],
+        f.y[live],
+        f.employees[live],
+        old[live],
+        ws.geo.side,
+        spillover_kernel(lp.spillover_distance),
+    )
+    new[live] += lp.spillover_rate * np.maximum(0.0, local - old[live])
+    f.knowledge = np.clip(new, 0.0, 1.0)
+    f.productivity[live] = imitate(
+        f.productivity[live],
+        f.industry[live],
+        f.employees[live],
+        ws.industries.n,
+        lp.imitation_rate,
+    )
+    ws.unis.knowledge = advance_universities(
+        ws.unis.knowledge, ws.unis.home_families, lp.university_advance_rate
+    )

@@ -1,0 +1,236 @@
+"""Market: demand, market shares, employment and the firm's profit-and-loss account.
+
+Final demand of each industry grows each year (challenge industries faster). Total
+demand adds the intermediate demand that flows up the value chains (a Leontief system).
+Firms of an industry share its demand in proportion to size times competitiveness to an
+elasticity (replicator dynamics with idiosyncratic shocks), employment moves part of the
+way toward what revenue supports, and profit is booked to cash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from model.params import MarketParams, ModelParams
+from model.policy import PolicyYear
+from model.state import FirmTable, WorldState
+
+__all__ = [
+    "Accounts",
+    "book_accounts",
+    "grow_final_demand",
+    "input_coefficients",
+    "market_shares",
+    "run_market",
+    "set_rd_budgets",
+    "total_demand",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def input_coefficients(supplies: BoolArray, input_share: float) -> FloatArray:
+    """Leontief input coefficients: M€ of p bought per M€ of q produced.
+
+    :math:`A_{pq} = s / n_q` if p supplies q, where s is the input share and :math:`n_q`
+    the number of industries supplying q; zero otherwise.
+    """
+    n_up = supplies.sum(axis=0)
+    return np.where(supplies, input_share / np.maximum(n_up, 1)[None, :], 0.0)
+
+
+def total_demand(final: FloatArray, coefficients: FloatArray) -> FloatArray:
+    """Gross output demanded of each industry, :math:`Y = (I - A)^{-1} F`.
+
+    Examples
+    --------
+    >>> a = np.array([[0.0, 0.5], [0.0, 0.0]])  # industry 0 supplies half of 1's output
+    >>> total_demand(np.array([1.0, 2.0]), a).tolist()  # 1 + 0.5 * 2
+    [2.0, 2.0]
+    """
+    return np.linalg.solve(np.eye(final.size) - coefficients, final)
+
+
+def grow_final_demand(
+    final: FloatArray, is_challenge: BoolArray, market: MarketParams
+) -> FloatArray:
+    """One year of final-demand growth: ``F * (1 + g)``, g larger for challenge industries."""
+    growth = np.where(is_challenge, market.challenge_demand_growth, market.demand_growth)
+    return final * (1.0 + growth)
+
+
+def market_shares(
+    industry: IntArray,
+    weight: FloatArray,
+    n_industries: int,
+) -> FloatArray:
+    """Normalise weights within each industry so that the shares of an industry sum to 1.
+
+    Firms of an industry whose weights are all zero get equal shares.
+    """
+    total = np.bincount(industry, weights=weight, minlength=n_industries)
+    count = np.bincount(industry, minlength=n_industries)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total[industry] > 0, weight / total[industry], 1.0 / count[industry])
+    return share
+
+
+def share_weights(
+    employees: FloatArray,
+    competitiveness: FloatArray,
+    market: MarketParams,
+    rng: np.random.Generator,
+) -> FloatArray:
+    r"""Market-share weight :math:`E_i^{\beta} c_i^{\sigma} e^{\varepsilon_i}`, ε ~ N(0, s²).
+
+    Size enters with elasticity β < 1 (customers, capacity and management limit the growth
+    of large firms); competitiveness c = productivity x recipe fit with elasticity sigma.
+    """
+    noise = market.demand_noise * rng.standard_normal(employees.size)
+    return (
+        employees**market.size_elasticity
+        * competitiveness**market.competitiveness_elasticity
+        * np.exp(noise)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """One year's profit-and-loss of the alive firms (M€; rows as passed in)."""
+
+    revenue: FloatArray
+    employees: FloatArray
+    wages: FloatArray
+    inputs: FloatArray
+    rd: FloatArray
+    fixed: FloatArray
+    fees: FloatArray
+    member_fees: FloatArray
+    subsidies: FloatArray
+
+    @property
+    def profit(self) -> FloatArray:
+        """Revenue - wages - inputs - R&D - overhead - link fees - member fees + subsidies."""
+        return (
+            self.revenue
+            - self.wages
+            - self.inputs
+            - self.rd
+            - self.fixed
+            - self.fees
+            - self.member_fees
+            + self.subsidies
+        )
+
+
+def adjust_employment(
+    employees: FloatArray,
+    revenue: FloatArray,
+    productivity: FloatArray,
+    market: MarketParams,
+) -> FloatArray:
+    r"""Move employment part of the way toward the level revenue supports.
+
+    Target :math:`E^* = \text{revenue} / (y \cdot \text{productivity})` with y the output
+    per employee; :math:`E' = E + \lambda (E^* - E)`. Never negative.
+    """
+    target = revenue / (market.output_per_employee * productivity)
+    return np.maximum(0.0, employees + market.employment_adjustment * (target - employees))
+
+
+def book_accounts(
+    revenue: FloatArray,
+    employees: FloatArray,
+    productivity: FloatArray,
+    costs: dict[str, FloatArray],
+    market: MarketParams,
+    wage: float,
+) -> Accounts:
+    """Book a year: adjust employment, pay wages on it, inputs on revenue, and the rest.
+
+    ``costs`` holds ``rd``, ``fees``, ``member_fees`` and ``subsidies`` per firm (M€);
+    ``wage`` is this year's wage per employee (M€).
+    """
+    new_employees = adjust_employment(employees, revenue, productivity, market)
+    return Accounts(
+        revenue=revenue,
+        employees=new_employees,
+        wages=wage * new_employees,
+        inputs=market.input_share * revenue,
+        rd=costs["rd"],
+        fixed=np.full(revenue.size, market.fixed_cost_per_year),
+        fees=costs["fees"],
+        member_fees=costs["member_fees"],
+        subsidies=costs["subsidies"],
+    )
+
+
+def procurement_revenue(
+    region: IntArray, challenge: BoolArray, weight: FloatArray, procurement: FloatArray
+) -> FloatArray:
+    """Split each region's challenge procurement over its challenge firms by share weight."""
+    w = np.where(challenge, weight, 0.0)
+    total = np.bincount(region, weights=w, minlength=procurement.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total[region] > 0, procurement[region] * w / total[region], 0.0)
+
+
+def run_market(
+    ws: WorldState, params: ModelParams, year: PolicyYear, rng: np.random.Generator
+) -> FloatArray:
+    """One year of the market for all alive firms. Returns total demand by industry (M€)."""
+    m, f, ind = params.market, ws.firms, ws.industries
+    ws.final_demand = grow_final_demand(ws.final_demand, ind.is_challenge, m)
+    if ws.policy_on and ws.step == m.shock_year and m.shock_industry >= 0:
+        ws.final_demand[m.shock_industry] *= 1.0 - m.shock_size
+    demand = total_demand(ws.final_demand, ws.coefficients)
+    live = np.flatnonzero(f.alive)
+    industry = f.industry[live]
+    fit = (f.knowledge[live] * ind.recipes[industry]).sum(axis=1)
+    weight = share_weights(f.employees[live], f.productivity[live] * fit, m, rng)
+    revenue = demand[industry] * market_shares(industry, weight, ind.n)
+    revenue += procurement_revenue(
+        f.region[live], ind.is_challenge[industry], weight, year.procurement
+    )
+    member_fee = np.where(f.cluster[live] >= 0, params.governance.member_fee_per_year, 0.0)
+    emp = f.employees[live]
+    # Wages follow the economy's mean productivity (a competitive labour market), so the
+    # margin depends on productivity relative to others, not on its absolute level.
+    mean_productivity = float((f.productivity[live] * emp).sum() / max(emp.sum(), 1e-12))
+    acc = book_accounts(
+        revenue,
+        f.employees[live],
+        f.productivity[live],
+        {
+            "rd": f.rd_budget[live],
+            "fees": year.fees[live],
+            "member_fees": member_fee,
+            "subsidies": year.subsidies[live],
+        },
+        m,
+        m.wage_per_employee * mean_productivity,
+    )
+    f.employees[live] = acc.employees
+    f.revenue[live] = revenue
+    f.profit[live] = acc.profit
+    f.cash[live] += acc.profit - m.payout_share * np.maximum(acc.profit, 0.0)
+    f.loss_streak[live] = np.where(acc.profit < 0, f.loss_streak[live] + 1, 0)
+    return demand
+
+
+def set_rd_budgets(firms: FirmTable, sme: BoolArray, params: ModelParams, policy_on: bool) -> None:
+    """R&D budget for the year from last year's revenue.
+
+    Large firms spend ``rd_intensity_large`` of revenue; SMEs ``rd_intensity_sme`` times
+    ``1 + sme_rd_grant`` (the grant reimburses that share of the total, and SMEs spend part
+    of it on extra R&D: own net spend is :math:`i R (1 - g^2)`, partial additionality).
+    """
+    m = params.market
+    g = params.policy.sme_rd_grant if policy_on else 0.0
+    intensity = np.where(sme, m.rd_intensity_sme * (1.0 + g), m.rd_intensity_large)
+    firms.rd_budget[:] = np.where(firms.alive, intensity * np.maximum(firms.revenue, 0.0), 0.0)

@@ -1,0 +1,244 @@
+"""ClusterModel: builds the world and lists the yearly schedule.
+
+Each mechanism lives in its own module as functions of the state arrays; ``step`` only
+orders the calls (docs/ODD.md, "Process overview and scheduling"):
+
+1. policy      claims on each region's budget are filed and rationed
+2. governance  cluster organizations are funded, pool SME R&D, get brokerage capacity
+3. market      demand grows, firms share it, employment adjusts, profit is booked
+4. learning    by doing, along links, from local spillovers; universities advance
+5. innovation  incremental, then recombination with partners (novel pairs = radical)
+6. diversification  firms open divisions in industries their knowledge fits
+7. networking  links expire or renew, firms search partners, customers find suppliers
+8. demography  exits, spin-offs, academic spin-offs, entrants
+9. governance  organizations keep or seek partners in other regions
+10. record     aggregates, panel, cluster table; targeting of the next year
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.agent import Agent
+from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space.cell import Cell
+
+from model.agents import ClusterOrganization, Firm, University
+from model.demography import academic_spinoffs, entrants, exits, spinoffs
+from model.diversification import diversify
+from model.errors import ParameterError
+from model.governance import fund_organizations, update_partnerships
+from model.industries import build_economy
+from model.innovation import run_incremental, run_radical
+from model.learning import run_learning
+from model.market import input_coefficients, run_market, set_rd_budgets, total_demand
+from model.networking import renew_or_expire, search_partners
+from model.params import ModelParams
+from model.policy import missing_link_fields, run_policy
+from model.presets import preset
+from model.record import Recorder
+from model.state import (
+    SPENDING_INSTRUMENTS,
+    EventLog,
+    LinkTable,
+    WorldState,
+)
+from model.supply import rewire_supply
+from model.world import build_firms, build_geography, build_orgs, build_universities
+
+__all__ = ["ClusterModel"]
+
+
+class ClusterModel(mesa.Model):
+    """Agent-based model of industrial clusters under RIS3 cluster policy.
+
+    Parameters
+    ----------
+    params : ModelParams, optional
+        All parameters; default: the ``preset`` with ``overrides`` applied.
+    preset : str, default="baseline"
+        Named preset used when ``params`` is not given.
+    rng : int, optional
+        Seed of the model's random generator (all draws come from ``self.rng``).
+    **overrides
+        Parameters changed by name, e.g. ``cross_cluster_subsidy=0.5``.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter name is unknown or a value out of range.
+    """
+
+    def __init__(
+        self,
+        *,
+        params: ModelParams | None = None,
+        preset_name: str = "baseline",
+        rng: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        if rng is not None and not isinstance(rng, int | np.integer):
+            raise ParameterError(
+                f"The 'rng' argument of ClusterModel must be an integer seed. Got {rng!r}."
+            )
+        super().__init__(rng=rng)
+        base = params if params is not None else preset(preset_name)
+        self.params = base.replace(**overrides) if overrides else base
+        self.state = self._build_world()
+        self.recorder = Recorder(self.state)
+        self.grid = OrthogonalMooreGrid(
+            (self.state.geo.side, self.state.geo.side), torus=False, random=self.random
+        )
+        self._place_agents()
+        for year in range(-self.params.world.burn_in, 0):
+            self.state.step = year
+            self._advance()
+        self.state.step = 0
+        self.state.policy_on = True
+        self.record(
+            self._zero_counts(),
+            np.zeros((self.state.geo.n_regions, len(SPENDING_INSTRUMENTS))),
+        )
+
+    def _build_world(self) -> WorldState:
+        p, rng = self.params, self.rng
+        space, industries = build_economy(p.world, rng)
+        if p.market.shock_industry >= industries.n:
+            raise ParameterError(
+                f"The 'shock_industry' parameter of MarketParams must be -1 or an industry index "
+                f"below {industries.n}. Got {p.market.shock_industry}."
+            )
+        geo = build_geography(p)
+        firms, orgs = build_firms(p, geo, industries, rng)
+        build_orgs(orgs, space, industries, p.governance.roadmap_size)
+        unis = build_universities(p, geo, space, industries, orgs, rng)
+        coefficients = input_coefficients(industries.supplies, p.market.input_share)
+        supply = np.bincount(firms.industry, weights=firms.revenue, minlength=industries.n)
+        # Start in balance: final demand that makes total demand equal initial output.
+        final = np.maximum((np.eye(industries.n) - coefficients) @ supply, 0.2 * supply)
+        combined = np.zeros((space.n_fields, space.n_fields), bool)
+        for r in industries.recipes:
+            used = np.flatnonzero(r > 0)
+            combined[np.ix_(used, used)] = True  # pairs inside one recipe are known
+        np.fill_diagonal(combined, False)
+        ws = WorldState(
+            space=space,
+            industries=industries,
+            geo=geo,
+            firms=firms,
+            links=LinkTable.empty(0),
+            unis=unis,
+            orgs=orgs,
+            final_demand=final,
+            coefficients=coefficients,
+            combined=combined,
+            ratio=np.ones(geo.n_regions),
+            spend=np.zeros((geo.n_regions, len(SPENDING_INSTRUMENTS))),
+            target_fields=np.zeros((geo.n_regions, space.n_fields), bool),
+            procurement=np.zeros(geo.n_regions),
+            step=-p.world.burn_in,
+            policy_on=False,
+            events=EventLog(),
+            counts={},
+        )
+        rewire_supply(
+            ws.firms,
+            ws.links,
+            industries.supplies,
+            p.networking.suppliers_per_firm,
+            p.networking.supplier_distance,
+            ws.step,
+            rng,
+        )
+        self.demand = total_demand(final, coefficients)
+        return ws
+
+    def _place_agents(self) -> None:
+        ws = self.state
+        self.firm_agents: dict[int, Firm] = {}
+        self._add_firm_agents(np.arange(len(ws.firms)))
+        for u in range(len(ws.unis)):
+            University(self, u, self.grid[(int(ws.unis.x[u]), int(ws.unis.y[u]))])
+        for c in range(len(ws.orgs)):
+            ClusterOrganization(self, c, self.grid[(int(ws.orgs.x[c]), int(ws.orgs.y[c]))])
+
+    def _add_firm_agents(self, rows: np.ndarray) -> None:
+        f = self.state.firms
+        for i in rows:
+            self.firm_agents[int(i)] = Firm(self, int(i), self.grid[(int(f.x[i]), int(f.y[i]))])
+
+    def _remove_firm_agents(self, rows: np.ndarray) -> None:
+        for i in rows:
+            self.firm_agents.pop(int(i)).remove()
+
+    def _zero_counts(self) -> dict[str, np.ndarray]:
+        n = self.state.geo.n_regions
+        return {k: np.zeros(n, np.int64) for k in ("incremental", "recombinant", "radical")}
+
+    def step(self) -> None:
+        """Advance one year and record it."""
+        self.state.step += 1
+        counts, spend = self._advance()
+        self.record(counts, spend)
+
+    def _advance(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Run the yearly schedule once (also used, with policy off, for the burn-in)."""
+        ws, p, rng = self.state, self.params, self.rng
+        sme = ws.firms.employees < p.market.sme_employee_limit
+        set_rd_budgets(ws.firms, sme, p, ws.policy_on)
+        year = run_policy(ws, p, sme)
+        ws.ratio, ws.spend = year.ratio, year.spend
+        fund_organizations(ws, year.org_funding, sme, p.governance)
+        self.demand = run_market(ws, p, year, rng)
+        run_learning(ws, p)
+        n = ws.geo.n_regions
+        counts = {"incremental": np.bincount(run_incremental(ws, p, rng), minlength=n)}
+        recombinant, radical = run_radical(ws, p, rng)
+        counts["recombinant"] = np.bincount(recombinant, minlength=n)
+        counts["radical"] = np.bincount(radical, minlength=n)
+        born = [diversify(ws, p, self.demand > 0, rng)]
+        renew_or_expire(ws, p)
+        search_partners(ws, p, rng)
+        dead = exits(ws, p)
+        born += [
+            spinoffs(ws, p, rng),
+            academic_spinoffs(ws, p, rng),
+            entrants(ws, p, self.demand, rng),
+        ]
+        rewire_supply(
+            ws.firms,
+            ws.links,
+            ws.industries.supplies,
+            p.networking.suppliers_per_firm,
+            p.networking.supplier_distance,
+            ws.step,
+            rng,
+        )
+        update_partnerships(ws, p.learning.optimal_cognitive_distance, p.governance)
+        self._remove_firm_agents(dead)
+        self._add_firm_agents(np.concatenate(born))
+        return counts, year.spend
+
+    def record(self, counts: dict[str, np.ndarray], spend: np.ndarray) -> None:
+        """Record this year's aggregates and update the missing-link targets."""
+        ws = self.state
+        self.recorder.record(ws, counts, spend)
+        ws.target_fields = missing_link_fields(
+            self.recorder.previous_m,
+            self.recorder.previous_density,
+            ws.industries.recipes,
+        )
+
+    def release(self) -> None:
+        """Free Mesa 3.3.1's class-level registries that keep this model alive.
+
+        ``Agent._ids`` holds a counter per model and the ``Cell`` neighbourhood methods are
+        ``functools.cache``-d on the class; both would otherwise leak every model built in
+        a process. Call when done with the model (``simulate`` does).
+        """
+        Agent._ids.pop(self, None)
+        Cell.get_neighborhood.cache_clear()
+        Cell._neighborhood.cache_clear()
+        self.remove_all_agents()

@@ -1,0 +1,418 @@
+"""Networking: search for collaboration partners, link fees and subsidies, expiry.
+
+A firm with spare partner capacity searches with some probability. Its candidates are a
+few nearby firms, a few random distant firms, universities within reach, and the
+candidates its cluster organization brokers (firms of other clusters of the region, the
+region's and partner region's universities, members of the partner organization). It
+values each candidate by complementarity (the partner knows more where the firm is weak,
+at a cognitive distance it can absorb) against the yearly fee net of the subsidy it
+expects, and links to the best one whose owner (a firm that values the link too, or a
+university with capacity) accepts. Links last ``link_duration`` years and are renewed
+only if still worth their fee.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from model.knowledge import absorptive_capacity, cognitive_distance_rows
+from model.params import ModelParams, NetworkingParams, PolicyParams
+from model.policy import apply_targeting, instrument_of_links, subsidy_shares
+from model.state import LinkKind, LinkTable, WorldState
+
+__all__ = [
+    "Candidates",
+    "complementarity",
+    "local_candidates",
+    "partner_counts",
+    "pick_best",
+    "renew_or_expire",
+    "search_partners",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+STRONG = 0.5
+"""Expertise at or above which a field counts as a strength (below: a weakness)."""
+
+
+def complementarity(
+    own: FloatArray, other: FloatArray, proximity: FloatArray, optimum: float
+) -> FloatArray:
+    r"""Compute the expected learning value of a partner, rows paired.
+
+    :math:`c = A(d) \cdot \frac{1}{K}\sum_k \max(0, k^{other}_k - k^{own}_k)`: what the
+    partner knows beyond the firm, discounted by how much of it the firm can absorb.
+    """
+    d = cognitive_distance_rows(own, other, proximity)
+    gap = np.maximum(0.0, other - own).mean(axis=1)
+    return absorptive_capacity(d, optimum) * gap
+
+
+def brings_fields(own: FloatArray, other: FloatArray) -> BoolArray:
+    """Fields the partner is strong in and the firm weak in, rows paired."""
+    return (other >= STRONG) & (own < STRONG)
+
+
+def partner_counts(
+    a: IntArray,
+    b: IntArray,
+    kind: IntArray,
+    active: BoolArray,
+    n_firms: int,
+    n_unis: int,
+) -> tuple[IntArray, IntArray]:
+    """Collaboration partners per firm (both ends) and firm partners per university."""
+    collab = active & (kind == LinkKind.COLLABORATION)
+    uni = active & (kind == LinkKind.UNIVERSITY)
+    per_firm = np.bincount(a[collab | uni], minlength=n_firms) + np.bincount(
+        b[collab], minlength=n_firms
+    )
+    per_uni = np.bincount(b[uni], minlength=n_unis)
+    return per_firm, per_uni
+
+
+@dataclass(slots=True)
+class Candidates:
+    """Candidate partners: paired arrays of searcher, candidate and whether a university."""
+
+    searcher: IntArray
+    candidate: IntArray
+    university: BoolArray
+
+    @classmethod
+    def concat(cls, parts: list[Candidates]) -> Candidates:
+        """Join several candidate lists."""
+        if not parts:
+            e = np.zeros(0, np.int64)
+            return cls(e, e.copy(), np.zeros(0, bool))
+        return cls(
+            np.concatenate([p.searcher for p in parts]),
+            np.concatenate([p.candidate for p in parts]),
+            np.concatenate([p.university for p in parts]),
+        )
+
+
+def local_candidates(
+    searchers: IntArray,
+    pool: IntArray,
+    x: IntArray,
+    y: IntArray,
+    radius: float,
+    k: int,
+    rng: np.random.Generator,
+) -> Candidates:
+    """Up to k random firms of ``pool`` within ``radius`` cells of each searcher."""
+    if k == 0 or searchers.size == 0 or pool.size == 0:
+        return Candidates.concat([])
+    d = np.hypot(x[searchers, None] - x[None, pool], y[searchers, None] - y[None, pool])
+    keys = np.where((d <= radius) & (searchers[:, None] != pool[None, :]), rng.random(d.shape), 2.0)
+    k = min(k, pool.size)
+    pick = (
+        np.argpartition(keys, k - 1, axis=1)[:, :k] if k < pool.size else np.argsort(keys, axis=1)
+    )
+    ok = np.take_along_axis(keys, pick, axis=1) < 2.0
+    rows = np.broadcast_to(searchers[:, None], pick.shape)
+    return Candidates(rows[ok], pool[pick[ok]], np.zeros(int(ok.sum()), bool))
+
+
+def pick_best(value: FloatArray, searcher: IntArray) -> IntArray:
+    """Index of the highest-value candidate of each searcher (ties: first listed)."""
+    order = np.lexsort((-value, searcher))
+    first = np.ones(order.size, bool)
+    first[1:] = searcher[order][1:] != searcher[order][:-1]
+    return order[first]
+
+
+def _university_candidates(ws: WorldState, searchers: IntArray, reach: float) -> Candidates:
+    """Universities within ``reach`` cells of each searcher (firms know nearby campuses)."""
+    parts = []
+    for u in range(len(ws.unis)):
+        d = np.hypot(ws.firms.x[searchers] - ws.unis.x[u], ws.firms.y[searchers] - ws.unis.y[u])
+        near = searchers[d <= reach]
+        parts.append(Candidates(near, np.full(near.size, u), np.ones(near.size, bool)))
+    return Candidates.concat(parts)
+
+
+def _brokered_candidates(
+    ws: WorldState, searchers: IntArray, rng: np.random.Generator
+) -> Candidates:
+    """Introductions by cluster organizations, up to each one's brokerage this year.
+
+    Each brokered member gets one firm of another cluster of its region, one university of
+    its region or of its organization's partner region, and one member of the partner
+    organization (when there is one).
+    """
+    firms, orgs = ws.firms, ws.orgs
+    parts = []
+    for c in range(len(orgs)):
+        members = searchers[firms.cluster[searchers] == c][: orgs.brokerage[c]]
+        if members.size == 0:
+            continue
+        orgs.brokerage[c] -= members.size
+        region = orgs.region[c]
+        other = np.flatnonzero(
+            firms.alive & (firms.region == region) & (firms.cluster >= 0) & (firms.cluster != c)
+        )
+        partner = orgs.partner[c]
+        regions = [region] if partner < 0 else [region, orgs.region[partner]]
+        unis = np.flatnonzero(np.isin(ws.unis.region, regions))
+        for pool, is_uni in ((other, False), (unis, True)):
+            if pool.size:
+                parts.append(
+                    Candidates(
+                        members,
+                        rng.choice(pool, members.size),
+                        np.full(members.size, is_uni),
+                    )
+                )
+        if partner >= 0:
+            abroad = np.flatnonzero(firms.alive & (firms.cluster == partner))
+            if abroad.size:
+                parts.append(
+                    Candidates(
+                        members,
+                        rng.choice(abroad, members.size),
+                        np.zeros(members.size, bool),
+                    )
+                )
+    return Candidates.concat(parts)
+
+
+def gather_candidates(
+    ws: WorldState, searchers: IntArray, net: NetworkingParams, rng: np.random.Generator
+) -> Candidates:
+    """All candidates of this year's searchers: local, random, universities, brokered."""
+    firms = ws.firms
+    alive = np.flatnonzero(firms.alive)
+    parts = []
+    for r in range(ws.geo.n_regions):
+        s_r = searchers[firms.region[searchers] == r]
+        pool = alive[firms.region[alive] == r]
+        parts.append(
+            local_candidates(
+                s_r,
+                pool,
+                firms.x,
+                firms.y,
+                net.search_radius,
+                net.local_candidates,
+                rng,
+            )
+        )
+    if net.random_candidates and searchers.size:
+        rand = rng.choice(alive, size=(searchers.size, net.random_candidates))
+        rows = np.repeat(searchers, net.random_candidates)
+        parts.append(Candidates(rows, rand.ravel(), np.zeros(rows.size, bool)))
+    parts.append(_university_candidates(ws, searchers, 2 * net.search_radius))
+    parts.append(_brokered_candidates(ws, searchers, rng))
+    return Candidates.concat(parts)
+
+
+def link_terms(
+    ws: WorldState,
+    firm: IntArray,
+    other: IntArray,
+    university: BoolArray,
+    policy: PolicyParams,
+) -> tuple[IntArray, FloatArray]:
+    """Instrument and eligible subsidy share of prospective links (firm side)."""
+    firms = ws.firms
+    other_firm = np.where(university, 0, other)
+    other_region = np.where(
+        university,
+        ws.unis.region[np.where(university, other, 0)],
+        firms.region[other_firm],
+    )
+    other_cluster = np.where(university, -1, firms.cluster[other_firm])
+    instrument = instrument_of_links(
+        firms.cluster[firm], other_cluster, firms.region[firm], other_region, university
+    )
+    share = subsidy_shares(instrument, policy) if ws.policy_on else np.zeros(firm.size)
+    brings = brings_fields(firms.knowledge[firm], ws.node_knowledge(other, university))
+    share = apply_targeting(share, policy, brings, firms.region[firm], ws.target_fields)
+    return instrument, share
+
+
+def link_fee(
+    ws: WorldState,
+    firm: IntArray,
+    other: IntArray,
+    university: BoolArray,
+    net: NetworkingParams,
+) -> FloatArray:
+    """Yearly fee of prospective links: :math:`f = f_0 (1 + d / d_f)`, d in cells.
+
+    Coordination costs rise with geographic distance (Boschma 2005), so local links are
+    cheaper than distant ones.
+    """
+    x = np.where(
+        university,
+        ws.unis.x[np.where(university, other, 0)] if len(ws.unis) else 0,
+        ws.firms.x[np.where(university, 0, other)],
+    )
+    y = np.where(
+        university,
+        ws.unis.y[np.where(university, other, 0)] if len(ws.unis) else 0,
+        ws.firms.y[np.where(university, 0, other)],
+    )
+    d = np.hypot(ws.firms.x[firm] - x, ws.firms.y[firm] - y)
+    return net.link_fee_per_year * (1.0 + d / net.fee_distance_scale)
+
+
+def link_value(
+    ws: WorldState,
+    firm: IntArray,
+    other: IntArray,
+    university: BoolArray,
+    params: ModelParams,
+) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
+    r"""Compute the yearly net value of links to the firm: benefit minus fee net of subsidy.
+
+    :math:`v = B\, c\, m - f\,(1 - s\,\rho_r)`, with B the benefit scale, c the
+    complementarity, m the university teaching multiplier (1 for firms), f the fee
+    (:func:`link_fee`), s the eligible subsidy share and :math:`\rho_r` last year's
+    rationing ratio of the region. Returns value, instrument, share and fee.
+    """
+    net, learn = params.networking, params.learning
+    c = complementarity(
+        ws.firms.knowledge[firm],
+        ws.node_knowledge(other, university),
+        ws.space.proximity,
+        learn.optimal_cognitive_distance,
+    )
+    mult = np.where(university, learn.university_teaching_multiplier, 1.0)
+    instrument, share = link_terms(ws, firm, other, university, params.policy)
+    expected = share * ws.ratio[ws.firms.region[firm]]
+    fee = link_fee(ws, firm, other, university, net)
+    value = net.link_benefit_scale * c * mult - fee * (1.0 - expected)
+    return value, instrument, share, fee
+
+
+def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generator) -> int:
+    """One year of partner search. Returns the number of links formed."""
+    net = params.networking
+    firms, links = ws.firms, ws.links
+    n_partners, n_uni = partner_counts(
+        links.a, links.b, links.kind, links.active, len(firms), len(ws.unis)
+    )
+    large = firms.employees >= params.market.sme_employee_limit
+    cap = np.where(large, net.max_partners_large, net.max_partners_sme)
+    want = firms.alive & (n_partners < cap) & (rng.random(len(firms)) < net.search_probability)
+    searchers = rng.permutation(np.flatnonzero(want))
+    cand = gather_candidates(ws, searchers, net, rng)
+    ok = cand.university | (firms.alive[cand.candidate] & (cand.candidate != cand.searcher))
+    ok &= ~_already_linked(links, cand, len(firms))
+    cand = Candidates(cand.searcher[ok], cand.candidate[ok], cand.university[ok])
+    value, instrument, share, fee = link_value(
+        ws, cand.searcher, cand.candidate, cand.university, params
+    )
+    back, _, _, _ = link_value(
+        ws,
+        np.where(cand.university, cand.searcher, cand.candidate),
+        cand.searcher,
+        np.zeros(cand.searcher.size, bool),
+        params,
+    )
+    accept = (value > 0) & (cand.university | (back > 0))
+    best = pick_best(np.where(accept, value, -np.inf), cand.searcher)
+    best = best[accept[best]]
+    position = np.zeros(len(firms), np.int64)
+    position[searchers] = np.arange(searchers.size)
+    chosen = []
+    for i in best[np.argsort(position[cand.searcher[best]], kind="stable")]:
+        s, o, uni = cand.searcher[i], cand.candidate[i], cand.university[i]
+        if n_partners[s] >= cap[s]:
+            continue
+        if uni:
+            if n_uni[o] >= net.university_capacity:
+                continue
+            n_uni[o] += 1
+        else:
+            if n_partners[o] >= cap[o]:
+                continue
+            n_partners[o] += 1
+        n_partners[s] += 1
+        chosen.append(i)
+    _add_links(
+        ws,
+        cand,
+        np.asarray(chosen, dtype=np.int64),
+        (instrument, share, fee),
+        net.link_duration,
+    )
+    return len(chosen)
+
+
+def _already_linked(links: LinkTable, cand: Candidates, n_firms: int) -> BoolArray:
+    """Whether each candidate pair already has an active collaboration or university link."""
+    live = links.active & (links.kind != LinkKind.SUPPLY)
+    code = (
+        links.a[live] * 2 * (n_firms + 1)
+        + 2 * links.b[live]
+        + (links.kind[live] == LinkKind.UNIVERSITY)
+    )
+    rev = links.b[live] * 2 * (n_firms + 1) + 2 * links.a[live]
+    known = np.concatenate([code, rev[links.kind[live] == LinkKind.COLLABORATION]])
+    query = cand.searcher * 2 * (n_firms + 1) + 2 * cand.candidate + cand.university
+    return np.isin(query, known)
+
+
+def _add_links(
+    ws: WorldState,
+    cand: Candidates,
+    chosen: IntArray,
+    terms: tuple[IntArray, FloatArray, FloatArray],
+    duration: int,
+) -> None:
+    instrument, share, fee = terms
+    a, b, uni = cand.searcher[chosen], cand.candidate[chosen], cand.university[chosen]
+    firms = ws.firms
+    b_region = np.where(uni, ws.unis.region[np.where(uni, b, 0)], firms.region[np.where(uni, 0, b)])
+    b_cluster = np.where(uni, -1, firms.cluster[np.where(uni, 0, b)])
+    same = (firms.cluster[a] >= 0) & (firms.cluster[a] == b_cluster)
+    ws.links.append(
+        a=a,
+        b=b,
+        kind=np.where(uni, LinkKind.UNIVERSITY, LinkKind.COLLABORATION),
+        formed=np.full(a.size, ws.step),
+        expires=np.full(a.size, ws.step + duration),
+        cross_cluster=~same & ~uni,
+        interregional=firms.region[a] != b_region,
+        fee=fee[chosen],
+        instrument=instrument[chosen],
+        eligible_share=share[chosen],
+        active=np.ones(a.size, bool),
+    )
+    ws.events.add(
+        "link",
+        step=np.full(a.size, ws.step),
+        firm=a,
+        partner=b,
+        partner_is_university=uni,
+        instrument=instrument[chosen],
+        cross_cluster=~same & ~uni,
+        interregional=firms.region[a] != b_region,
+    )
+
+
+def renew_or_expire(ws: WorldState, params: ModelParams) -> int:
+    """Renew due links still worth their fee to the firm; drop the others. Returns drops."""
+    links = ws.links
+    due = np.flatnonzero(
+        links.active & (links.kind != LinkKind.SUPPLY) & (links.expires <= ws.step)
+    )
+    if due.size == 0:
+        return 0
+    uni = links.kind[due] == LinkKind.UNIVERSITY
+    value, _, share, _ = link_value(ws, links.a[due], links.b[due], uni, params)
+    keep = value > 0
+    links.expires[due[keep]] = ws.step + params.networking.link_duration
+    links.eligible_share[due[keep]] = share[keep]
+    links.active[due[~keep]] = False
+    return int((~keep).sum())

@@ -1,0 +1,231 @@
+"""Record: the yearly outputs of a run (time series, panel, cluster table, events).
+
+Aggregates are collected every step from the numeric state with the functions of
+:mod:`model.metrics` (no second implementation of any metric here); nothing is collected
+per agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from model.metrics import (
+    classify_entries,
+    complexity,
+    entry_exit,
+    relatedness_density,
+    specialisation_matrix,
+    technological_heterogeneity,
+    variety_decomposition,
+)
+from model.state import SPENDING_INSTRUMENTS, LinkKind, WorldState
+
+__all__ = ["ECONOMY", "Recorder", "region_industry_employment"]
+
+ECONOMY = "economy"
+"""Scope label of economy-wide rows of the time series."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+SPEND_COLUMNS = tuple(f"spend_{i.name.lower()}" for i in SPENDING_INSTRUMENTS)
+
+
+def region_industry_employment(ws: WorldState) -> FloatArray:
+    """Employment of alive firms by region and industry, shape (R, P)."""
+    f = ws.firms
+    out = np.zeros((ws.geo.n_regions, ws.industries.n))
+    live = f.alive
+    np.add.at(out, (f.region[live], f.industry[live]), f.employees[live])
+    return out
+
+
+def _link_stats(ws: WorldState, region: IntArray | None) -> dict[str, float]:
+    """Link counts and shares among links whose firm end ``a`` is in ``region`` (or all)."""
+    links, f = ws.links, ws.firms
+    live = links.active.copy()
+    if region is not None:
+        live &= np.isin(f.region[links.a], region)
+    kind = links.kind[live]
+    collab = kind == LinkKind.COLLABORATION
+    knowledge_links = kind != LinkKind.SUPPLY
+    n_k = int(knowledge_links.sum())
+    return {
+        "links_supply": float((kind == LinkKind.SUPPLY).sum()),
+        "links_collaboration": float(collab.sum()),
+        "links_university": float((kind == LinkKind.UNIVERSITY).sum()),
+        "cross_cluster_share": float(links.cross_cluster[live][collab].mean())
+        if collab.any()
+        else 0.0,
+        "interregional_share": float(links.interregional[live][knowledge_links].mean())
+        if n_k
+        else 0.0,
+        "university_share": float((kind == LinkKind.UNIVERSITY).sum() / n_k) if n_k else 0.0,
+    }
+
+
+class Recorder:
+    """Collects one row per scope per step, the panel and the cluster table."""
+
+    def __init__(self, ws: WorldState) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.panel: list[FloatArray] = []
+        self.cluster_rows: list[dict[str, Any]] = []
+        self.previous_m: npt.NDArray[np.bool_] | None = None
+        self.previous_density: FloatArray | None = None
+        self.groups = ws.industries.family
+
+    def record(self, ws: WorldState, counts: dict[str, IntArray], spend: FloatArray) -> None:
+        """Record the state at the end of step ``ws.step``."""
+        emp = region_industry_employment(ws)
+        m = specialisation_matrix(emp).astype(bool)
+        density = relatedness_density(m, ws.industries.relatedness)
+        entries = self._entries(ws, m)
+        self.previous_m, self.previous_density = m, density
+        kci, _ = complexity(m)
+        total, related, unrelated = variety_decomposition(emp, self.groups)
+        outside = ~m
+        regional = {
+            "diversity": m.sum(axis=1).astype(float),
+            "entropy": total,
+            "related_variety": related,
+            "unrelated_variety": unrelated,
+            # mean relatedness density of the industries a region is not specialised in
+            "mean_density": np.divide(
+                (density * outside).sum(axis=1),
+                outside.sum(axis=1),
+                out=np.zeros(m.shape[0]),
+                where=outside.any(axis=1),
+            ),
+            "kci": kci,
+        }
+        self.panel.append(emp)
+        per_region = [
+            self._row(ws, counts, spend, r, regional, entries) for r in range(ws.geo.n_regions)
+        ]
+        self.rows.append(self._economy_row(ws, counts, spend, emp, per_region))
+        self.rows.extend(per_region)
+        self._clusters(ws)
+
+    def _entries(self, ws: WorldState, m: npt.NDArray[np.bool_]) -> dict[str, IntArray]:
+        n = ws.geo.n_regions
+        if self.previous_m is None:
+            z = np.zeros(n, np.int64)
+            return {
+                "entries": z,
+                "entries_related": z,
+                "entries_unrelated": z,
+                "exits": z,
+            }
+        enter, leave = entry_exit(self.previous_m, m)
+        related, unrelated = classify_entries(self.previous_m, m, self.previous_density)
+        r, p = np.nonzero(enter | leave)
+        ws.events.add(
+            "specialisation",
+            step=np.full(r.size, ws.step),
+            region=r,
+            industry=p,
+            change=np.where(enter[r, p], "entry", "exit"),
+            related=related[r, p],
+            density_before=self.previous_density[r, p],
+        )
+        return {
+            "entries": enter.sum(axis=1),
+            "entries_related": related.sum(axis=1),
+            "entries_unrelated": unrelated.sum(axis=1),
+            "exits": leave.sum(axis=1),
+        }
+
+    def _firm_stats(self, ws: WorldState, mask: npt.NDArray[np.bool_]) -> dict[str, float]:
+        f = ws.firms
+        emp = f.employees[mask]
+        total = float(emp.sum())
+        return {
+            "firms": float(mask.sum()),
+            "employment": total,
+            "output": float(f.revenue[mask].sum()),
+            "productivity": float((f.productivity[mask] * emp).sum() / total) if total > 0 else 0.0,
+            "births": float((f.born[mask] == ws.step).sum()),
+        }
+
+    def _row(
+        self,
+        ws: WorldState,
+        counts: dict[str, IntArray],
+        spend: FloatArray,
+        r: int,
+        regional: dict[str, FloatArray],
+        entries: dict[str, IntArray],
+    ) -> dict[str, Any]:
+        f = ws.firms
+        row: dict[str, Any] = {"step": ws.step, "scope": ws.geo.region_names[r]}
+        row |= self._firm_stats(ws, f.alive & (f.region == r))
+        row["deaths"] = float(((f.died == ws.step) & (f.region == r)).sum())
+        row |= {kind: float(n[r]) for kind, n in counts.items()}
+        row |= _link_stats(ws, np.array([r]))
+        row |= {c: float(spend[r, i]) for i, c in enumerate(SPEND_COLUMNS)}
+        row["spend_total"] = float(spend[r].sum())
+        row |= {k: float(v[r]) for k, v in regional.items()}
+        row |= {k: float(v[r]) for k, v in entries.items()}
+        return row
+
+    def _economy_row(
+        self,
+        ws: WorldState,
+        counts: dict[str, IntArray],
+        spend: FloatArray,
+        emp: FloatArray,
+        per_region: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {"step": ws.step, "scope": ECONOMY}
+        row |= self._firm_stats(ws, ws.firms.alive)
+        summed = (
+            "deaths",
+            *counts,
+            "entries",
+            "entries_related",
+            "entries_unrelated",
+            "exits",
+        )
+        row |= {k: float(sum(r[k] for r in per_region)) for k in summed}
+        row |= _link_stats(ws, None)
+        row |= {c: float(spend[:, i].sum()) for i, c in enumerate(SPEND_COLUMNS)}
+        row["spend_total"] = float(spend.sum())
+        total, related, unrelated = variety_decomposition(
+            emp.sum(axis=0, keepdims=True), self.groups
+        )
+        row |= {
+            "entropy": float(total[0]),
+            "related_variety": float(related[0]),
+            "unrelated_variety": float(unrelated[0]),
+        }
+        for k in ("diversity", "mean_density", "kci"):
+            row[k] = float(np.mean([r[k] for r in per_region]))
+        return row
+
+    def _clusters(self, ws: WorldState) -> None:
+        f, links = ws.firms, ws.links
+        collab = links.active & (links.kind != LinkKind.SUPPLY)
+        for c in range(len(ws.orgs)):
+            members = np.flatnonzero(f.alive & (f.cluster == c))
+            mine = collab & np.isin(links.a, members)
+            external = links.cross_cluster[mine] | (links.kind[mine] == LinkKind.UNIVERSITY)
+            self.cluster_rows.append(
+                {
+                    "step": ws.step,
+                    "cluster": c,
+                    "region": ws.geo.region_names[ws.orgs.region[c]],
+                    "chain": int(ws.orgs.chain[c]),
+                    "members": int(members.size),
+                    "employment": float(f.employees[members].sum()),
+                    "heterogeneity": technological_heterogeneity(
+                        f.knowledge[members], ws.space.proximity
+                    ),
+                    "external_link_share": float(external.mean()) if mine.any() else 0.0,
+                    "org_budget": float(ws.orgs.budget[c]),
+                    "partner": int(ws.orgs.partner[c]),
+                }
+            )

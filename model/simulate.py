@@ -1,0 +1,202 @@
+"""One call that runs a model and returns plain data: :func:`simulate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.errors import ParameterError
+from model.model import ClusterModel
+from model.params import ModelParams
+from model.record import ECONOMY
+from model.state import Origin
+
+__all__ = ["SimulationResult", "simulate", "summarise"]
+
+EVENT_TABLES = ("innovation", "birth", "death", "link", "specialisation")
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Plain-data outputs of one run.
+
+    Attributes
+    ----------
+    params : dict
+        Every parameter by name (flat).
+    seed : int
+    steps : int
+        Recorded years after step 0.
+    timeseries : DataFrame
+        One row per (step, scope); scope is "economy" or a region name.
+    panel : DataFrame
+        Employment by step, region and industry (long format).
+    clusters : DataFrame
+        One row per (step, cluster): members, heterogeneity, external link share...
+    events : dict of DataFrame
+        "innovation", "birth", "death", "link", "specialisation" (negative steps are the
+        burn-in).
+    summary : dict
+        Run-summary scalars (see :func:`summarise`).
+    industries, regions, fields : list of str
+        Names, in index order.
+    """
+
+    params: dict[str, Any]
+    seed: int
+    steps: int
+    timeseries: pd.DataFrame
+    panel: pd.DataFrame
+    clusters: pd.DataFrame
+    events: dict[str, pd.DataFrame]
+    summary: dict[str, float]
+    industries: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+
+
+def _panel(model: ClusterModel) -> pd.DataFrame:
+    ws = model.state
+    stack = np.stack(model.recorder.panel)  # (T, R, P)
+    t, r, p = np.meshgrid(
+        np.arange(stack.shape[0]),
+        np.arange(stack.shape[1]),
+        np.arange(stack.shape[2]),
+        indexing="ij",
+    )
+    return pd.DataFrame(
+        {
+            "step": t.ravel(),
+            "region": np.asarray(ws.geo.region_names)[r.ravel()],
+            "industry": np.asarray(ws.industries.names)[p.ravel()],
+            "employment": stack.ravel(),
+        }
+    )
+
+
+def _events(model: ClusterModel) -> dict[str, pd.DataFrame]:
+    out = {}
+    for kind in EVENT_TABLES:
+        df = pd.DataFrame(model.state.events.columns(kind))
+        if "origin" in df:
+            df["origin"] = [Origin(o).name.lower() for o in df["origin"]]
+        out[kind] = df
+    return out
+
+
+def gini(values: np.ndarray) -> float:
+    r"""Gini coefficient of non-negative values (0 for fewer than 2 or an all-zero set).
+
+    :math:`G = \sum_i (2i - n - 1) x_{(i)} / (n \sum_i x_i)` with sorted :math:`x_{(i)}`.
+
+    Examples
+    --------
+    >>> gini(np.array([1.0, 1.0, 1.0]))
+    0.0
+    >>> round(gini(np.array([0.0, 0.0, 3.0])), 4)  # (2*3 - 3 - 1) * 3 / (3 * 3)
+    0.6667
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    if n < 2 or x.sum() <= 0:
+        return 0.0
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
+
+
+def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, float]:
+    """Run-summary scalars a sweep compares.
+
+    Sums run over recorded steps 1..T of the economy rows; "final" values are at step T.
+    Spend per outcome is NaN when the outcome is zero (no division by zero).
+    """
+    eco = timeseries[timeseries["scope"] == ECONOMY].set_index("step")
+    first, last = eco.iloc[0], eco.iloc[-1]
+    run = eco.iloc[1:]
+    spend = float(run["spend_total"].sum())
+    radical = float(run["radical"].sum())
+    entries = float(run["entries"].sum())
+    regions = timeseries[timeseries["scope"] != ECONOMY]
+    kci = regions.pivot(index="step", columns="scope", values="kci")
+    return {
+        "radical_innovations": radical,
+        "recombinant_innovations": float(run["recombinant"].sum()),
+        "incremental_innovations": float(run["incremental"].sum()),
+        "new_specialisations": entries,
+        "new_specialisations_related": float(run["entries_related"].sum()),
+        "new_specialisations_unrelated": float(run["entries_unrelated"].sum()),
+        "lost_specialisations": float(run["exits"].sum()),
+        "final_diversity": float(last["diversity"]),
+        "diversity_change": float(last["diversity"] - first["diversity"]),
+        "kci_change_abs": float((kci.iloc[-1] - kci.iloc[0]).abs().mean()),
+        "employment_growth": float(last["employment"] / first["employment"] - 1.0),
+        "output_growth": float(last["output"] / first["output"] - 1.0),
+        "productivity_growth": float(last["productivity"] / first["productivity"] - 1.0),
+        "final_firms": float(last["firms"]),
+        "final_cross_cluster_share": float(last["cross_cluster_share"]),
+        "mean_cross_cluster_share": float(run["cross_cluster_share"].mean()),
+        "mean_interregional_share": float(run["interregional_share"].mean()),
+        "mean_university_share": float(run["university_share"].mean()),
+        "policy_spend": spend,
+        "spend_per_radical_innovation": spend / radical if radical > 0 else float("nan"),
+        "spend_per_new_specialisation": spend / entries if entries > 0 else float("nan"),
+        "size_gini": gini(employees),
+        "final_related_variety": float(last["related_variety"]),
+        "final_unrelated_variety": float(last["unrelated_variety"]),
+    }
+
+
+def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResult:
+    """Build a model, run it for ``steps`` years and return its outputs as plain data.
+
+    Parameters
+    ----------
+    params : ModelParams
+    seed : int
+        Seed of the model's generator; the same seed and parameters give identical
+        outputs in any process.
+    steps : int, default=50
+        Years to simulate after the burn-in.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    ParameterError
+        If ``steps`` is not a non-negative integer or the parameters are inconsistent.
+
+    Notes
+    -----
+    Mesa 3.3.1 keeps class-level references to every model; they are released before
+    returning, so a process can run many simulations without growing.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ParameterError(
+            f"The 'steps' argument of simulate must be an integer >= 0. Got {steps!r}."
+        )
+    model = ClusterModel(params=params, rng=int(seed))
+    try:
+        for _ in range(steps):
+            model.step()
+        ws = model.state
+        timeseries = pd.DataFrame(model.recorder.rows)
+        return SimulationResult(
+            params=params.to_flat(),
+            seed=int(seed),
+            steps=int(steps),
+            timeseries=timeseries,
+            panel=_panel(model),
+            clusters=pd.DataFrame(model.recorder.cluster_rows),
+            events=_events(model),
+            summary=summarise(timeseries, ws.firms.employees[ws.firms.alive]),
+            industries=list(ws.industries.names),
+            regions=list(ws.geo.region_names),
+            fields=list(ws.space.field_names),
+        )
+    finally:
+        model.release()

@@ -1,0 +1,98 @@
+"""Supply links: customers in downstream industries buy from firms of upstream industries.
+
+Supply links are market relations, free of fees and subsidies. Each firm of an industry
+that has suppliers keeps ``suppliers_per_firm`` of them; a customer that lacks some (a new
+firm, or one whose supplier exited) chooses new ones among the firms of its upstream
+industries with weights that rise with the supplier's size and fall with distance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from model.state import FirmTable, Instrument, LinkKind, LinkTable
+
+__all__ = ["rewire_supply"]
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+NEVER = np.iinfo(np.int64).max // 2
+"""Expiry step of links that do not expire."""
+
+
+def supply_need(
+    firms: FirmTable, links: LinkTable, has_upstream: BoolArray, per_firm: int
+) -> IntArray:
+    """Count the suppliers each firm still needs (0 in industries without suppliers)."""
+    active = links.active & (links.kind == LinkKind.SUPPLY)
+    have = np.bincount(links.a[active], minlength=len(firms))
+    need = np.where(firms.alive & has_upstream[firms.industry], per_firm - have, 0)
+    return np.maximum(need, 0)
+
+
+def choose_suppliers(
+    customers: IntArray,
+    need: IntArray,
+    candidates: IntArray,
+    firms: FirmTable,
+    distance_scale: float,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray]:
+    r"""Weighted sampling without replacement of suppliers for each customer.
+
+    Weights are :math:`E_j \exp(-d_{ij}/\lambda)`; sampling uses the Gumbel top-k trick.
+    Returns paired arrays (customer, supplier).
+    """
+    dx = firms.x[customers, None] - firms.x[None, candidates]
+    dy = firms.y[customers, None] - firms.y[None, candidates]
+    log_w = np.log(firms.employees[candidates] + 1e-9)[None, :] - np.hypot(dx, dy) / distance_scale
+    keys = log_w + rng.gumbel(size=log_w.shape)
+    order = np.argsort(-keys, axis=1, kind="stable")
+    k = min(int(need.max()), candidates.size)
+    pick = order[:, :k]
+    keep = np.arange(k)[None, :] < need[:, None]
+    rows = np.broadcast_to(customers[:, None], pick.shape)
+    return rows[keep], candidates[pick[keep]]
+
+
+def rewire_supply(
+    firms: FirmTable,
+    links: LinkTable,
+    supplies: BoolArray,
+    per_firm: int,
+    distance_scale: float,
+    step: int,
+    rng: np.random.Generator,
+) -> int:
+    """Give every customer firm the suppliers it lacks. Returns the number of new links."""
+    has_upstream = supplies.any(axis=0)
+    need = supply_need(firms, links, has_upstream, per_firm)
+    new_a, new_b = [], []
+    for q in np.flatnonzero(has_upstream):
+        customers = np.flatnonzero((need > 0) & (firms.industry == q))
+        candidates = np.flatnonzero(firms.alive & supplies[firms.industry, q])
+        if customers.size == 0 or candidates.size == 0:
+            continue
+        a, b = choose_suppliers(customers, need[customers], candidates, firms, distance_scale, rng)
+        new_a.append(a)
+        new_b.append(b)
+    if not new_a:
+        return 0
+    a, b = np.concatenate(new_a), np.concatenate(new_b)
+    same_cluster = (firms.cluster[a] >= 0) & (firms.cluster[a] == firms.cluster[b])
+    links.append(
+        a=a,
+        b=b,
+        kind=np.full(a.size, LinkKind.SUPPLY),
+        formed=np.full(a.size, step),
+        expires=np.full(a.size, NEVER),
+        cross_cluster=~same_cluster,
+        interregional=firms.region[a] != firms.region[b],
+        fee=np.zeros(a.size),
+        instrument=np.full(a.size, Instrument.NONE),
+        eligible_share=np.zeros(a.size),
+        active=np.ones(a.size, bool),
+    )
+    return int(a.size)

@@ -1,0 +1,333 @@
+"""Initial world: grid geometry, regions, clusters, firms, universities, organizations.
+
+Everything here runs once, when a model is built. The grid is square; regions tile it in
+a near-square arrangement of rectangles. Each region draws 2-3 clusters, each a spatial
+blob of firms in the industries of one value chain around a centre.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from model.industries import MARCHE, Industries
+from model.knowledge import KnowledgeSpace
+from model.params import Economy, ModelParams
+from model.state import FirmTable, OrgTable, Origin, UniversityTable
+
+__all__ = [
+    "Geography",
+    "build_firms",
+    "build_geography",
+    "build_orgs",
+    "build_universities",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+CHALLENGE_START_SHARE = 0.005
+"""Share of initial firms in each challenge industry (they start tiny)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Geography:
+    """The square grid and how regions tile it.
+
+    Attributes
+    ----------
+    side : int
+        Cells along each side.
+    region_of_cell : ndarray of int, shape (side, side)
+        Region index of cell ``[x, y]``.
+    bounds : ndarray of int, shape (R, 4)
+        ``x0, x1, y0, y1`` (half-open) of each region's rectangle.
+    region_names : tuple of str
+    """
+
+    side: int
+    region_of_cell: IntArray
+    bounds: IntArray
+    region_names: tuple[str, ...]
+
+    @property
+    def n_regions(self) -> int:
+        """Number of regions."""
+        return len(self.region_names)
+
+    def clip_to_region(
+        self, region: IntArray, x: IntArray, y: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """Clip positions into the rectangle of the given regions."""
+        b = self.bounds[region]
+        return np.clip(x, b[:, 0], b[:, 1] - 1), np.clip(y, b[:, 2], b[:, 3] - 1)
+
+    def random_cells(self, region: IntArray, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+        """Uniformly random cells inside each given region's rectangle."""
+        b = self.bounds[region]
+        x = b[:, 0] + np.floor(rng.random(region.size) * (b[:, 1] - b[:, 0])).astype(np.int64)
+        y = b[:, 2] + np.floor(rng.random(region.size) * (b[:, 3] - b[:, 2])).astype(np.int64)
+        return x, y
+
+
+def build_geography(params: ModelParams) -> Geography:
+    """Size the grid from the number of firms and tile it into regions.
+
+    Notes
+    -----
+    ``side = ceil(sqrt(n_firms * cells_per_firm))``; tiles form ``cols = ceil(sqrt(R))``
+    columns and ``ceil(R / cols)`` rows; surplus tiles of the last row go to the last
+    region, so every region is a rectangle and every cell belongs to one region.
+    """
+    w = params.world
+    n_reg = w.n_regions
+    side = max(8, math.ceil(math.sqrt(w.n_firms * w.cells_per_firm)))
+    cols = math.ceil(math.sqrt(n_reg))
+    rows = math.ceil(n_reg / cols)
+    coord = np.arange(side)
+    tx = coord * cols // side
+    ty = coord * rows // side
+    region = np.minimum(ty[None, :] * cols + tx[:, None], n_reg - 1)
+    bounds = np.zeros((n_reg, 4), dtype=np.int64)
+    for r in range(n_reg):
+        xs, ys = np.nonzero(region == r)
+        bounds[r] = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    if w.economy is Economy.MARCHE:
+        names = tuple(
+            MARCHE["region_names"][r] if r < 4 else f"Region {r + 1}" for r in range(n_reg)
+        )
+    else:
+        names = tuple(f"R{r + 1}" for r in range(n_reg))
+    return Geography(side=side, region_of_cell=region, bounds=bounds, region_names=names)
+
+
+def _cluster_chains(
+    params: ModelParams, industries: Industries, rng: np.random.Generator
+) -> list[list[int]]:
+    """Chains of the clusters of each region (distinct within a region)."""
+    w = params.world
+    out = []
+    for r in range(w.n_regions):
+        fixed = MARCHE["region_chains"]
+        if w.economy is Economy.MARCHE and r < len(fixed):
+            out.append(list(fixed[r]))
+            continue
+        n_c = int(rng.integers(w.min_clusters_per_region, w.max_clusters_per_region + 1))
+        n_c = min(n_c, industries.n_chains)
+        out.append([int(c) for c in rng.choice(industries.n_chains, size=n_c, replace=False)])
+    return out
+
+
+def _cluster_centres(
+    geo: Geography, region: int, n: int, rng: np.random.Generator
+) -> list[tuple[int, int]]:
+    """Spread-out centres: each is the farthest of 20 random candidates from the others."""
+    x0, x1, y0, y1 = geo.bounds[region]
+    mx, my = max(1, (x1 - x0) // 6), max(1, (y1 - y0) // 6)
+    centres: list[tuple[int, int]] = []
+    for _ in range(n):
+        cx = rng.integers(x0 + mx, max(x0 + mx + 1, x1 - mx), size=20)
+        cy = rng.integers(y0 + my, max(y0 + my + 1, y1 - my), size=20)
+        if centres:
+            c = np.array(centres)
+            d = np.min(np.hypot(cx[:, None] - c[:, 0], cy[:, None] - c[:, 1]), axis=1)
+            best = int(np.argmax(d))
+        else:
+            best = 0
+        centres.append((int(cx[best]), int(cy[best])))
+    return centres
+
+
+def initial_knowledge(
+    recipes: npt.NDArray[np.float64], industry: IntArray, rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
+    """Knowledge of new firms: low background, strong on their recipe's fields.
+
+    Background expertise is U(0, 0.15); on the fields their industry's recipe uses it is
+    U(0.45, 0.8).
+    """
+    n, k = industry.size, recipes.shape[1]
+    knowledge = 0.15 * rng.random((n, k))
+    used = recipes[industry] > 0
+    knowledge[used] = 0.45 + 0.35 * rng.random(int(used.sum()))
+    return knowledge
+
+
+def build_firms(
+    params: ModelParams,
+    geo: Geography,
+    industries: Industries,
+    rng: np.random.Generator,
+) -> tuple[FirmTable, OrgTable]:
+    """Place the initial firms: clustered blobs, scattered firms, a few challenge firms.
+
+    Returns
+    -------
+    (FirmTable, OrgTable)
+        The firms, and one organization row per cluster (roadmaps filled later).
+    """
+    w = params.world
+    chains = _cluster_chains(params, industries, rng)
+    n_challenge = int(industries.is_challenge.sum())
+    per_challenge = max(1, round(CHALLENGE_START_SHARE * w.n_firms)) if n_challenge else 0
+    n_rest = w.n_firms - per_challenge * n_challenge
+    per_region = np.full(w.n_regions, n_rest // w.n_regions)
+    per_region[: n_rest % w.n_regions] += 1
+    ordinary = np.flatnonzero(~industries.is_challenge)
+    cols: dict[str, list[npt.NDArray]] = {
+        k: [] for k in ("region", "x", "y", "cluster", "industry")
+    }
+    org_rows: dict[str, list[int]] = {k: [] for k in ("region", "chain", "x", "y")}
+
+    def add(region: int, x: IntArray, y: IntArray, cluster: int, industry: IntArray) -> None:
+        rr = np.full(x.size, region)
+        x, y = geo.clip_to_region(rr, x, y)
+        for key, val in (
+            ("region", rr),
+            ("x", x),
+            ("y", y),
+            ("cluster", np.full(x.size, cluster)),
+            ("industry", industry),
+        ):
+            cols[key].append(np.asarray(val, dtype=np.int64))
+
+    for r in range(w.n_regions):
+        n_clustered = round(w.clustered_share * per_region[r])
+        centres = _cluster_centres(geo, r, len(chains[r]), rng)
+        sizes = np.full(len(chains[r]), n_clustered // len(chains[r]))
+        sizes[: n_clustered % len(chains[r])] += 1
+        for (cx, cy), chain, size in zip(centres, chains[r], sizes, strict=True):
+            cluster = len(org_rows["region"])
+            for key, val in (("region", r), ("chain", chain), ("x", cx), ("y", cy)):
+                org_rows[key].append(val)
+            members = industries.chain_industries(chain)
+            x = np.rint(cx + w.cluster_spread * rng.standard_normal(size)).astype(np.int64)
+            y = np.rint(cy + w.cluster_spread * rng.standard_normal(size)).astype(np.int64)
+            add(r, x, y, cluster, members[np.arange(size) % members.size])
+        n_scattered = per_region[r] - n_clustered
+        x, y = geo.random_cells(np.full(n_scattered, r), rng)
+        add(r, x, y, -1, rng.choice(ordinary, size=n_scattered))
+    for p in np.flatnonzero(industries.is_challenge):
+        regions = rng.integers(w.n_regions, size=per_challenge)
+        x, y = geo.random_cells(regions, rng)
+        for r in np.unique(regions):
+            sel = regions == r
+            add(int(r), x[sel], y[sel], -1, np.full(int(sel.sum()), p))
+    firms = _firm_rows(params, {k: np.concatenate(v) for k, v in cols.items()}, industries, rng)
+    orgs = _org_rows(org_rows, industries.recipes.shape[1])
+    return firms, orgs
+
+
+def _firm_rows(
+    params: ModelParams,
+    cols: dict[str, IntArray],
+    industries: Industries,
+    rng: np.random.Generator,
+) -> FirmTable:
+    """Draw the initial attributes of the placed firms."""
+    n = cols["region"].size
+    m = params.market
+    employees = np.maximum(1.0, np.exp(np.log(10.0) + 1.0 * rng.standard_normal(n)))
+    productivity = np.exp(0.15 * rng.standard_normal(n))
+    revenue = employees * m.output_per_employee * productivity
+    firms = FirmTable.empty(industries.recipes.shape[1])
+    firms.append(
+        alive=np.ones(n, bool),
+        origin=np.full(n, Origin.INITIAL),
+        parent=np.full(n, -1),
+        born=np.full(n, -params.world.burn_in),
+        died=np.full(n, np.iinfo(np.int64).max),
+        knowledge=initial_knowledge(industries.recipes, cols["industry"], rng),
+        productivity=productivity,
+        employees=employees,
+        cash=0.3 * revenue,
+        revenue=revenue,
+        profit=np.zeros(n),
+        rd_budget=np.zeros(n),
+        rd_support=np.zeros(n),
+        loss_streak=np.zeros(n, np.int64),
+        **cols,
+    )
+    return firms
+
+
+def _org_rows(rows: dict[str, list[int]], n_fields: int) -> OrgTable:
+    n = len(rows["region"])
+    orgs = OrgTable.empty(n_fields)
+    orgs.append(
+        roadmap=np.zeros((n, n_fields), bool),
+        partner=np.full(n, -1),
+        budget=np.zeros(n),
+        public_funding=np.zeros(n),
+        brokerage=np.zeros(n, np.int64),
+        **{k: np.asarray(v, dtype=np.int64) for k, v in rows.items()},
+    )
+    return orgs
+
+
+def build_universities(
+    params: ModelParams,
+    geo: Geography,
+    space: KnowledgeSpace,
+    industries: Industries,
+    orgs: OrgTable,
+    rng: np.random.Generator,
+) -> UniversityTable:
+    """Place 1..max universities per region, strong in the region's families and one more.
+
+    A university's home families are the dominant families of its region's cluster
+    chains plus one random family; its expertise there is U(0.75, 0.95), elsewhere
+    U(0.2, 0.3).
+    """
+    w = params.world
+    unis = UniversityTable.empty(space.n_fields)
+    if w.max_universities_per_region == 0:
+        return unis
+    n_fam = len(space.family_names)
+    for r in range(w.n_regions):
+        count = int(rng.integers(1, w.max_universities_per_region + 1))
+        chain_fams = {
+            int(industries.family[industries.chain_industries(int(c))[0]])
+            for c in orgs.chain[orgs.region == r]
+        }
+        x0, x1, y0, y1 = geo.bounds[r]
+        for _ in range(count):
+            fams = sorted(chain_fams | {int(rng.integers(n_fam))})
+            home = np.isin(space.family, fams)
+            knowledge = np.where(
+                home,
+                0.75 + 0.2 * rng.random(space.n_fields),
+                0.2 + 0.1 * rng.random(space.n_fields),
+            )
+            unis.append(
+                region=[r],
+                x=[int(rng.integers(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4 + 1))],
+                y=[int(rng.integers(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4 + 1))],
+                knowledge=knowledge[None, :],
+                home_families=home[None, :],
+            )
+    unis.x, unis.y = geo.clip_to_region(unis.region, unis.x, unis.y)
+    return unis
+
+
+def build_orgs(
+    orgs: OrgTable, space: KnowledgeSpace, industries: Industries, roadmap_size: int
+) -> None:
+    r"""Set each organization's roadmap: fields it lacks that lead toward challenges.
+
+    Notes
+    -----
+    For a chain using fields U, field k not in U scores
+    :math:`\max_{u \in U} \psi_{ku} \, (1 + 2 w_k)` where :math:`w_k` is the weight of
+    k in the challenge recipes; the top ``roadmap_size`` fields form the roadmap (a
+    long-term vision: related new competences, pulled toward the transitions).
+    """
+    challenge_weight = industries.recipes[industries.is_challenge].sum(axis=0)
+    for c in range(len(orgs)):
+        used = industries.recipes[industries.chain_industries(int(orgs.chain[c]))].sum(axis=0) > 0
+        score = space.proximity[:, used].max(axis=1) * (1 + 2 * challenge_weight)
+        score[used] = -np.inf
+        top = np.argsort(-score, kind="stable")[:roadmap_size]
+        orgs.roadmap[c, top] = True
