@@ -184,19 +184,27 @@ def academic_spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Genera
     )
 
 
-def entry_weights(ws: WorldState, industry: int, kernel: FloatArray) -> FloatArray:
-    r"""Location weights of an entrant: local employment in related industries.
+def entry_weights(ws: WorldState, industries: IntArray, kernel: FloatArray) -> FloatArray:
+    r"""Location weights of entrants: local employment in related industries.
 
-    :math:`w_{xy} = \epsilon + \sum_p (K * E_p)_{xy}\,(\phi_{pq} + [p = q])`, with
-    :math:`E_p` the employment raster of industry p, K the spillover kernel and φ the
-    industry relatedness; ε = 1e-3 keeps every cell possible.
+    Returns
+    -------
+    ndarray, shape (len(industries), side, side)
+        :math:`w_{xyq} = \epsilon + \sum_p (K * E_p)_{xy}\,(\phi_{pq} + [p = q])`, with
+        :math:`E_p` the employment raster of industry p, K the spillover kernel and φ the
+        industry relatedness; ε = 1e-3 keeps every cell possible.
     """
     f = ws.firms
     live = np.flatnonzero(f.alive)
-    related = ws.industries.relatedness[:, industry] + (np.arange(ws.industries.n) == industry)
-    raster = np.zeros((ws.geo.side, ws.geo.side))
-    np.add.at(raster, (f.x[live], f.y[live]), f.employees[live] * related[f.industry[live]])
-    return np.maximum(fftconvolve(raster, kernel, mode="same"), 0.0) + 1e-3
+    related = ws.industries.relatedness[:, industries] + (
+        np.arange(ws.industries.n)[:, None] == industries[None, :]
+    )
+    raster = np.zeros((industries.size, ws.geo.side, ws.geo.side))
+    weight = f.employees[live, None] * related[f.industry[live]]  # (n_live, n_targets)
+    for j in range(industries.size):
+        np.add.at(raster[j], (f.x[live], f.y[live]), weight[:, j])
+    smooth = fftconvolve(raster, kernel[None, :, :], mode="same", axes=(1, 2))
+    return np.maximum(smooth, 0.0) + 1e-3
 
 
 def entrants(
@@ -214,8 +222,10 @@ def entrants(
     industry = rng.choice(ws.industries.n, size=n, p=demand / demand.sum())
     kernel = spillover_kernel(params.learning.spillover_distance)
     cells = np.zeros(n, np.int64)
-    for q in np.unique(industry):
-        w = entry_weights(ws, int(q), kernel).ravel()
+    targets = np.unique(industry)
+    weights = entry_weights(ws, targets, kernel)
+    for j, q in enumerate(targets):
+        w = weights[j].ravel()
         sel = industry == q
         cells[sel] = rng.choice(w.size, size=int(sel.sum()), p=w / w.sum())
     x, y = np.divmod(cells, ws.geo.side)

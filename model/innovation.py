@@ -193,7 +193,9 @@ def run_radical(
     successes.
     """
     f, ip = ws.firms, params.innovation
-    learner, teacher, is_uni = link_pairs(ws)
+    # Radical search needs a collaboration partner (firm or university): supply relations
+    # teach along the chain (learning) but do not recombine distant knowledge.
+    learner, teacher, is_uni = link_pairs(ws, include_supply=False)
     pick = pick_partner(learner, teacher, is_uni, rng)
     pick = pick[rng.random(pick.size) < ip.radical_attempt_rate]
     firm, partner, uni = learner[pick], teacher[pick], is_uni[pick]

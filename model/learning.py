@@ -160,14 +160,14 @@ def advance_universities(knowledge: FloatArray, home: BoolArray, rate: float) ->
     return np.where(home, knowledge + rate * (1.0 - knowledge), knowledge)
 
 
-def link_pairs(ws: WorldState) -> tuple[IntArray, IntArray, BoolArray]:
+def link_pairs(ws: WorldState, include_supply: bool = True) -> tuple[IntArray, IntArray, BoolArray]:
     """Directed learning pairs (learner firm, teacher node, teacher is a university).
 
     Firm-firm links (supply and collaboration) teach both ways; a university teaches its
-    firm partner.
+    firm partner. ``include_supply=False`` keeps only collaboration and university links.
     """
     links = ws.links
-    live = links.active
+    live = links.active & (include_supply | (links.kind != LinkKind.SUPPLY))
     firm_firm = live & (links.kind != LinkKind.UNIVERSITY)
     uni = live & (links.kind == LinkKind.UNIVERSITY)
     learner = np.concatenate([links.a[firm_firm], links.b[firm_firm], links.a[uni]])

@@ -98,6 +98,14 @@ class Candidates:
         )
 
 
+def _ranges(starts: IntArray, stops: IntArray) -> tuple[IntArray, IntArray]:
+    """Concatenate ``arange(start, stop)`` for each pair; also return each item's pair."""
+    lengths = np.maximum(stops - starts, 0)
+    owner = np.repeat(np.arange(starts.size), lengths)
+    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return starts[owner] + offset, owner
+
+
 def local_candidates(
     searchers: IntArray,
     pool: IntArray,
@@ -107,18 +115,41 @@ def local_candidates(
     k: int,
     rng: np.random.Generator,
 ) -> Candidates:
-    """Up to k random firms of ``pool`` within ``radius`` cells of each searcher."""
+    """Up to k random firms of ``pool`` within ``radius`` cells of each searcher.
+
+    Notes
+    -----
+    Spatial hashing: firms are bucketed into square blocks of side ``ceil(radius)``, so
+    only the 3 x 3 blocks around a searcher are examined; cost grows with the number of
+    nearby pairs, not with searchers x pool.
+    """
     if k == 0 or searchers.size == 0 or pool.size == 0:
         return Candidates.concat([])
-    d = np.hypot(x[searchers, None] - x[None, pool], y[searchers, None] - y[None, pool])
-    keys = np.where((d <= radius) & (searchers[:, None] != pool[None, :]), rng.random(d.shape), 2.0)
-    k = min(k, pool.size)
-    pick = (
-        np.argpartition(keys, k - 1, axis=1)[:, :k] if k < pool.size else np.argsort(keys, axis=1)
-    )
-    ok = np.take_along_axis(keys, pick, axis=1) < 2.0
-    rows = np.broadcast_to(searchers[:, None], pick.shape)
-    return Candidates(rows[ok], pool[pick[ok]], np.zeros(int(ok.sum()), bool))
+    side = max(1, int(np.ceil(radius)))
+    bx, by = x[pool] // side, y[pool] // side
+    n_cols = int(max(bx.max(), (x[searchers] // side).max())) + 3
+    block = (bx + 1) * n_cols + (by + 1)
+    order = np.argsort(block, kind="stable")
+    sorted_pool, sorted_block = pool[order], block[order]
+    sx, sy = x[searchers] // side + 1, y[searchers] // side + 1
+    searcher_rows, candidates = [], []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            target = (sx + dx) * n_cols + (sy + dy)
+            lo = np.searchsorted(sorted_block, target, "left")
+            hi = np.searchsorted(sorted_block, target, "right")
+            items, owner = _ranges(lo, hi)
+            searcher_rows.append(searchers[owner])
+            candidates.append(sorted_pool[items])
+    s, c = np.concatenate(searcher_rows), np.concatenate(candidates)
+    near = (np.hypot(x[s] - x[c], y[s] - y[c]) <= radius) & (s != c)
+    s, c = s[near], c[near]
+    # k random candidates per searcher: sort by (searcher, random key), keep the first k.
+    order = np.lexsort((rng.random(s.size), s))
+    s, c = s[order], c[order]
+    first = np.searchsorted(s, s, "left")
+    keep = np.arange(s.size) - first < k
+    return Candidates(s[keep], c[keep], np.zeros(int(keep.sum()), bool))
 
 
 def pick_best(value: FloatArray, searcher: IntArray) -> IntArray:

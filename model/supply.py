@@ -49,9 +49,14 @@ def choose_suppliers(
     dy = firms.y[customers, None] - firms.y[None, candidates]
     log_w = np.log(firms.employees[candidates] + 1e-9)[None, :] - np.hypot(dx, dy) / distance_scale
     keys = log_w + rng.gumbel(size=log_w.shape)
-    order = np.argsort(-keys, axis=1, kind="stable")
     k = min(int(need.max()), candidates.size)
-    pick = order[:, :k]
+    if k < candidates.size:  # the k largest keys, then ordered among themselves
+        top = np.argpartition(-keys, k - 1, axis=1)[:, :k]
+        pick = np.take_along_axis(
+            top, np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1), axis=1
+        )
+    else:
+        pick = np.argsort(-keys, axis=1, kind="stable")
     keep = np.arange(k)[None, :] < need[:, None]
     rows = np.broadcast_to(customers[:, None], pick.shape)
     return rows[keep], candidates[pick[keep]]
