@@ -1,4 +1,4 @@
-"""Command-line interface: ``clusterlab run | presets | params``.
+"""Command-line interface: ``clusterlab run | sweep | status | presets | params``.
 
 Every ClusterLab error on bad input is printed as one line on stderr and the command
 exits with status 2; nothing half-written is left behind.
@@ -7,11 +7,18 @@ exits with status 2; nothing half-written is left behind.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from pathlib import Path
 
+from experiments.design import load_experiment
 from experiments.output import write_run
+from experiments.report import SENSITIVITY_OUTCOMES, compare_report, sensitivity_report
+from experiments.runner import local_executor, run_experiment
+from experiments.store import ResultStore, load_results
 from model.errors import ClusterLabError, ParameterError
 from model.params import param_specs, parse_value
 from model.presets import PRESETS, preset
@@ -70,6 +77,123 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]:
+    """Open the executor the options ask for; yield it and its parallelism."""
+    if args.dask:
+        try:
+            from dask.distributed import Client, LocalCluster  # noqa: PLC0415 - optional
+        except ImportError:
+            raise ParameterError(
+                "--dask needs dask.distributed; install it with: pip install 'clusterlab[dask]'."
+            ) from None
+        if args.dask == "local":
+            n = args.workers or os.cpu_count() or 1
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True)
+            client = Client(cluster)
+        else:
+            cluster, client = None, Client(args.dask)
+        try:
+            workers = sum(client.nthreads().values())
+            yield client.get_executor(), workers
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    workers = os.cpu_count() or 1 if args.workers is None else args.workers
+    with local_executor(workers) as pool:
+        yield pool, workers
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run (or resume) an experiment file."""
+    exp = load_experiment(args.experiment)
+    if args.workers is not None and args.workers < 0:
+        raise ParameterError(f"--workers must be >= 0 (0: in this process). Got {args.workers}.")
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    n = len(exp.points) * exp.replicates
+    print(
+        f"Experiment '{exp.name}': {len(exp.points)} design points x {exp.replicates} "
+        f"replicates = {n} runs of {exp.steps} years -> {out}/"
+    )
+    with _executor(args) as (executor, workers):
+        report = run_experiment(
+            exp,
+            out,
+            executor=executor,
+            workers=workers,
+            source=Path(args.experiment),
+            resume=args.resume,
+            force=args.force,
+        )
+    print(
+        f"Done in {report.seconds:.1f} s: {report.completed} runs completed now, "
+        f"{report.skipped} already done, {report.failed} failed."
+    )
+    if report.failed:
+        print(
+            f"{report.failed} run(s) failed; tracebacks in {out}/failed/. "
+            "Fix the cause and rerun with --resume.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Say how far a results folder is."""
+    results = load_results(args.results)
+    m = results.manifest
+    store = ResultStore(args.results)
+    done, failed = store.done(), store.failed() - store.done()
+    print(f"Experiment '{m['experiment']}' ({m['design']} design, fingerprint {m['fingerprint']})")
+    print(f"  runs: {m['n_runs']} = {m['n_points']} points x {m['replicates']} replicates")
+    print(
+        f"  finished: {len(done)}   failed: {len(failed)}   "
+        f"missing: {m['n_runs'] - len(done) - len(failed)}"
+    )
+    if failed:
+        print(
+            f"  failed run ids: {', '.join(map(str, sorted(failed)[:20]))}"
+            f"{' ...' if len(failed) > 20 else ''}"
+        )
+    return 0 if len(done) == m["n_runs"] else 1
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Run (or finish) a sobol/morris experiment, then analyse it."""
+    exp = load_experiment(args.experiment)
+    if exp.kind.value not in ("sobol", "morris"):
+        raise ParameterError(
+            f"{args.experiment}: 'design.type' must be sobol or morris for a sensitivity "
+            f"analysis. Got {exp.kind.value!r}."
+        )
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    with _executor(args) as (executor, workers):
+        report = run_experiment(
+            exp,
+            out,
+            executor=executor,
+            workers=workers,
+            source=Path(args.experiment),
+            resume=out.exists(),
+        )
+    if report.failed:
+        print(f"{report.failed} run(s) failed; see {out}/failed/ and rerun.", file=sys.stderr)
+        return 1
+    path = sensitivity_report(out, tuple(args.outcome or SENSITIVITY_OUTCOMES))
+    print(f"Report written: {path} (and report.md, tables/, figures/)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare the scenarios of a results folder and write the report."""
+    path = compare_report(args.results, baseline=args.baseline)
+    print(f"Report written: {path} (and report.md, tables/, figures/)")
+    return 0
+
+
 def cmd_presets(_: argparse.Namespace) -> int:
     """List the presets."""
     width = max(len(n) for n in PRESETS)
@@ -107,6 +231,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results/run", help="output folder (default results/run)")
     run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     run.set_defaults(func=cmd_run)
+    sweep = sub.add_parser("sweep", help="run (or resume) an experiment file")
+    sweep.add_argument("experiment", help="experiment file (.toml)")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: all cores; 0: run in this process)",
+    )
+    sweep.add_argument(
+        "--dask", metavar="ADDRESS", help="run on a Dask cluster (scheduler address, or 'local')"
+    )
+    sweep.add_argument("--out", help="results folder (default results/<experiment name>)")
+    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep")
+    sweep.add_argument("--force", action="store_true", help="replace an existing results folder")
+    sweep.set_defaults(func=cmd_sweep)
+    status = sub.add_parser("status", help="how far a results folder is")
+    status.add_argument("results", help="results folder")
+    status.set_defaults(func=cmd_status)
+    sens = sub.add_parser("sensitivity", help="Sobol'/Morris analysis of an experiment file")
+    sens.add_argument("experiment", help="experiment file with a sobol or morris design")
+    sens.add_argument("--workers", type=int, default=None, help="worker processes")
+    sens.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
+    sens.add_argument("--out", help="results folder (default results/<experiment name>)")
+    sens.add_argument("--outcome", action="append", help="summary outcome to analyse (repeatable)")
+    sens.set_defaults(func=cmd_sensitivity)
+    compare = sub.add_parser("compare", help="compare scenarios of a results folder")
+    compare.add_argument("results", help="results folder")
+    compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
+    compare.set_defaults(func=cmd_compare)
     sub.add_parser("presets", help="list the presets").set_defaults(func=cmd_presets)
     sub.add_parser("params", help="list every parameter").set_defaults(func=cmd_params)
     return parser

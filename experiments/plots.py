@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib as mpl
+import numpy as np
+import pandas as pd
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
@@ -12,7 +14,16 @@ import matplotlib.pyplot as plt
 from model.record import ECONOMY
 from model.simulate import SimulationResult
 
-__all__ = ["TRAJECTORY_PANELS", "plot_trajectories"]
+__all__ = [
+    "TRAJECTORY_PANELS",
+    "plot_cost_effectiveness",
+    "plot_dose_response",
+    "plot_fan",
+    "plot_morris",
+    "plot_scenarios",
+    "plot_sobol",
+    "plot_trajectories",
+]
 
 TRAJECTORY_PANELS: tuple[tuple[str, str, bool], ...] = (
     ("radical", "Radical innovations (novel pairs, per year)", False),
@@ -44,3 +55,136 @@ def plot_trajectories(result: SimulationResult, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+FONT = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 10}
+"""Projector-readable font sizes for report figures."""
+
+
+def save(fig: plt.Figure, base: Path) -> list[Path]:
+    """Save a figure as PNG and SVG next to each other; close it."""
+    paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
+    fig.savefig(paths[0], dpi=120)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
+
+
+def plot_scenarios(
+    table: pd.DataFrame, labels: dict[str, str], baseline: str, base: Path
+) -> list[Path]:
+    """One panel per outcome: mean and 95% interval of every scenario."""
+    outcomes = [o for o in labels if o in set(table["outcome"])]
+    cols = 2
+    rows = -(-len(outcomes) // cols)
+    with plt.rc_context(FONT):
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(13, 3.2 * rows), constrained_layout=True, squeeze=False
+        )
+        for ax, outcome in zip(axes.ravel(), outcomes, strict=False):
+            sub = table[table["outcome"] == outcome].reset_index(drop=True)
+            y = np.arange(len(sub))[::-1]
+            colors = ["black" if s == baseline else "tab:blue" for s in sub["scenario"]]
+            for yi, row, color in zip(y, sub.itertuples(), colors, strict=True):
+                ax.errorbar(
+                    row.mean,
+                    yi,
+                    xerr=[[row.mean - row.low], [row.high - row.mean]],
+                    fmt="o",
+                    color=color,
+                    capsize=3,
+                )
+            ax.set_yticks(y, sub["scenario"])
+            ax.set_title(labels[outcome])
+            ax.grid(axis="x", alpha=0.3)
+        for ax in axes.ravel()[len(outcomes) :]:
+            ax.set_visible(False)
+        fig.suptitle("Scenario means with 95% intervals over replicates (baseline in black)")
+    return save(fig, base)
+
+
+def plot_cost_effectiveness(
+    table: pd.DataFrame, outcome: str, label: str, spend: pd.Series, base: Path
+) -> list[Path]:
+    """Difference to the baseline (with interval) against extra public spend."""
+    sub = table[table["outcome"] == outcome].set_index("scenario")
+    x = spend.reindex(sub.index)
+    with plt.rc_context(FONT):
+        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+        ax.errorbar(
+            x,
+            sub["diff"],
+            yerr=[sub["diff"] - sub["diff_low"], sub["diff_high"] - sub["diff"]],
+            fmt="o",
+            capsize=4,
+        )
+        for name, xi, yi in zip(sub.index, x, sub["diff"], strict=True):
+            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(6, 6))
+        ax.axhline(0, color="grey", lw=1)
+        ax.set_xlabel("Extra public spend over the baseline (M€ per run, all regions)")
+        ax.set_ylabel(f"Difference to baseline: {label}")
+        ax.set_title("Cost-effectiveness: what each instrument buys (95% intervals)")
+        ax.grid(alpha=0.3)
+    return save(fig, base)
+
+
+def plot_dose_response(data: pd.DataFrame, lever: str, label: str, base: Path) -> list[Path]:
+    """Mean and 95% interval of an outcome against a swept lever."""
+    with plt.rc_context(FONT):
+        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+        ax.fill_between(data[lever], data["low"], data["high"], alpha=0.25, label="95% interval")
+        ax.plot(data[lever], data["mean"], "o-", label="mean over replicates")
+        ax.set_xlabel(lever)
+        ax.set_ylabel(label)
+        ax.set_title(f"Dose-response: {label}")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    return save(fig, base)
+
+
+def plot_fan(data: pd.DataFrame, label: str, base: Path) -> list[Path]:
+    """Median and 5-95% band over replicates, one colour per scenario."""
+    with plt.rc_context(FONT):
+        fig, ax = plt.subplots(figsize=(10, 6), constrained_layout=True)
+        for scenario, grp in data.groupby("scenario", sort=False):
+            (line,) = ax.plot(grp["step"], grp["median"], label=scenario)
+            ax.fill_between(grp["step"], grp["p05"], grp["p95"], color=line.get_color(), alpha=0.15)
+        ax.set_xlabel("year")
+        ax.set_ylabel(label)
+        ax.set_title(f"{label}: median and 5-95% band over replicates")
+        ax.legend(ncol=2)
+        ax.grid(alpha=0.3)
+    return save(fig, base)
+
+
+def plot_sobol(table: pd.DataFrame, label: str, base: Path) -> list[Path]:
+    """First-order and total Sobol' indices with 95% intervals, one bar pair per parameter."""
+    with plt.rc_context(FONT):
+        fig, ax = plt.subplots(figsize=(10, 0.6 * len(table) + 2.5), constrained_layout=True)
+        y = np.arange(len(table))
+        ax.barh(y + 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="first order S1", capsize=3)
+        ax.barh(y - 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="total ST", capsize=3)
+        ax.set_yticks(y, table["parameter"])
+        ax.set_xlabel("share of output variance")
+        ax.set_title(f"Sobol' indices: {label}")
+        ax.legend()
+        ax.grid(axis="x", alpha=0.3)
+    return save(fig, base)
+
+
+def plot_morris(table: pd.DataFrame, label: str, base: Path) -> list[Path]:
+    """Morris mu* against sigma: far right = influential, high = non-linear or interacting."""
+    with plt.rc_context(FONT):
+        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+        ax.errorbar(
+            table["mu_star"], table["sigma"], xerr=table["mu_star_conf"], fmt="o", capsize=3
+        )
+        for row in table.itertuples():
+            ax.annotate(
+                row.parameter, (row.mu_star, row.sigma), textcoords="offset points", xytext=(5, 5)
+            )
+        ax.set_xlabel("mu* (mean absolute elementary effect)")
+        ax.set_ylabel("sigma (spread of elementary effects)")
+        ax.set_title(f"Morris screening: {label}")
+        ax.grid(alpha=0.3)
+    return save(fig, base)

@@ -1,0 +1,182 @@
+"""Scenario comparison with uncertainty: means, intervals, differences, cost-effectiveness.
+
+Every interval is a 95% Student-t interval over replicates. Differences to the baseline
+are *paired* by replicate when the experiment used common random numbers (replicate r of
+every scenario shares its seed, so the paired difference removes the shared noise), and
+Welch intervals otherwise; the table says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.errors import OutputError
+
+__all__ = [
+    "MAIN_OUTCOMES",
+    "Interval",
+    "compare_scenarios",
+    "dose_response",
+    "fan_chart_data",
+    "mean_interval",
+    "paired_difference",
+    "welch_difference",
+]
+
+MAIN_OUTCOMES: dict[str, str] = {
+    "radical_innovations": "Radical innovations (novel pairs, cumulative)",
+    "new_specialisations": "New specialisations (count)",
+    "new_specialisations_related": "New related specialisations (count)",
+    "new_specialisations_unrelated": "New unrelated specialisations (count)",
+    "final_diversity": "Final diversity (industries with RCA >= 1)",
+    "mean_cross_cluster_share": "Cross-cluster share of collaboration links",
+    "employment_growth": "Employment growth (share)",
+    "policy_spend": "Policy spend (M€, cumulative)",
+}
+"""Outcome column -> label with unit, in report order."""
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A mean (or mean difference) with its 95% interval and the number of values."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+def mean_interval(values: np.ndarray) -> Interval:
+    """Mean and 95% Student-t interval.
+
+    One value gives a degenerate interval (low = high = mean); no values give NaNs.
+
+    Examples
+    --------
+    >>> iv = mean_interval(np.array([1.0, 2.0, 3.0]))
+    >>> iv.mean, round(iv.high - iv.mean, 3)  # t(0.975, 2) * 1 / sqrt(3) = 4.303 / 1.732
+    (2.0, 2.484)
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return Interval(np.nan, np.nan, np.nan, 0)
+    m = float(x.mean())
+    if n == 1:
+        return Interval(m, m, m, 1)
+    half = stats.t.ppf(0.5 + LEVEL / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    return Interval(m, m - half, m + half, n)
+
+
+def paired_difference(treated: pd.Series, baseline: pd.Series) -> Interval:
+    """Mean of replicate-wise differences (matched on the index) and its t interval."""
+    both = pd.concat([treated, baseline], axis=1, join="inner").dropna()
+    return mean_interval((both.iloc[:, 0] - both.iloc[:, 1]).to_numpy())
+
+
+def welch_difference(treated: np.ndarray, baseline: np.ndarray) -> Interval:
+    """Difference of means with a Welch (unequal variances) t interval."""
+    a = np.asarray(treated, float)[np.isfinite(treated)]
+    b = np.asarray(baseline, float)[np.isfinite(baseline)]
+    if a.size < 2 or b.size < 2:
+        d = float(a.mean() - b.mean()) if a.size and b.size else np.nan
+        return Interval(d, np.nan, np.nan, min(a.size, b.size))
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = np.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if se > 0 else 1.0
+    d = float(a.mean() - b.mean())
+    half = stats.t.ppf(0.5 + LEVEL / 2, dof) * se
+    return Interval(d, d - half, d + half, min(a.size, b.size))
+
+
+def compare_scenarios(
+    summary: pd.DataFrame,
+    baseline: str,
+    outcomes: list[str] | None = None,
+    paired: bool = True,
+) -> pd.DataFrame:
+    """Mean and interval of each outcome per scenario, and the difference to the baseline.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per finished run with columns ``scenario``, ``replicate`` and outcomes.
+    baseline : str
+        Scenario the others are compared with.
+    outcomes : list of str, optional
+        Outcome columns (default: :data:`MAIN_OUTCOMES` present in ``summary``).
+    paired : bool, default=True
+        Pair differences by replicate (common random numbers); else Welch.
+
+    Returns
+    -------
+    DataFrame
+        One row per (scenario, outcome): n, mean, low, high, diff, diff_low, diff_high,
+        method, and ``per_meur``: the difference per M€ of extra spend over the baseline
+        (NaN where the scenario spends no more than the baseline).
+
+    Raises
+    ------
+    OutputError
+        If the baseline scenario has no finished runs.
+    """
+    if baseline not in set(summary["scenario"]):
+        have = ", ".join(sorted(set(summary["scenario"])))
+        raise OutputError(f"Baseline scenario '{baseline}' has no finished runs; have: {have}.")
+    outcomes = outcomes or [o for o in MAIN_OUTCOMES if o in summary]
+    base = summary[summary["scenario"] == baseline].set_index("replicate")
+    extra_spend = summary.groupby("scenario")["policy_spend"].mean() - base["policy_spend"].mean()
+    rows = []
+    for scenario, grp in summary.groupby("scenario", sort=False):
+        g = grp.set_index("replicate")
+        for outcome in outcomes:
+            iv = mean_interval(g[outcome].to_numpy())
+            if paired:
+                diff = paired_difference(g[outcome], base[outcome])
+            else:
+                diff = welch_difference(g[outcome].to_numpy(), base[outcome].to_numpy())
+            spend = float(extra_spend[scenario])
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "outcome": outcome,
+                    "n": iv.n,
+                    "mean": iv.mean,
+                    "low": iv.low,
+                    "high": iv.high,
+                    "diff": diff.mean,
+                    "diff_low": diff.low,
+                    "diff_high": diff.high,
+                    "method": "paired t" if paired else "Welch t",
+                    "per_meur": diff.mean / spend if spend > 1e-9 else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def dose_response(
+    summary: pd.DataFrame, design: pd.DataFrame, lever: str, outcome: str
+) -> pd.DataFrame:
+    """Mean and interval of an outcome at each value of a swept lever."""
+    merged = summary.merge(design[["point", lever]], on="point")
+    rows = []
+    for value, grp in merged.groupby(lever):
+        iv = mean_interval(grp[outcome].to_numpy())
+        rows.append({lever: value, "mean": iv.mean, "low": iv.low, "high": iv.high, "n": iv.n})
+    return pd.DataFrame(rows)
+
+
+def fan_chart_data(timeseries: pd.DataFrame, column: str, scope: str = "economy") -> pd.DataFrame:
+    """Median and 5-95% band of a time-series column per scenario and step."""
+    ts = timeseries[timeseries["scope"] == scope]
+    g = ts.groupby(["scenario", "step"])[column]
+    return pd.DataFrame(
+        {"median": g.median(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)}
+    ).reset_index()

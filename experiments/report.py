@@ -1,0 +1,315 @@
+"""Reports a policy lab can read: tables (CSV), figures (PNG, SVG), report.md and report.html.
+
+``report.html`` is self-contained: figures are embedded as data URIs and there is no
+external stylesheet, script or font, so it opens offline and can be mailed as one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.analysis import MAIN_OUTCOMES, compare_scenarios, dose_response, fan_chart_data
+from experiments.plots import (
+    plot_cost_effectiveness,
+    plot_dose_response,
+    plot_fan,
+    plot_morris,
+    plot_scenarios,
+    plot_sobol,
+)
+from experiments.sensitivity import sensitivity_tables, write_tables
+from experiments.store import Results, load_results
+
+__all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
+
+FAN_COLUMNS = {
+    "radical": "Radical innovations per year",
+    "cross_cluster_share": "Cross-cluster share of collaboration links",
+    "diversity": "Diversity (industries with RCA >= 1, mean over regions)",
+    "spend_total": "Policy spend (M€ per year)",
+}
+HEADLINE = (
+    "radical_innovations",
+    "new_specialisations",
+    "final_diversity",
+    "mean_cross_cluster_share",
+    "policy_spend",
+)
+
+
+@dataclass
+class Report:
+    """Content of a report: title, paragraphs, tables and figures, in order."""
+
+    title: str
+    blocks: list[tuple[str, object]] = field(default_factory=list)
+
+    def text(self, paragraph: str) -> None:
+        """Add a paragraph (markdown-light: plain text)."""
+        self.blocks.append(("text", paragraph))
+
+    def heading(self, text: str) -> None:
+        """Add a section heading."""
+        self.blocks.append(("heading", text))
+
+    def table(self, df: pd.DataFrame) -> None:
+        """Add a table."""
+        self.blocks.append(("table", df))
+
+    def figure(self, path: Path, caption: str) -> None:
+        """Add a figure (PNG)."""
+        self.blocks.append(("figure", (path, caption)))
+
+
+def render_markdown(report: Report, root: Path) -> str:
+    """Markdown text of a report; figures linked relative to ``root``."""
+    out = [f"# {report.title}", ""]
+    for kind, content in report.blocks:
+        if kind == "heading":
+            out += [f"## {content}", ""]
+        elif kind == "text":
+            out += [str(content), ""]
+        elif kind == "table":
+            out += [content.to_markdown(index=False), ""]
+        else:
+            path, caption = content
+            out += [f"![{caption}]({path.relative_to(root).as_posix()})", "", f"*{caption}*", ""]
+    return "\n".join(out)
+
+
+def render_html(report: Report) -> str:
+    """Self-contained HTML: inline CSS, figures as base64 data URIs, nothing external."""
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;"
+        "padding:3px 8px;text-align:right}th{background:#f0f0f0}img{max-width:100%}"
+    )
+    parts = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(report.title)}"
+        f"</title><style>{style}</style></head><body><h1>{html.escape(report.title)}</h1>"
+    ]
+    for kind, content in report.blocks:
+        if kind == "heading":
+            parts.append(f"<h2>{html.escape(str(content))}</h2>")
+        elif kind == "text":
+            parts.append(f"<p>{html.escape(str(content))}</p>")
+        elif kind == "table":
+            parts.append(content.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0))
+        else:
+            path, caption = content
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(
+                f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _fmt(mean: float, low: float, high: float) -> str:
+    if pd.isna(low):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def headline_table(table: pd.DataFrame, outcomes: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
+    """Scenarios x outcomes: 'mean [95% interval]' strings."""
+    sub = table[table["outcome"].isin(outcomes)]
+    cells = sub.assign(
+        cell=[
+            _fmt(m, lo, hi) for m, lo, hi in zip(sub["mean"], sub["low"], sub["high"], strict=True)
+        ]
+    )
+    wide = cells.pivot(index="scenario", columns="outcome", values="cell")
+    wide = wide.reindex(
+        index=list(dict.fromkeys(sub["scenario"])), columns=[o for o in outcomes if o in wide]
+    )
+    return wide.rename(columns=MAIN_OUTCOMES).reset_index()
+
+
+def difference_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Differences to the baseline with intervals, and per M€ of extra spend."""
+    sub = table[(table["scenario"] != baseline) & table["outcome"].isin(HEADLINE[:3])]
+    return pd.DataFrame(
+        {
+            "scenario": sub["scenario"],
+            "outcome": sub["outcome"].map(MAIN_OUTCOMES),
+            "difference [95% interval]": [
+                _fmt(m, lo, hi)
+                for m, lo, hi in zip(sub["diff"], sub["diff_low"], sub["diff_high"], strict=True)
+            ],
+            "per M€ extra spend": sub["per_meur"].map(lambda v: "" if pd.isna(v) else f"{v:.3g}"),
+            "method": sub["method"],
+        }
+    )
+
+
+def _problems(results: Results, report: Report) -> None:
+    m = results.manifest
+    missing_points = set(results.design["scenario"]) - set(results.summary.get("scenario", []))
+    done = len(results.summary)
+    report.text(
+        f"{done} of {m['n_runs']} runs finished; {len(results.failed)} failed"
+        + (
+            f"; scenarios without any finished run: {', '.join(sorted(missing_points))}."
+            if missing_points
+            else "."
+        )
+    )
+    if len(results.failed):
+        report.text(
+            "Failed runs (first line of each error): "
+            + "; ".join(
+                f"run {r.run_id}: {str(r.traceback).strip().splitlines()[-1]}"
+                for r in results.failed.itertuples()
+            )
+        )
+
+
+def compare_report(root: str | Path, baseline: str | None = None) -> Path:
+    """Analyse a results folder and write tables, figures and the report into it.
+
+    Returns the path of ``report.html``.
+    """
+    results = load_results(root)
+    root = Path(root)
+    fig_dir, tab_dir = root / "figures", root / "tables"
+    fig_dir.mkdir(exist_ok=True)
+    tab_dir.mkdir(exist_ok=True)
+    m = results.manifest
+    report = Report(f"ClusterLab experiment '{m['experiment']}'")
+    report.text(m.get("description") or "")
+    report.text(
+        f"Design: {m['design']}, {m['n_points']} points x {m['replicates']} replicates of "
+        f"{m['steps']} years; root seed {m['root_seed']}; fingerprint {m['fingerprint']}; "
+        f"ClusterLab commit {m['provenance'].get('git_commit')}."
+    )
+    _problems(results, report)
+    if results.summary.empty:
+        report.text("No finished runs: nothing to compare.")
+        return _write(report, root)
+    summary = results.summary
+    scenarios = list(dict.fromkeys(summary.sort_values("point")["scenario"]))
+    baseline = baseline or scenarios[0]
+    table = compare_scenarios(summary, baseline, paired=m.get("common_random_numbers", True))
+    table.to_csv(tab_dir / "comparison.csv", index=False)
+    report.heading("Scenarios")
+    report.text(
+        f"Means over replicates with 95% Student-t intervals; differences to '{baseline}' "
+        f"({table['method'].iloc[0]} intervals)."
+    )
+    headline = headline_table(table)
+    headline.to_csv(tab_dir / "headline.csv", index=False)
+    report.table(headline)
+    report.figure(
+        plot_scenarios(table, MAIN_OUTCOMES, baseline, fig_dir / "scenarios")[0],
+        "Scenario means with 95% intervals",
+    )
+    report.heading(f"Differences to '{baseline}' and cost-effectiveness")
+    diffs = difference_table(table, baseline)
+    diffs.to_csv(tab_dir / "differences.csv", index=False)
+    report.table(diffs)
+    spend = (
+        summary.groupby("scenario")["policy_spend"].mean()
+        - summary[summary["scenario"] == baseline]["policy_spend"].mean()
+    )
+    report.figure(
+        plot_cost_effectiveness(
+            table,
+            "radical_innovations",
+            MAIN_OUTCOMES["radical_innovations"],
+            spend,
+            fig_dir / "cost_effectiveness",
+        )[0],
+        "Extra radical innovations against extra public spend",
+    )
+    _dose(results, report, fig_dir, tab_dir)
+    _fans(results, report, fig_dir)
+    return _write(report, root)
+
+
+def _dose(results: Results, report: Report, fig_dir: Path, tab_dir: Path) -> None:
+    if results.manifest["design"] != "grid":
+        return
+    levers = [c for c in results.design.columns if c not in ("point", "scenario", "preset")]
+    for lever in levers:
+        report.heading(f"Dose-response: {lever}")
+        for outcome in ("radical_innovations", "new_specialisations", "mean_cross_cluster_share"):
+            data = dose_response(results.summary, results.design, lever, outcome)
+            data.to_csv(tab_dir / f"dose_{lever}_{outcome}.csv", index=False)
+            report.figure(
+                plot_dose_response(
+                    data, lever, MAIN_OUTCOMES[outcome], fig_dir / f"dose_{lever}_{outcome}"
+                )[0],
+                f"{MAIN_OUTCOMES[outcome]} against {lever}",
+            )
+
+
+def _fans(results: Results, report: Report, fig_dir: Path) -> None:
+    if "timeseries" not in results.manifest.get("outputs", []) or results.summary.empty:
+        return
+    ts = results.timeseries
+    report.heading("Trajectories")
+    for column, label in FAN_COLUMNS.items():
+        data = fan_chart_data(ts, column)
+        report.figure(
+            plot_fan(data, label, fig_dir / f"fan_{column}")[0], f"{label}: median and 5-95% band"
+        )
+
+
+def _write(report: Report, root: Path) -> Path:
+    (root / "report.md").write_text(render_markdown(report, root))
+    out = root / "report.html"
+    out.write_text(render_html(report))
+    return out
+
+
+SENSITIVITY_OUTCOMES = ("radical_innovations", "new_specialisations", "final_diversity")
+
+
+def sensitivity_report(root: str | Path, outcomes: tuple[str, ...] = SENSITIVITY_OUTCOMES) -> Path:
+    """Sobol' or Morris analysis of a results folder: tables, figures, report files."""
+    results = load_results(root)
+    root = Path(root)
+    found = sensitivity_tables(results, list(outcomes))
+    fig_dir = root / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    write_tables(found, root / "tables")
+    m = results.manifest
+    report = Report(f"ClusterLab sensitivity analysis '{m['experiment']}'")
+    report.text(m.get("description") or "")
+    report.text(
+        f"{m['design']} design over {', '.join(m['problem']['names'])}; {m['n_points']} "
+        f"points x {m['replicates']} replicates of {m['steps']} years; outputs averaged "
+        "over replicates per point and analysed in SALib's sample order."
+    )
+    _problems(results, report)
+    for r in found:
+        label = MAIN_OUTCOMES.get(r.outcome, r.outcome)
+        report.heading(label)
+        if m["replicates"] > 1:
+            report.text(
+                f"Replicate noise: {r.noise_share:.0%} of the variance of run outcomes "
+                "lies within design points (averaged out by the replicates)."
+            )
+        else:
+            report.text(
+                "One replicate per point: simulation noise is not separated from the "
+                "parameters' effects; use more replicates for firm conclusions."
+            )
+        if r.method == "sobol":
+            report.text(
+                f"Convergence: largest change of a total index between N/2 and N base "
+                f"samples: {r.convergence:.3f}."
+            )
+            path = plot_sobol(r.indices, label, fig_dir / f"sobol_{r.outcome}")[0]
+        else:
+            path = plot_morris(r.indices, label, fig_dir / f"morris_{r.outcome}")[0]
+        report.table(r.indices.round(4))
+        report.figure(path, f"{r.method.capitalize()} indices: {label}")
+    return _write(report, root)

@@ -1,0 +1,310 @@
+"""Run an experiment on any ``concurrent.futures.Executor`` and store every run at once.
+
+- in-process (``executor=None``): for notebooks and debugging;
+- a local process pool (the default, one worker per core, "spawn" start method);
+- Dask distributed: ``Client(address).get_executor()``, for work beyond one machine.
+
+Workers receive a small :class:`~experiments.design.RunSpec` (preset, overrides, seed,
+steps, tables to keep) and return plain DataFrames; the parent writes each finished run
+as soon as it arrives. Seeds come from the experiment, never from the executor, so every
+executor gives identical results. A run that raises is recorded with its traceback and
+the sweep goes on. Re-running a sweep resumes: finished runs are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import platform
+import shutil
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from experiments.design import Experiment, RunSpec, base_params
+from experiments.errors import OutputError
+from experiments.store import ResultStore
+from model.simulate import simulate
+
+__all__ = ["RunOutcome", "SweepReport", "execute", "local_executor", "run_experiment"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a worker sends back for one run."""
+
+    spec: RunSpec
+    ok: bool
+    summary: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    error: str = ""
+    started: str = ""
+    seconds: float = 0.0
+    host: str = ""
+    worker_pid: int = 0
+    worker_rss_mb: float = 0.0
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """How a sweep went."""
+
+    root: Path
+    n_runs: int
+    skipped: int
+    completed: int
+    failed: int
+    seconds: float
+
+    @property
+    def missing(self) -> int:
+        """Runs neither finished before nor now."""
+        return self.n_runs - self.skipped - self.completed
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process in MB (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return 0.0
+    return 0.0
+
+
+def _keys(spec: RunSpec) -> dict[str, Any]:
+    return {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "scenario": spec.scenario,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+    }
+
+
+def execute(spec: RunSpec) -> RunOutcome:
+    """Do one run (in whatever process the executor chose) and return its tables."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    try:
+        result = simulate(base_params(spec), seed=spec.seed, steps=spec.steps)
+    except Exception:
+        return RunOutcome(
+            spec,
+            ok=False,
+            error=traceback.format_exc(),
+            started=started,
+            seconds=time.perf_counter() - t0,
+            host=socket.gethostname(),
+            worker_pid=os.getpid(),
+            worker_rss_mb=_rss_mb(),
+        )
+    keys = _keys(spec)
+    tables: dict[str, pd.DataFrame] = {}
+    available = {
+        "timeseries": result.timeseries,
+        "panel": result.panel,
+        "clusters": result.clusters,
+    }
+    for name in spec.outputs:
+        if name == "events":
+            for kind, df in result.events.items():
+                tables[f"events_{kind}"] = df.assign(**keys)
+        else:
+            tables[name] = available[name].assign(**keys)
+    return RunOutcome(
+        spec,
+        ok=True,
+        summary=result.summary,
+        tables=tables,
+        started=started,
+        seconds=time.perf_counter() - t0,
+        host=socket.gethostname(),
+        worker_pid=os.getpid(),
+        worker_rss_mb=_rss_mb(),
+    )
+
+
+@contextmanager
+def local_executor(workers: int) -> Iterator[Executor | None]:
+    """Open a pool of ``workers`` spawned processes, or yield None (in-process) for 0."""
+    if workers == 0:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def file_sha256(path: Path | None) -> str | None:
+    """SHA-256 of a file's bytes (None without a file)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path else None
+
+
+def prepare_folder(
+    exp: Experiment, root: Path, source: Path | None, resume: bool, force: bool
+) -> ResultStore:
+    """Create, resume or (with ``force``) replace the results folder.
+
+    Raises
+    ------
+    OutputError
+        If the folder holds another experiment's runs (fingerprint differs), or holds this
+        experiment's runs and neither ``resume`` nor ``force`` was given.
+    """
+    store = ResultStore(root)
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"'{root}' is a file, not a results folder; choose another --out.")
+    if root.exists() and force:
+        # --force must never delete a folder that is not ours (say --out . or --out ~).
+        if not store.is_results_folder():
+            raise OutputError(
+                f"Folder '{root}' is not a ClusterLab results folder (no manifest.json), so "
+                "--force will not replace it; choose another --out."
+            )
+        shutil.rmtree(root)
+    manifest = store.manifest() if root.exists() else None
+    if manifest is not None:
+        if manifest.get("fingerprint") != exp.fingerprint():
+            raise OutputError(
+                f"Results folder '{root}' holds runs of a different experiment "
+                f"(fingerprint {manifest.get('fingerprint')} vs {exp.fingerprint()}); "
+                "use --out for a new folder or --force to replace it."
+            )
+        if not resume:
+            raise OutputError(
+                f"Results folder '{root}' already holds this experiment; pass --resume to "
+                "finish missing runs or --force to start again."
+            )
+        store.clean_temporaries()
+        return store
+    elif root.exists() and any(root.iterdir()):
+        raise OutputError(
+            f"Folder '{root}' exists and is not a ClusterLab results folder; choose another --out."
+        )
+    store.create(exp, source, file_sha256(source))
+    return store
+
+
+def _record(store: ResultStore, outcome: RunOutcome) -> None:
+    spec = outcome.spec
+    meta = {
+        **_keys(spec),
+        "started": outcome.started,
+        "seconds": outcome.seconds,
+        "host": outcome.host,
+        "worker_pid": outcome.worker_pid,
+        "worker_rss_mb": outcome.worker_rss_mb,
+    }
+    if outcome.ok:
+        store.write_run(spec.run_id, {**meta, **outcome.summary}, outcome.tables)
+    else:
+        store.write_failure(
+            spec.run_id,
+            {
+                **meta,
+                "preset": spec.preset,
+                "overrides": spec.overrides,
+                "traceback": outcome.error,
+            },
+        )
+
+
+def _results(executor: Executor | None, specs: list[RunSpec], workers: int) -> Iterator[RunOutcome]:
+    """Yield outcomes as they finish, keeping at most 2 x workers tasks in flight."""
+    if executor is None:
+        for spec in specs:
+            yield execute(spec)
+        return
+    queue = list(reversed(specs))
+    running: set[Future] = set()
+    limit = max(2, 2 * workers)
+    while queue or running:
+        while queue and len(running) < limit:
+            running.add(executor.submit(execute, queue.pop()))
+        finished, running = wait(running, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            yield fut.result()
+
+
+def run_experiment(
+    exp: Experiment,
+    out: str | Path,
+    *,
+    executor: Executor | None = None,
+    workers: int = 1,
+    source: Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool | None = None,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
+) -> SweepReport:
+    """Run every missing run of an experiment and store each as it finishes.
+
+    Parameters
+    ----------
+    exp : Experiment
+    out : path
+        Results folder (created; see :func:`prepare_folder` for existing folders).
+    executor : concurrent.futures.Executor, optional
+        Where runs execute; None runs them in this process, one after another.
+    workers : int, default=1
+        Parallelism of ``executor`` (bounds the tasks in flight).
+    source : Path, optional
+        The experiment file, hashed into the manifest.
+    resume, force : bool
+        Continue an interrupted sweep / replace an existing folder.
+    progress : bool, optional
+        Show a progress bar; default: only when stderr is a terminal.
+    on_outcome : callable, optional
+        Called with each outcome after it is stored (tests, custom logging).
+
+    Returns
+    -------
+    SweepReport
+    """
+    root = Path(out)
+    store = prepare_folder(exp, root, source, resume, force)
+    specs = exp.runs()
+    done = store.done()
+    todo = [s for s in specs if s.run_id not in done]
+    show = sys.stderr.isatty() if progress is None else progress
+    t0 = time.perf_counter()
+    completed = failed = 0
+    with tqdm(total=len(todo), disable=not show, desc=exp.name, unit="run") as bar:
+        for outcome in _results(executor, todo, workers):
+            _record(store, outcome)
+            completed += outcome.ok
+            failed += not outcome.ok
+            bar.update(1)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    return SweepReport(
+        root=root,
+        n_runs=len(specs),
+        skipped=len(done),
+        completed=completed,
+        failed=failed,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def host_description() -> str:
+    """One line about this machine, for reports."""
+    return f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})"
