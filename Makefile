@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/clusterlab run --preset ris3_relatedness --steps 50 --seed 1 --out results/demo
+	$(BIN)/clusterlab demo --out results/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check model experiments tests benchmarks

@@ -187,6 +187,26 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_FILE = Path(__file__).parent / "files" / "demo.toml"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the default experiment (policy presets at equal budget) and write its report."""
+    exp = load_experiment(DEMO_FILE)
+    out = Path(args.out)
+    print(f"Demo: {len(exp.points)} policy mixes x {exp.replicates} replicates of {exp.steps} "
+          f"years -> {out}/ (a few minutes on 2 cores)")
+    with _executor(args) as (executor, workers):
+        report = run_experiment(exp, out, executor=executor, workers=workers, source=DEMO_FILE,
+                                resume=True, force=args.force)
+    if report.failed:
+        print(f"{report.failed} run(s) failed; see {out}/failed/.", file=sys.stderr)
+        return 1
+    path = compare_report(out, baseline="baseline")
+    print(f"Report: {path} (report.md, tables/headline.csv, figures/)")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a results folder and write the report."""
     path = compare_report(args.results, baseline=args.baseline)
@@ -256,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--out", help="results folder (default results/<experiment name>)")
     sens.add_argument("--outcome", action="append", help="summary outcome to analyse (repeatable)")
     sens.set_defaults(func=cmd_sensitivity)
+    demo = sub.add_parser("demo", help="run the default experiment and write its report")
+    demo.add_argument("--out", default="results/demo", help="results folder (default results/demo)")
+    demo.add_argument("--workers", type=int, default=None, help="worker processes")
+    demo.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
+    demo.add_argument("--force", action="store_true", help="start again from scratch")
+    demo.set_defaults(func=cmd_demo)
     compare = sub.add_parser("compare", help="compare scenarios of a results folder")
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")

@@ -107,7 +107,7 @@ class ClusterOrganization(FixedAgent):
 
     @property
     def budget(self) -> float:
-        """Budget of this year's budget, M€."""
+        """Return the organization's budget this year, M€."""
         return float(self.model.state.orgs.budget[self.idx])
 
     @property

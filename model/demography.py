@@ -63,11 +63,17 @@ def add_firms(ws: WorldState, params: ModelParams, **cols: npt.ArrayLike) -> Int
     if n == 0:
         return np.zeros(0, np.int64)
     y = np.asarray(cols["y"], np.int64)
+    region = ws.geo.region_of_cell[x, y]
+    # A firm that lands outside its parent's region cannot belong to the parent's cluster.
+    cluster = np.asarray(cols.pop("cluster"), np.int64)
+    if len(ws.orgs):
+        cluster = np.where((cluster >= 0) & (ws.orgs.region[cluster] == region), cluster, -1)
     employees = np.asarray(cols["employees"], float)
     revenue = employees * params.market.output_per_employee * np.asarray(cols["productivity"])
     idx = ws.firms.append(
         alive=np.ones(n, bool),
-        region=ws.geo.region_of_cell[x, y],
+        region=region,
+        cluster=cluster,
         born=np.full(n, ws.step),
         died=np.full(n, ALIVE_DIED),
         revenue=revenue,

@@ -25,14 +25,28 @@ MIN_AGE = 2
 """Years a firm must have existed before it may open a division."""
 
 
-def present_industries(ws: WorldState) -> BoolArray:
-    """(n_firms, P): industries where a firm already is, itself or by an alive division."""
+def group_root(ws: WorldState) -> IntArray:
+    """Return the founding firm of each firm's group (divisions join their parent's)."""
     f = ws.firms
-    out = np.zeros((len(f), ws.industries.n), dtype=bool)
-    out[np.arange(len(f)), f.industry] = True
-    div = np.flatnonzero(f.alive & (f.origin == Origin.DIVISION))
-    out[f.parent[div], f.industry[div]] = True
-    return out
+    root = np.arange(len(f))
+    is_div = f.origin == Origin.DIVISION
+    for _ in range(len(f)):  # each pass climbs one level; groups are shallow
+        climb = is_div[root]
+        if not climb.any():
+            break
+        root = np.where(climb, f.parent[root], root)
+    return root
+
+
+def present_industries(ws: WorldState) -> BoolArray:
+    """(n_firms, P): industries where a firm's group (itself, parent, divisions) is present."""
+    f = ws.firms
+    root = group_root(ws)
+    group_has = np.zeros((len(f), ws.industries.n), dtype=bool)
+    live = np.flatnonzero(f.alive)
+    group_has[root[live], f.industry[live]] = True
+    group_has[np.arange(len(f)), f.industry] |= True
+    return group_has[root] | (np.arange(ws.industries.n)[None, :] == f.industry[:, None])
 
 
 def diversification_targets(
@@ -46,7 +60,7 @@ def diversification_targets(
     present : ndarray of bool, shape (n, P)
         Industries the firm is already in.
     open_market : ndarray of bool, shape (P,)
-        Industries with growing demand (entry there makes sense).
+        Industries with positive demand (entry there makes sense).
     threshold : float
         Least fit to enter.
 

@@ -80,6 +80,8 @@ def update_partnerships(ws: WorldState, optimum: float, gov: GovernanceParams) -
     orgs: OrgTable = ws.orgs
     full = capacity_factor(orgs.budget, gov.partnership_min_budget) >= 1.0
     for c in np.flatnonzero(~full & (orgs.partner >= 0)):
+        if orgs.partner[c] < 0:  # its partner, also underfunded, already ended it
+            continue
         orgs.partner[orgs.partner[c]] = -1
         orgs.partner[c] = -1
     knowledge = org_knowledge(ws)

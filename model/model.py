@@ -58,7 +58,7 @@ class ClusterModel(mesa.Model):
     ----------
     params : ModelParams, optional
         All parameters; default: the ``preset`` with ``overrides`` applied.
-    preset : str, default="baseline"
+    preset_name : str, default="baseline"
         Named preset used when ``params`` is not given.
     rng : int, optional
         Seed of the model's random generator (all draws come from ``self.rng``).
@@ -137,11 +137,9 @@ class ClusterModel(mesa.Model):
             ratio=np.ones(geo.n_regions),
             spend=np.zeros((geo.n_regions, len(SPENDING_INSTRUMENTS))),
             target_fields=np.zeros((geo.n_regions, space.n_fields), bool),
-            procurement=np.zeros(geo.n_regions),
             step=-p.world.burn_in,
             policy_on=False,
             events=EventLog(),
-            counts={},
         )
         rewire_supply(
             ws.firms,

@@ -356,6 +356,8 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
     position = np.zeros(len(firms), np.int64)
     position[searchers] = np.arange(searchers.size)
     chosen = []
+    # Two searchers may pick each other in one year: link such a pair only once.
+    paired: set[tuple[int, int]] = set()
     for i in best[np.argsort(position[cand.searcher[best]], kind="stable")]:
         s, o, uni = cand.searcher[i], cand.candidate[i], cand.university[i]
         if n_partners[s] >= cap[s]:
@@ -365,8 +367,10 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
                 continue
             n_uni[o] += 1
         else:
-            if n_partners[o] >= cap[o]:
+            pair = (min(int(s), int(o)), max(int(s), int(o)))
+            if n_partners[o] >= cap[o] or pair in paired:
                 continue
+            paired.add(pair)
             n_partners[o] += 1
         n_partners[s] += 1
         chosen.append(i)

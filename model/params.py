@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import numbers
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import numpy as np
 
 from model.errors import ParameterError
 
@@ -198,7 +202,7 @@ class MarketParams(_ParamGroup):
     shock_industry: int = _p(
         -1, -1, 100, "industry index", "Industry whose demand collapses (-1: no shock)."
     )
-    shock_year: int = _p(20, 0, 1000, "year", "Recorded year in which the demand shock hits.")
+    shock_year: int = _p(20, 1, 1000, "year", "Recorded year in which the demand shock hits.")
     shock_size: float = _p(
         0.5, 0.0, 1.0, "share of demand", "Share of final demand lost in the shock."
     )
@@ -474,7 +478,8 @@ class GovernanceParams(_ParamGroup):
         0.0,
         100.0,
         "M€/year",
-        "Least budget for an organization to keep a partner abroad.",
+        "Budget of an organization at full capacity: it keeps a partner abroad and steers "
+        "its roadmap at full strength (below: steering scales with budget / this).",
     )
 
 
@@ -612,13 +617,15 @@ def _check_value(spec: ParamSpec, value: Any) -> Any:
             return spec.kind(value)
         except ValueError:
             raise ParameterError(f"{where} must be {spec.allowed()}. Got {value!r}.") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # numbers.Real admits numpy scalars (sweep designs produce them); bools are not numbers.
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise ParameterError(
             f"{where} must be {spec.allowed()} ({spec.unit}). Got {value!r} of type "
             f"{type(value).__name__}."
         )
     if spec.kind is int:
-        if float(value) != int(value):
+        # A non-finite value is no integer (and int() of it would raise a bare error).
+        if not math.isfinite(value) or float(value) != int(value):
             raise ParameterError(f"{where} must be {spec.allowed()} ({spec.unit}). Got {value!r}.")
         value = int(value)
     else:

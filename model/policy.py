@@ -198,7 +198,9 @@ def run_policy(ws: WorldState, params: ModelParams, sme: BoolArray) -> PolicyYea
         claims[:] = 0.0
     by_region = np.zeros((n_reg, N_SPENDING))
     np.add.at(by_region, firms.region, np.where(firms.alive[:, None], claims, 0.0))
-    org_claim = np.full(len(ws.orgs), pol.cluster_org_funding if ws.policy_on else 0.0)
+    # An organization whose cluster has no alive member left claims no funding.
+    members = np.bincount(firms.cluster[firms.alive & (firms.cluster >= 0)], minlength=len(ws.orgs))
+    org_claim = np.where(members > 0, pol.cluster_org_funding if ws.policy_on else 0.0, 0.0)
     np.add.at(by_region[:, column(Instrument.CLUSTER_ORG)], ws.orgs.region, org_claim)
     has_challenge = np.bincount(
         firms.region[firms.alive & ws.industries.is_challenge[firms.industry]],

@@ -74,4 +74,4 @@ def preset(name: str, **overrides: Any) -> ModelParams:
             f"Unknown preset '{name}'.{suggest(name, list(PRESETS))} "
             f"Choose one of: {', '.join(PRESETS)}."
         )
-    return ModelParams().replace(**PRESETS[name][1], **overrides)
+    return ModelParams().replace(**{**PRESETS[name][1], **overrides})

@@ -202,8 +202,9 @@ class Recorder:
             "related_variety": float(related[0]),
             "unrelated_variety": float(unrelated[0]),
         }
-        for k in ("diversity", "mean_density", "kci"):
+        for k in ("diversity", "mean_density"):
             row[k] = float(np.mean([r[k] for r in per_region]))
+        row["kci"] = float("nan")  # z-scored over regions: not defined for the whole economy
         return row
 
     def _clusters(self, ws: WorldState) -> None:
@@ -211,7 +212,8 @@ class Recorder:
         collab = links.active & (links.kind != LinkKind.SUPPLY)
         for c in range(len(ws.orgs)):
             members = np.flatnonzero(f.alive & (f.cluster == c))
-            mine = collab & np.isin(links.a, members)
+            is_uni = links.kind == LinkKind.UNIVERSITY
+            mine = collab & (np.isin(links.a, members) | (~is_uni & np.isin(links.b, members)))
             external = links.cross_cluster[mine] | (links.kind[mine] == LinkKind.UNIVERSITY)
             self.cluster_rows.append(
                 {

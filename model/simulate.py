@@ -12,7 +12,7 @@ from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
 from model.record import ECONOMY
-from model.state import Origin
+from model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "simulate", "summarise"]
 
@@ -78,11 +78,20 @@ def _panel(model: ClusterModel) -> pd.DataFrame:
 
 
 def _events(model: ClusterModel) -> dict[str, pd.DataFrame]:
+    """Event tables with names instead of codes (regions, industries, origins, instruments)."""
+    ws = model.state
+    regions, industries = np.asarray(ws.geo.region_names), np.asarray(ws.industries.names)
     out = {}
     for kind in EVENT_TABLES:
-        df = pd.DataFrame(model.state.events.columns(kind))
+        df = pd.DataFrame(ws.events.columns(kind))
         if "origin" in df:
             df["origin"] = [Origin(o).name.lower() for o in df["origin"]]
+        if "instrument" in df:
+            df["instrument"] = [Instrument(i).name.lower() for i in df["instrument"]]
+        if "region" in df:
+            df["region"] = regions[df["region"].to_numpy(dtype=int)]
+        if "industry" in df:
+            df["industry"] = industries[df["industry"].to_numpy(dtype=int)]
         out[kind] = df
     return out
 

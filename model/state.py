@@ -239,11 +239,9 @@ class WorldState:
     ratio: FloatArray  # (R,) share of claims paid last rationing
     spend: npt.NDArray[np.float64]  # (R, n_instruments) M€ paid this year
     target_fields: npt.NDArray[np.bool_]  # (R, K) missing-link target fields
-    procurement: FloatArray  # (R,) M€ of challenge procurement paid this year
     step: int
     policy_on: bool
     events: EventLog
-    counts: dict[str, int]  # per-step counters, reset each step
 
     def node_knowledge(self, node: IntArray, university: BoolArray) -> FloatArray:
         """Knowledge rows of link partners that may be firms or universities."""

@@ -32,6 +32,20 @@ def supply_need(
     return np.maximum(need, 0)
 
 
+def current_suppliers(links: LinkTable, customers: IntArray, candidates: IntArray) -> BoolArray:
+    """Mark, for each customer and candidate, whether the customer already buys from it.
+
+    Returns a bool array of shape (customers, candidates); both index arrays must be sorted
+    (as ``np.flatnonzero`` returns them).
+    """
+    live = links.active & (links.kind == LinkKind.SUPPLY)
+    a, b = links.a[live], links.b[live]
+    keep = np.isin(a, customers) & np.isin(b, candidates)
+    taken = np.zeros((customers.size, candidates.size), dtype=bool)
+    taken[np.searchsorted(customers, a[keep]), np.searchsorted(candidates, b[keep])] = True
+    return taken
+
+
 def choose_suppliers(
     customers: IntArray,
     need: IntArray,
@@ -39,15 +53,19 @@ def choose_suppliers(
     firms: FirmTable,
     distance_scale: float,
     rng: np.random.Generator,
+    taken: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray]:
     r"""Weighted sampling without replacement of suppliers for each customer.
 
     Weights are :math:`E_j \exp(-d_{ij}/\lambda)`; sampling uses the Gumbel top-k trick.
+    ``taken`` (customers x candidates) marks current suppliers, which are not drawn again.
     Returns paired arrays (customer, supplier).
     """
     dx = firms.x[customers, None] - firms.x[None, candidates]
     dy = firms.y[customers, None] - firms.y[None, candidates]
     log_w = np.log(firms.employees[candidates] + 1e-9)[None, :] - np.hypot(dx, dy) / distance_scale
+    if taken is not None:
+        log_w = np.where(taken, -np.inf, log_w)
     keys = log_w + rng.gumbel(size=log_w.shape)
     k = min(int(need.max()), candidates.size)
     if k < candidates.size:  # the k largest keys, then ordered among themselves
@@ -58,6 +76,7 @@ def choose_suppliers(
     else:
         pick = np.argsort(-keys, axis=1, kind="stable")
     keep = np.arange(k)[None, :] < need[:, None]
+    keep &= np.isfinite(np.take_along_axis(keys, pick, axis=1))  # never a current supplier
     rows = np.broadcast_to(customers[:, None], pick.shape)
     return rows[keep], candidates[pick[keep]]
 
@@ -80,7 +99,10 @@ def rewire_supply(
         candidates = np.flatnonzero(firms.alive & supplies[firms.industry, q])
         if customers.size == 0 or candidates.size == 0:
             continue
-        a, b = choose_suppliers(customers, need[customers], candidates, firms, distance_scale, rng)
+        taken = current_suppliers(links, customers, candidates)
+        a, b = choose_suppliers(
+            customers, need[customers], candidates, firms, distance_scale, rng, taken
+        )
         new_a.append(a)
         new_b.append(b)
     if not new_a:
