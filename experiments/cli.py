@@ -194,16 +194,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Run the default experiment (policy presets at equal budget) and write its report."""
     exp = load_experiment(DEMO_FILE)
     out = Path(args.out)
-    print(f"Demo: {len(exp.points)} policy mixes x {exp.replicates} replicates of {exp.steps} "
-          f"years -> {out}/ (a few minutes on 2 cores)")
+    print(
+        f"Demo: {len(exp.points)} policy mixes x {exp.replicates} replicates of {exp.steps} "
+        f"years -> {out}/ (a few minutes on 2 cores)"
+    )
     with _executor(args) as (executor, workers):
-        report = run_experiment(exp, out, executor=executor, workers=workers, source=DEMO_FILE,
-                                resume=True, force=args.force)
+        report = run_experiment(
+            exp,
+            out,
+            executor=executor,
+            workers=workers,
+            source=DEMO_FILE,
+            resume=True,
+            force=args.force,
+        )
     if report.failed:
         print(f"{report.failed} run(s) failed; see {out}/failed/.", file=sys.stderr)
         return 1
     path = compare_report(out, baseline="baseline")
     print(f"Report: {path} (report.md, tables/headline.csv, figures/)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run a fresh ensemble and check the model against the stylised facts."""
+    from experiments.validate import run_validation  # noqa: PLC0415 - statsmodels is slow to import
+
+    if args.replicates < 2 or args.steps < 10:
+        raise ParameterError(
+            f"validate needs --replicates >= 2 and --steps >= 10. Got {args.replicates} and "
+            f"{args.steps}."
+        )
+    overrides = _overrides(args.set or [])
+    doc = Path(args.out) / "validation.md"
+    with _executor(args) as (executor, _):
+        checks = run_validation(args.replicates, args.steps, doc, executor, overrides)
+    width = max(len(c.pattern) for c in checks.values())
+    for c in checks.values():
+        print(f"  {c.pattern:<{width}}  {c.verdict}")
+    print(f"Report written: {doc}")
     return 0
 
 
@@ -282,6 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
     demo.add_argument("--force", action="store_true", help="start again from scratch")
     demo.set_defaults(func=cmd_demo)
+    val = sub.add_parser("validate", help="check the model against empirical stylised facts")
+    val.add_argument("--replicates", type=int, default=20, help="runs in the ensemble (default 20)")
+    val.add_argument("--steps", type=int, default=50, help="years per run (default 50)")
+    val.add_argument("--out", default="docs", help="folder of validation.md (default docs)")
+    val.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter")
+    val.add_argument("--workers", type=int, default=None, help="worker processes")
+    val.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
+    val.set_defaults(func=cmd_validate)
     compare = sub.add_parser("compare", help="compare scenarios of a results folder")
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")

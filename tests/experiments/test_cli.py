@@ -1,0 +1,177 @@
+import json
+
+import pandas as pd
+import pytest
+
+from experiments.cli import EXIT_BAD_INPUT, main
+from model.params import param_specs
+from model.presets import PRESETS, preset
+from model.simulate import EVENT_TABLES, simulate
+
+TABLES = ("timeseries", "panel", "clusters", *(f"events_{kind}" for kind in EVENT_TABLES))
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SMALL_RUN = ["--set", "n_firms=120", "--steps", "3", "--seed", "4"]
+
+
+def _one_error_line(capsys, *fragments):
+    """Assert stderr is one 'clusterlab: error:' line holding every fragment."""
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("clusterlab: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def _hidden_leftovers(folder, name):
+    return [p.name for p in folder.iterdir() if p.name.startswith(f".{name}.")]
+
+
+# --- bad input: exit 2, one line on stderr, nothing written --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--set", "n_firmz=120"], ["Unknown parameter 'n_firmz'.", "Did you mean 'n_firms'?"]),
+        (
+            ["--set", "cross_cluster_subsidy=1.5"],
+            ["'cross_cluster_subsidy' parameter of PolicyParams", "[0, 1]", "Got 1.5."],
+        ),
+        (["--set", "n_firms=lots"], ["'n_firms' parameter of WorldParams", "Got 'lots'."]),
+        (["--set", "n_firms=120.5"], ["'n_firms' parameter", "an integer"]),
+        (["--set", "subsidy_targeting=everything"], ["'subsidy_targeting'", "'missing_link'"]),
+        (["--set", "n_firms"], ["--set takes name=value", "Got 'n_firms'."]),
+        (["--preset", "baselin"], ["Unknown preset 'baselin'.", "Did you mean 'baseline'?"]),
+        (["--steps", "-1"], ["--steps must be an integer >= 0. Got -1."]),
+        (["--set", "shock_industry=99"], ["'shock_industry'", "Got 99."]),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, fragments):
+    out = tmp_path / "run"
+    assert main(["run", *args, "--out", str(out)]) == EXIT_BAD_INPUT
+    _one_error_line(capsys, *fragments)
+    assert list(tmp_path.iterdir()) == [], "bad input must not write anything"
+
+
+def test_non_empty_output_folder_needs_force(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results")
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == EXIT_BAD_INPUT
+    _one_error_line(capsys, f"Output folder '{out}' is not empty", "--force")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert _hidden_leftovers(tmp_path, "run") == []
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.write_text("not a folder")
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == EXIT_BAD_INPUT
+    _one_error_line(capsys, "is a file")
+    assert out.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("argv", [["run", "--steps", "x"], [], ["nonsense"]])
+def test_usage_errors_exit_2_with_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == EXIT_BAD_INPUT
+    _one_error_line(capsys, "see 'clusterlab --help'")
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+def test_run_writes_every_output_and_nothing_else(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "preset 'baseline', seed 4, 3 years" in stdout
+    assert f"Outputs written to {out}/" in stdout
+    expected = {f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv")}
+    expected |= {"summary.json", "trajectories.png"}
+    assert {p.name for p in out.iterdir()} == expected
+    assert [p.name for p in tmp_path.iterdir()] == ["run"], "a hidden temp folder was left"
+    png = (out / "trajectories.png").read_bytes()
+    assert png.startswith(PNG_MAGIC)
+    assert len(png) > 10_000
+    meta = json.loads((out / "summary.json").read_text())
+    assert meta["preset"] == "baseline"
+    assert meta["seed"] == 4
+    assert meta["steps"] == 3
+    assert meta["params"]["n_firms"] == 120
+    assert set(meta["summary"]) >= {"radical_innovations", "policy_spend", "size_gini"}
+    assert meta["provenance"]["versions"]["mesa"] == "3.3.1"
+    # The files hold the run the Python API gives for the same settings.
+    expected_run = simulate(preset("baseline", n_firms=120), seed=4, steps=3)
+    parquet = pd.read_parquet(out / "timeseries.parquet")
+    pd.testing.assert_frame_equal(parquet, expected_run.timeseries)
+    csv = pd.read_csv(out / "timeseries.csv")
+    pd.testing.assert_frame_equal(csv, expected_run.timeseries, check_dtype=False)
+    for table in TABLES:
+        assert len(pd.read_parquet(out / f"{table}.parquet")) == len(
+            pd.read_csv(out / f"{table}.csv")
+        )
+
+
+def test_force_replaces_a_non_empty_folder(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    assert main(["run", *SMALL_RUN, "--out", str(out), "--force"]) == 0
+    assert not (out / "stale.txt").exists()
+    assert (out / "summary.json").exists()
+    assert _hidden_leftovers(tmp_path, "run") == []
+
+
+def test_run_a_preset_with_overrides_of_its_own_values(tmp_path):
+    out = tmp_path / "marche"
+    args = ["run", "--preset", "marche_teaching", "--set", "n_firms=120", "--steps", "2"]
+    assert main([*args, "--out", str(out)]) == 0
+    meta = json.loads((out / "summary.json").read_text())
+    assert meta["params"]["n_firms"] == 120
+    assert meta["params"]["economy"] == "marche"
+    assert meta["regions"] == ["Marche-like", "Partner region"]
+
+
+def test_a_failing_write_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
+    from experiments import output
+    from experiments.errors import OutputError
+
+    def broken(result, path):
+        raise OutputError("Cannot write the figure: disk full.")
+
+    monkeypatch.setattr(output, "plot_trajectories", broken)
+    out = tmp_path / "run"
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == EXIT_BAD_INPUT
+    _one_error_line(capsys, "disk full")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- listings ----------------------------------------------------------------------------------
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    names = [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
+    assert names == list(PRESETS)
+    assert "cross_cluster_subsidy=0.5" in out
+    assert "(defaults)" in out
+
+
+def test_params_lists_every_parameter_with_default_range_and_unit(capsys):
+    assert main(["params"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    specs = param_specs()
+    assert lines[0].split()[:3] == ["name", "group", "default"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert list(rows) == list(specs)
+    for name, spec in specs.items():
+        assert spec.unit in rows[name]
+        assert spec.doc in rows[name]
+    assert "blanket|missing_link" in rows["subsidy_targeting"]
+    assert "[0, 1]" in rows["cross_cluster_subsidy"]

@@ -1,0 +1,183 @@
+import numpy as np
+import pytest
+
+from model.demography import (
+    academic_spinoffs,
+    add_firms,
+    entrants,
+    entry_weights,
+    exits,
+    near_cells,
+    nearby_cluster,
+    spinoffs,
+)
+from model.learning import spillover_kernel
+from model.state import LinkKind, LinkTable, Origin
+
+
+def test_near_cells_within_radius_and_inside_the_grid(make_model, rng):
+    ws = make_model(n_firms=100, burn_in=0).state
+    side = ws.geo.side
+    x = np.array([0, side - 1, 10] * 300)
+    y = np.array([0, side - 1, 10] * 300)
+    nx, ny = near_cells(ws, x, y, 3, rng)
+    assert (np.maximum(np.abs(nx - x), np.abs(ny - y)) <= 3).all()
+    assert ((nx >= 0) & (nx < side) & (ny >= 0) & (ny < side)).all()
+    # every offset of the 7 x 7 square is reachable from an interior cell
+    inner = x == 10
+    assert np.unique(np.column_stack([nx[inner], ny[inner]]), axis=0).shape[0] == 49
+
+
+def test_nearby_cluster_nearest_organization_of_the_same_region(make_model):
+    ws = make_model(n_firms=200, burn_in=0).state
+    orgs = ws.orgs
+    assert nearby_cluster(ws, orgs.x, orgs.y, 0.5).tolist() == list(range(len(orgs)))
+    # a corner cell far from every centre has no cluster within 0.5 cells
+    far = nearby_cluster(ws, np.array([0]), np.array([0]), 0.5)
+    at_corner = (orgs.x == 0) & (orgs.y == 0)
+    assert far.tolist() == ([int(np.flatnonzero(at_corner)[0])] if at_corner.any() else [-1])
+
+
+def test_add_firms_with_no_rows_adds_nothing(make_model):
+    model = make_model(n_firms=100, burn_in=0)
+    ws = model.state
+    n = len(ws.firms)
+    empty = np.zeros(0, np.int64)
+    out = add_firms(ws, model.params, x=empty, y=empty)
+    assert out.size == 0
+    assert len(ws.firms) == n
+    assert ws.events.columns("birth") == {}
+
+
+# --- exit --------------------------------------------------------------------------------------
+
+
+def test_exit_after_sustained_losses_or_below_min_employees(make_model, add_link):
+    model = make_model(n_firms=100, burn_in=0, exit_after_losses=3, min_employees=1.0)
+    ws = model.state
+    f = ws.firms
+    f.loss_streak[:] = 0
+    f.employees[:] = np.maximum(f.employees, 5.0)
+    ws.links = LinkTable.empty(0)
+    f.loss_streak[[0, 1]] = [3, 2]  # 0 has lost long enough, 1 not yet
+    f.employees[2] = 0.5  # too small to go on
+    supply_in = add_link(ws, 3, 0, LinkKind.SUPPLY)  # 0 supplies 3
+    collab_out = add_link(ws, 0, 4)
+    collab_in = add_link(ws, 5, 2)
+    uni = add_link(ws, 2, 0, LinkKind.UNIVERSITY)  # b=0 is university 0, not firm 0
+    keep = add_link(ws, 1, 4)
+    ws.step = 7
+    out = exits(ws, model.params)
+    assert sorted(out.tolist()) == [0, 2]
+    assert not f.alive[[0, 2]].any()
+    assert f.alive[1]
+    assert (f.died[[0, 2]] == 7).all()
+    assert not ws.links.active[[supply_in, collab_out, collab_in, uni]].any()
+    assert ws.links.active[keep]
+    deaths = ws.events.columns("death")
+    assert sorted(deaths["firm"].tolist()) == [0, 2]
+    assert (deaths["step"] == 7).all()
+
+
+def test_nobody_exits_when_everyone_is_healthy(make_model):
+    model = make_model(n_firms=100, burn_in=0)
+    ws = model.state
+    ws.firms.loss_streak[:] = 0
+    ws.firms.employees[:] = 10.0
+    assert exits(ws, model.params).size == 0
+    assert ws.firms.alive.all()
+
+
+# --- spin-offs and entry -----------------------------------------------------------------------
+
+
+def test_spinoffs_land_near_their_parent_in_its_industry(make_model):
+    model = make_model(n_firms=200, spinoff_rate=1.0, spinoff_min_margin=-1.0, spinoff_radius=2)
+    ws = model.state
+    f = ws.firms
+    f.revenue[:] = np.maximum(f.revenue, 1.0)
+    f.profit[:] = 0.1 * f.revenue
+    parent_knowledge = f.knowledge.copy()
+    new = spinoffs(ws, model.params, np.random.default_rng(0))
+    assert new.size == (f.alive[: new.min()]).sum(), "spinoff_rate 1: every firm spawns"
+    parent = f.parent[new]
+    assert (f.origin[new] == Origin.SPINOFF).all()
+    chebyshev = np.maximum(np.abs(f.x[new] - f.x[parent]), np.abs(f.y[new] - f.y[parent]))
+    assert chebyshev.max() <= 2
+    assert (f.industry[new] == f.industry[parent]).all()
+    # a spin-off joins its parent's cluster unless it landed in another region
+    same_region = f.region[new] == f.region[parent]
+    assert same_region.any()
+    assert (f.cluster[new][same_region] == f.cluster[parent][same_region]).all()
+    assert (f.cluster[new][~same_region] == -1).all()
+    assert (f.knowledge[new] <= parent_knowledge[parent] + 1e-12).all()
+    assert (f.knowledge[new] >= 0.85 * parent_knowledge[parent] - 1e-12).all()
+    assert (f.region[new] == ws.geo.region_of_cell[f.x[new], f.y[new]]).all()
+    np.testing.assert_allclose(f.employees[new], model.params.demography.entrant_employees)
+
+
+def test_no_spinoffs_below_the_margin(make_model):
+    model = make_model(n_firms=200, spinoff_rate=1.0, spinoff_min_margin=0.5)
+    ws = model.state
+    ws.firms.profit[:] = 0.1 * ws.firms.revenue  # margin 0.1 < 0.5
+    assert spinoffs(ws, model.params, np.random.default_rng(0)).size == 0
+
+
+def test_academic_spinoffs_land_near_their_university(make_model):
+    model = make_model(n_firms=200, university_spinoff_rate=5.0)
+    ws = model.state
+    new = academic_spinoffs(ws, model.params, np.random.default_rng(0))
+    assert new.size > 10
+    f = ws.firms
+    uni = -1 - f.parent[new]
+    assert ((uni >= 0) & (uni < len(ws.unis))).all()
+    chebyshev = np.maximum(np.abs(f.x[new] - ws.unis.x[uni]), np.abs(f.y[new] - ws.unis.y[uni]))
+    assert chebyshev.max() <= 2
+    assert (f.origin[new] == Origin.ACADEMIC_SPINOFF).all()
+    np.testing.assert_allclose(f.knowledge[new], 0.6 * ws.unis.knowledge[uni])
+
+
+def test_no_academic_spinoffs_at_rate_zero(make_model):
+    model = make_model(n_firms=100, university_spinoff_rate=0.0)
+    assert academic_spinoffs(model.state, model.params, np.random.default_rng(0)).size == 0
+
+
+def test_entry_weights_match_the_formula_cell_by_cell(make_model):
+    ws = make_model(n_firms=200).state
+    f = ws.firms
+    q = int(f.industry[0])
+    kernel = spillover_kernel(1.0)  # reach 3 cells
+    weights = entry_weights(ws, np.array([q]), kernel)[0]
+    assert weights.shape == (ws.geo.side, ws.geo.side)
+    live = np.flatnonzero(f.alive)
+    related = ws.industries.relatedness[f.industry[live], q] + (f.industry[live] == q)
+    for cx, cy in [(f.x[0], f.y[0]), (0, 0), (ws.geo.side // 2, 3)]:
+        # w = 1e-3 + sum_j E_j (phi_{p_j q} + [p_j = q]) K(x - x_j, y - y_j) within reach
+        dx, dy = f.x[live] - cx, f.y[live] - cy
+        reach = (np.abs(dx) <= 3) & (np.abs(dy) <= 3)
+        expected = (
+            1e-3
+            + (
+                f.employees[live][reach] * related[reach] * kernel[3 + dx[reach], 3 + dy[reach]]
+            ).sum()
+        )
+        assert weights[cx, cy] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_entrants_choose_industries_with_demand(make_model):
+    model = make_model(n_firms=200, entry_rate=0.5)
+    ws = model.state
+    demand = np.zeros(ws.industries.n)
+    demand[[1, 3]] = [1.0, 3.0]
+    new = entrants(ws, model.params, demand, np.random.default_rng(0))
+    assert new.size > 50
+    industry = ws.firms.industry[new]
+    assert set(industry.tolist()) <= {1, 3}
+    assert (industry == 3).mean() == pytest.approx(0.75, abs=0.12)
+    assert (ws.firms.origin[new] == Origin.ENTRANT).all()
+
+
+def test_no_entrants_at_rate_zero(make_model):
+    model = make_model(n_firms=100, entry_rate=0.0)
+    ws = model.state
+    assert entrants(ws, model.params, np.ones(ws.industries.n), np.random.default_rng(0)).size == 0

@@ -1,0 +1,219 @@
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from mesa.agent import Agent
+
+from model.agents import ClusterOrganization, Firm, University
+from model.errors import ParameterError
+from model.model import ClusterModel
+from model.networking import partner_counts
+from model.presets import preset
+from model.record import ECONOMY, SPEND_COLUMNS
+from model.simulate import simulate
+from model.state import LinkKind, Origin
+
+# --- construction ------------------------------------------------------------------------------
+
+
+def test_release_frees_mesa_registries():
+    model = ClusterModel(rng=1, n_firms=100, burn_in=0)
+    assert model in Agent._ids
+    model.release()
+    assert model not in Agent._ids
+    assert len(model.agents) == 0
+
+
+def test_simulate_leaves_no_model_in_mesa_registries():
+    before = set(Agent._ids)
+    simulate(preset("baseline", n_firms=100, burn_in=1), seed=3, steps=2)
+    leaked = [m for m in Agent._ids if m not in before]
+    assert leaked == []
+
+
+def test_seed_must_be_an_integer():
+    with pytest.raises(
+        ParameterError,
+        match=r"The 'rng' argument of ClusterModel must be an integer seed\. Got '7'",
+    ):
+        ClusterModel(rng="7", n_firms=100)
+
+
+def test_shock_industry_beyond_the_industries_is_rejected():
+    with pytest.raises(
+        ParameterError,
+        match=r"'shock_industry' parameter of MarketParams must be -1 or an industry index "
+        r"below \d+\. Got 99\.",
+    ):
+        ClusterModel(rng=1, n_firms=100, shock_industry=99)
+
+
+def test_unknown_override_is_rejected():
+    with pytest.raises(ParameterError, match="Did you mean 'n_firms'"):
+        ClusterModel(rng=1, n_firmz=100)
+
+
+def test_preset_and_overrides(make_model):
+    model = make_model("ris3_relatedness", cross_cluster_subsidy=0.2)
+    assert model.params.policy.cross_cluster_subsidy == 0.2
+    assert model.params.policy.university_link_subsidy == 0.5
+    assert model.params.world.n_firms == 200
+
+
+def test_params_object_with_overrides():
+    params = preset("governance", n_firms=100, burn_in=0)
+    model = ClusterModel(params=params, rng=1, sme_rd_grant=0.1)
+    try:
+        assert model.params.policy.sme_rd_grant == 0.1
+        assert model.params.policy.cluster_org_funding == 0.5
+    finally:
+        model.release()
+
+
+def test_agents_mirror_the_tables(make_model):
+    model = make_model("ris3_relatedness", rng=2)
+    for _ in range(4):
+        model.step()
+    ws = model.state
+    alive = np.flatnonzero(ws.firms.alive)
+    assert sorted(model.firm_agents) == alive.tolist()
+    firms = model.agents_by_type[Firm]
+    assert len(firms) == alive.size
+    for agent in firms:
+        assert agent.cell.coordinate == (ws.firms.x[agent.idx], ws.firms.y[agent.idx])
+    assert len(model.agents_by_type[University]) == len(ws.unis)
+    assert len(model.agents_by_type[ClusterOrganization]) == len(ws.orgs)
+
+
+def test_burn_in_runs_without_policy(make_model):
+    model = make_model("ris3_relatedness", burn_in=3, cluster_org_funding=1.0, sme_rd_grant=1.0)
+    ws = model.state
+    assert ws.step == 0
+    assert ws.policy_on
+    assert ws.spend.sum() == 0.0, "policy spent during the burn-in"
+    assert (ws.orgs.public_funding == 0).all()
+    births = ws.events.columns("birth")
+    assert births["step"].min() >= -3
+    assert births["step"].max() <= -1
+    model.step()
+    assert ws.step == 1
+    assert ws.spend.sum() > 0
+
+
+def test_step_records_one_row_per_scope(make_model):
+    model = make_model(n_regions=3)
+    assert len(model.recorder.rows) == 4
+    model.step()
+    model.step()
+    assert len(model.recorder.rows) == 12
+    assert [r["step"] for r in model.recorder.rows[-4:]] == [2, 2, 2, 2]
+
+
+def test_same_seed_same_state_other_seed_other_state(make_model):
+    states = []
+    for seed in (5, 5, 6):
+        model = make_model("governance", rng=seed)
+        for _ in range(3):
+            model.step()
+        states.append(model.state.firms)
+    for field in dataclasses.fields(states[0]):
+        np.testing.assert_array_equal(
+            getattr(states[0], field.name), getattr(states[1], field.name)
+        )
+    assert len(states[0]) != len(states[2]) or not np.array_equal(states[0].cash, states[2].cash)
+
+
+# --- invariants over full runs -----------------------------------------------------------------
+
+INVARIANT_RUNS = [
+    (name, seed)
+    for name in (
+        "baseline",
+        "intra_cluster",
+        "ris3_targeted",
+        "outward_looking",
+        "governance",
+        "mission",
+        "marche_teaching",
+    )
+    for seed in (1, 2)
+]
+
+
+def _check_accounts(model, alive_before, cash_before):
+    """Cash change of a firm alive all year is its profit minus payout and division costs."""
+    ws, p = model.state, model.params
+    f, n = ws.firms, alive_before.size
+    throughout = alive_before & f.alive[:n]
+    births = ws.events.columns("birth")
+    opened = (births["step"] == ws.step) & (births["origin"] == Origin.DIVISION)
+    divisions = np.bincount(births["parent"][opened], minlength=n)[:n]
+    profit = f.profit[:n]
+    expected = (
+        cash_before
+        + profit
+        - p.market.payout_share * np.maximum(profit, 0.0)
+        - p.diversification.division_cost * divisions
+    )
+    np.testing.assert_allclose(f.cash[:n][throughout], expected[throughout], rtol=1e-10, atol=1e-12)
+
+
+def _check_state(model):
+    ws, p = model.state, model.params
+    f, links = ws.firms, ws.links
+    # budgets never overspent; spend by instrument is non-negative
+    assert (ws.spend.sum(axis=1) <= p.policy.policy_budget * (1 + 1e-12)).all()
+    assert (ws.spend >= 0).all()
+    # stocks
+    assert (f.employees[f.alive] >= 0).all()
+    assert (f.knowledge >= 0).all()
+    assert (f.knowledge <= 1).all()
+    assert (ws.unis.knowledge <= 1).all()
+    assert (f.productivity[f.alive] > 0).all()
+    assert np.isfinite(f.productivity[f.alive]).all()
+    assert np.isfinite(f.cash[f.alive]).all()
+    # links join alive firms (and existing universities)
+    live = links.active
+    uni = links.kind == LinkKind.UNIVERSITY
+    assert f.alive[links.a[live]].all()
+    assert f.alive[links.b[live & ~uni]].all()
+    assert (links.b[live & uni] < len(ws.unis)).all()
+    # capacities
+    per_firm, per_uni = partner_counts(
+        links.a, links.b, links.kind, links.active, len(f), len(ws.unis)
+    )
+    cap = max(p.networking.max_partners_sme, p.networking.max_partners_large)
+    assert per_firm.max(initial=0) <= cap
+    assert per_uni.max(initial=0) <= p.networking.university_capacity
+    # organizations' partnerships are mutual and across regions
+    has = np.flatnonzero(ws.orgs.partner >= 0)
+    assert (ws.orgs.partner[ws.orgs.partner[has]] == has).all()
+    assert (ws.orgs.region[ws.orgs.partner[has]] != ws.orgs.region[has]).all()
+    # every alive firm has its agent, and only those
+    assert len(model.firm_agents) == f.alive.sum()
+
+
+def _check_timeseries(model):
+    ts = pd.DataFrame(model.recorder.rows)
+    eco = ts[ts["scope"] == ECONOMY].set_index("step")
+    regions = ts[ts["scope"] != ECONOMY].groupby("step")
+    additive = ["firms", "employment", "output", "births", "deaths", "radical", "incremental"]
+    additive += ["links_collaboration", "links_university", "spend_total", "entries"]
+    pd.testing.assert_frame_equal(eco[additive], regions[additive].sum(), check_names=False)
+    np.testing.assert_allclose(ts[list(SPEND_COLUMNS)].sum(axis=1), ts["spend_total"])
+    budget = model.params.policy.policy_budget
+    assert (ts.loc[ts["scope"] != ECONOMY, "spend_total"] <= budget * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize(("preset_name", "seed"), INVARIANT_RUNS)
+def test_invariants_hold_every_step(make_model, preset_name, seed):
+    model = make_model(preset_name, rng=seed, n_firms=200)
+    for _ in range(12):
+        alive_before = model.state.firms.alive.copy()
+        cash_before = model.state.firms.cash.copy()
+        model.step()
+        _check_accounts(model, alive_before, cash_before)
+        _check_state(model)
+    _check_timeseries(model)
+    assert model.state.firms.alive.sum() > 50, "the economy collapsed: invariants prove little"

@@ -1,0 +1,132 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.record import ECONOMY, SPEND_COLUMNS, _link_stats, region_industry_employment
+from model.state import LinkKind, LinkTable
+
+ADDITIVE = (
+    "firms",
+    "employment",
+    "output",
+    "births",
+    "deaths",
+    "incremental",
+    "recombinant",
+    "radical",
+    "links_supply",
+    "links_collaboration",
+    "links_university",
+    *SPEND_COLUMNS,
+    "spend_total",
+    "entries",
+    "entries_related",
+    "entries_unrelated",
+    "exits",
+)
+
+
+def _economy_and_regions(ts):
+    eco = ts[ts["scope"] == ECONOMY].set_index("step")
+    regions = ts[ts["scope"] != ECONOMY]
+    return eco, regions
+
+
+def test_region_industry_employment_counts_alive_firms_only(make_model):
+    ws = make_model(n_firms=150).state
+    f = ws.firms
+    f.alive[:5] = False
+    out = region_industry_employment(ws)
+    expected = np.zeros((ws.geo.n_regions, ws.industries.n))
+    for i in np.flatnonzero(f.alive):
+        expected[f.region[i], f.industry[i]] += f.employees[i]
+    np.testing.assert_allclose(out, expected)
+
+
+def test_link_stats_hand_built(make_model, add_link):
+    ws = make_model(n_firms=100, burn_in=0, n_regions=2).state
+    ws.links = LinkTable.empty(0)
+    f = ws.firms
+    r0 = np.flatnonzero(f.region == 0)
+    r1 = np.flatnonzero(f.region == 1)
+    add_link(ws, r0[0], r0[1], LinkKind.SUPPLY)
+    add_link(ws, r0[0], r0[2], cross_cluster=True)
+    add_link(ws, r0[1], r1[0], cross_cluster=True, interregional=True)
+    add_link(ws, r0[3], 0, LinkKind.UNIVERSITY, interregional=False)
+    add_link(ws, r1[1], r1[2], cross_cluster=False)
+    add_link(ws, r1[3], r1[4], cross_cluster=True, active=False)
+    region0 = _link_stats(ws, np.array([0]))
+    # region 0's a-ends: 1 supply, 2 collaborations (both cross-cluster, one abroad), 1 uni
+    assert region0 == {
+        "links_supply": 1.0,
+        "links_collaboration": 2.0,
+        "links_university": 1.0,
+        "cross_cluster_share": 1.0,
+        "interregional_share": pytest.approx(1 / 3),
+        "university_share": pytest.approx(1 / 3),
+    }
+    everything = _link_stats(ws, None)
+    assert everything["links_collaboration"] == 3.0
+    assert everything["cross_cluster_share"] == pytest.approx(2 / 3)
+    assert everything["interregional_share"] == pytest.approx(1 / 4)
+    assert everything["university_share"] == pytest.approx(1 / 4)
+
+
+def test_economy_row_is_the_sum_of_region_rows_for_additive_columns(small_result):
+    eco, regions = _economy_and_regions(small_result.timeseries)
+    summed = regions.groupby("step")[list(ADDITIVE)].sum()
+    pd.testing.assert_frame_equal(eco[list(ADDITIVE)], summed, check_names=False)
+    mean = regions.groupby("step")[["diversity", "mean_density"]].mean()
+    pd.testing.assert_frame_equal(eco[["diversity", "mean_density"]], mean, check_names=False)
+    # KCI is z-scored across regions: it sums to zero there and is undefined economy-wide
+    np.testing.assert_allclose(regions.groupby("step")["kci"].sum(), 0.0, atol=1e-9)
+    assert eco["kci"].isna().all()
+
+
+def test_spend_by_instrument_sums_to_spend_total(small_result):
+    ts = small_result.timeseries
+    np.testing.assert_allclose(ts[list(SPEND_COLUMNS)].sum(axis=1), ts["spend_total"])
+    assert (ts[list(SPEND_COLUMNS)] >= 0).all().all()
+
+
+def test_shares_are_shares(small_result):
+    ts = small_result.timeseries
+    for col in ("cross_cluster_share", "interregional_share", "university_share"):
+        assert ts[col].between(0, 1).all(), col
+
+
+def test_one_row_per_scope_per_step(small_result):
+    ts = small_result.timeseries
+    steps = small_result.steps
+    scopes = [ECONOMY, *small_result.regions]
+    assert len(ts) == (steps + 1) * len(scopes)
+    assert ts.groupby("step")["scope"].apply(list).tolist() == [scopes] * (steps + 1)
+    first = ts[ts["step"] == 0]
+    assert (first[["entries", "exits", "radical", "spend_total"]] == 0).all().all()
+
+
+def test_panel_adds_up_to_regional_employment(small_result):
+    panel = small_result.panel.groupby(["step", "region"])["employment"].sum()
+    regions = small_result.timeseries.query("scope != @ECONOMY").set_index(["step", "scope"])
+    np.testing.assert_allclose(panel.to_numpy(), regions.loc[panel.index, "employment"].to_numpy())
+
+
+def test_specialisation_events_match_entries_and_exits(small_result):
+    events = small_result.events["specialisation"]
+    eco, _ = _economy_and_regions(small_result.timeseries)
+    entries = events[events["change"] == "entry"].groupby("step").size()
+    exits = events[events["change"] == "exit"].groupby("step").size()
+    np.testing.assert_array_equal(entries.reindex(eco.index, fill_value=0), eco["entries"])
+    np.testing.assert_array_equal(exits.reindex(eco.index, fill_value=0), eco["exits"])
+    related = events[(events["change"] == "entry") & events["related"]].groupby("step").size()
+    np.testing.assert_array_equal(related.reindex(eco.index, fill_value=0), eco["entries_related"])
+
+
+def test_cluster_table_one_row_per_cluster_per_step(small_result):
+    clusters = small_result.clusters
+    n_clusters = clusters["cluster"].nunique()
+    assert len(clusters) == (small_result.steps + 1) * n_clusters
+    assert (clusters["members"] >= 0).all()
+    assert clusters["heterogeneity"].between(0, 1).all()
+    assert clusters["external_link_share"].between(0, 1).all()
+    assert set(clusters["region"]) <= set(small_result.regions)

@@ -1,0 +1,198 @@
+import hashlib
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.errors import ParameterError
+from model.presets import preset
+from model.simulate import EVENT_TABLES, gini, simulate, summarise
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HASH_SCRIPT = """
+import hashlib, json
+from model.presets import preset
+from model.simulate import simulate
+r = simulate(preset({preset!r}, n_firms=200, burn_in=2), seed={seed}, steps={steps})
+text = r.timeseries.to_csv(index=False) + json.dumps(r.summary, sort_keys=True)
+print(hashlib.sha256(text.encode()).hexdigest())
+"""
+
+
+def _digest(result):
+    text = result.timeseries.to_csv(index=False) + json.dumps(result.summary, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _assert_same(a, b):
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    pd.testing.assert_frame_equal(a.panel, b.panel)
+    pd.testing.assert_frame_equal(a.clusters, b.clusters)
+    assert a.events.keys() == b.events.keys()
+    for kind in a.events:
+        pd.testing.assert_frame_equal(a.events[kind], b.events[kind])
+    assert a.summary.keys() == b.summary.keys()
+    for key, value in a.summary.items():
+        assert value == b.summary[key] or (math.isnan(value) and math.isnan(b.summary[key])), key
+    assert a.params == b.params
+
+
+# --- structure ---------------------------------------------------------------------------------
+
+
+def test_result_tables_have_the_documented_shape(small_result):
+    r = small_result
+    n_regions, n_industries = len(r.regions), len(r.industries)
+    assert r.steps == 10
+    assert r.seed == 7
+    assert len(r.timeseries) == (r.steps + 1) * (n_regions + 1)
+    assert len(r.panel) == (r.steps + 1) * n_regions * n_industries
+    assert list(r.panel.columns) == ["step", "region", "industry", "employment"]
+    assert set(r.panel["industry"]) == set(r.industries)
+    assert tuple(r.events) == EVENT_TABLES
+    assert r.params == preset("ris3_relatedness", n_firms=200, burn_in=2).to_flat()
+    assert len(r.fields) == 24
+    births = r.events["birth"]
+    assert set(births["origin"]) <= {"division", "spinoff", "academic_spinoff", "entrant"}
+    innovation = r.events["innovation"]
+    assert set(innovation["kind"]) <= {"incremental", "recombinant", "radical"}
+    assert (innovation.loc[innovation["kind"] == "radical", "novel"]).all()
+
+
+def test_summary_is_consistent_with_the_time_series(small_result):
+    s = small_result.summary
+    eco = small_result.timeseries.query("scope == 'economy'").set_index("step")
+    run = eco.loc[1:]
+    assert s["radical_innovations"] == run["radical"].sum()
+    assert s["incremental_innovations"] == run["incremental"].sum()
+    assert s["policy_spend"] == pytest.approx(run["spend_total"].sum())
+    assert s["new_specialisations"] == run["entries"].sum()
+    assert s["final_firms"] == eco["firms"].iloc[-1]
+    assert s["employment_growth"] == pytest.approx(
+        eco["employment"].iloc[-1] / eco["employment"].iloc[0] - 1
+    )
+    if s["radical_innovations"] > 0:
+        assert s["spend_per_radical_innovation"] == pytest.approx(
+            s["policy_spend"] / s["radical_innovations"]
+        )
+    assert 0 <= s["size_gini"] < 1
+
+
+def test_spend_per_outcome_is_nan_when_the_outcome_is_zero():
+    r = simulate(
+        preset("baseline", n_firms=100, burn_in=0, radical_attempt_rate=0.0), seed=1, steps=2
+    )
+    assert r.summary["radical_innovations"] == 0
+    assert math.isnan(r.summary["spend_per_radical_innovation"])
+
+
+def test_zero_steps_records_step_zero_only():
+    r = simulate(preset("baseline", n_firms=100, burn_in=0), seed=1, steps=0)
+    assert r.timeseries["step"].unique().tolist() == [0]
+    assert r.summary["employment_growth"] == 0.0
+
+
+def test_summarise_hand_built_series():
+    rows = []
+    for step, (radical, spend, emp) in enumerate(
+        [(0, 0.0, 100.0), (2, 3.0, 110.0), (1, 3.0, 120.0)]
+    ):
+        base = {
+            "step": step,
+            "radical": radical,
+            "recombinant": 0,
+            "incremental": 0,
+            "entries": 1 if step else 0,
+            "entries_related": 0,
+            "entries_unrelated": 1 if step else 0,
+            "exits": 0,
+            "diversity": 2.0 + step,
+            "employment": emp,
+            "output": 10.0,
+            "productivity": 1.0,
+            "firms": 10,
+            "cross_cluster_share": 0.5,
+            "interregional_share": 0.1,
+            "university_share": 0.2,
+            "spend_total": spend,
+            "related_variety": 0.3,
+            "unrelated_variety": 0.4,
+            "kci": 0.0,
+        }
+        rows.append(base | {"scope": "economy"})
+        rows.append(base | {"scope": "R1", "kci": float(step)})
+    s = summarise(pd.DataFrame(rows), np.array([1.0, 1.0, 4.0]))
+    assert s["radical_innovations"] == 3  # step 0 does not count
+    assert s["policy_spend"] == 6.0
+    assert s["spend_per_radical_innovation"] == 2.0
+    assert s["spend_per_new_specialisation"] == 3.0
+    assert s["employment_growth"] == pytest.approx(0.2)
+    assert s["diversity_change"] == 2.0
+    assert s["kci_change_abs"] == 2.0
+    assert s["size_gini"] == pytest.approx(gini(np.array([1.0, 1.0, 4.0])))
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1.0, 1.0, 1.0], 0.0),
+        ([0.0, 0.0, 3.0], (2 * 3 - 3 - 1) * 3 / (3 * 3)),
+        # sorted 1, 2, 3, 4: (-3*1 - 1*2 + 1*3 + 3*4) / (4 * 10)
+        ([4.0, 1.0, 3.0, 2.0], 10 / 40),
+        ([5.0], 0.0),
+        ([0.0, 0.0], 0.0),
+        ([], 0.0),
+    ],
+)
+def test_gini_hand_values(values, expected):
+    assert gini(np.array(values)) == pytest.approx(expected)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("steps", [-1, 2.5, True, "3", None])
+def test_steps_must_be_a_non_negative_integer(steps):
+    with pytest.raises(
+        ParameterError, match=r"The 'steps' argument of simulate must be an integer >= 0\. Got"
+    ):
+        simulate(preset("baseline", n_firms=100), seed=1, steps=steps)
+
+
+def test_numpy_integer_steps_are_accepted():
+    r = simulate(preset("baseline", n_firms=100, burn_in=0), seed=np.int64(1), steps=np.int64(1))
+    assert r.steps == 1
+    assert r.seed == 1
+
+
+# --- determinism -------------------------------------------------------------------------------
+
+
+def test_same_params_and_seed_give_identical_results(small_result):
+    again = simulate(preset("ris3_relatedness", n_firms=200, burn_in=2), seed=7, steps=10)
+    _assert_same(small_result, again)
+
+
+def test_different_seeds_give_different_results(small_result):
+    other = simulate(preset("ris3_relatedness", n_firms=200, burn_in=2), seed=8, steps=10)
+    assert not small_result.timeseries.equals(other.timeseries)
+    assert _digest(small_result) != _digest(other)
+
+
+def test_a_fresh_process_reproduces_the_result(small_result):
+    script = HASH_SCRIPT.format(preset="ris3_relatedness", seed=7, steps=10)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == _digest(small_result)
