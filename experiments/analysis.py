@@ -55,7 +55,8 @@ class Interval:
 def mean_interval(values: np.ndarray) -> Interval:
     """Mean and 95% Student-t interval.
 
-    One value gives a degenerate interval (low = high = mean); no values give NaNs.
+    Non-finite values (NaN, inf: a run whose outcome is undefined) are dropped first. One
+    value gives a degenerate interval (low = high = mean); no values give NaNs.
 
     Examples
     --------

@@ -253,7 +253,10 @@ def _dose(results: Results, report: Report, fig_dir: Path, tab_dir: Path) -> Non
 def _fans(results: Results, report: Report, fig_dir: Path) -> None:
     if "timeseries" not in results.manifest.get("outputs", []) or results.summary.empty:
         return
+    # Results.table reads every run's file, also of runs without a summary (a sweep killed
+    # between its two writes, or a deleted summary): plot the finished runs only.
     ts = results.timeseries
+    ts = ts[ts["run_id"].isin(results.summary["run_id"])]
     report.heading("Trajectories")
     for column, label in FAN_COLUMNS.items():
         data = fan_chart_data(ts, column)

@@ -43,15 +43,22 @@ class SensitivityResult:
     convergence: float | None  # max |ST(N) - ST(N/2)| for Sobol', None for Morris
 
 
-def sobol_indices(problem: dict, y: np.ndarray, seed: int = ANALYSIS_SEED) -> pd.DataFrame:
+def sobol_indices(
+    problem: dict, y: np.ndarray, seed: int = ANALYSIS_SEED, second_order: bool = False
+) -> pd.DataFrame:
     """First-order and total Sobol' indices with 95% bootstrap intervals.
 
     Parameters
     ----------
     problem : dict
         SALib problem (``names``, ``bounds``, ``num_vars``).
-    y : ndarray, shape (N * (D + 2),)
-        Outputs in the order of ``SALib.sample.sobol.sample(..., calc_second_order=False)``.
+    y : ndarray, shape (N * (D + 2),), or (N * (2 D + 2),) with ``second_order``
+        Outputs in the order of ``SALib.sample.sobol.sample(..., calc_second_order=...)``.
+    seed : int, default=ANALYSIS_SEED
+        Seed of the bootstrap resampling.
+    second_order : bool, default=False
+        Whether ``y`` comes from a sample drawn with ``calc_second_order=True`` (its rows
+        come in blocks of 2 D + 2, not D + 2); the second-order indices are not reported.
 
     Returns
     -------
@@ -65,7 +72,7 @@ def sobol_indices(problem: dict, y: np.ndarray, seed: int = ANALYSIS_SEED) -> pd
     """
     sp = ProblemSpec(dict(problem))
     sp.set_results(np.asarray(y, dtype=float))
-    sp.analyze_sobol(calc_second_order=False, seed=seed)
+    sp.analyze_sobol(calc_second_order=second_order, seed=seed)
     res = sp.analysis
     return pd.DataFrame(
         {
@@ -130,9 +137,12 @@ def point_means(summary: pd.DataFrame, n_points: int, outcome: str) -> tuple[np.
     return means.to_numpy(), noise
 
 
-def _half_sample(problem: dict, y: np.ndarray) -> np.ndarray:
-    """Keep the outputs of the first half of the base samples (blocks of D + 2 rows)."""
-    block = problem["num_vars"] + 2
+def _half_sample(problem: dict, y: np.ndarray, second_order: bool = False) -> np.ndarray:
+    """Keep the outputs of the first half of the base samples.
+
+    Rows come in blocks of D + 2 per base sample (2 D + 2 with second-order columns).
+    """
+    block = (2 if second_order else 1) * problem["num_vars"] + 2
     n = y.size // block
     return y[: (n // 2) * block]
 
@@ -165,8 +175,10 @@ def sensitivity_tables(results: Results, outcomes: list[str]) -> list[Sensitivit
             )
         y, noise = point_means(results.summary, m["n_points"], outcome)
         if m["design"] == "sobol":
-            table = sobol_indices(problem, y)
-            half = sobol_indices(problem, _half_sample(problem, y))
+            # A design drawn with second_order = true has 2 D + 2 rows per base sample.
+            second = bool(m.get("design_options", {}).get("second_order", False))
+            table = sobol_indices(problem, y, second_order=second)
+            half = sobol_indices(problem, _half_sample(problem, y, second), second_order=second)
             conv = float(np.nanmax(np.abs(table["ST"] - half["ST"])))
             out.append(SensitivityResult(outcome, "sobol", table, noise, conv))
         elif m["design"] == "morris":
