@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 
+from experiments.app_server import DEFAULT_HOST, DEFAULT_PORT, check_app, run_app
 from experiments.design import load_experiment
 from experiments.output import write_run
 from experiments.report import SENSITIVITY_OUTCOMES, compare_report, sensitivity_report
@@ -263,6 +264,13 @@ def cmd_params(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the teaching app in the browser until Ctrl+C."""
+    check_app(args.port)
+    print(f"ClusterLab app: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops it)")
+    return run_app(args.host, args.port, open_browser=args.open)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``clusterlab``."""
     parser = _Parser(prog="clusterlab", description=__doc__.splitlines()[0])
@@ -325,7 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(func=cmd_compare)
     sub.add_parser("presets", help="list the presets").set_defaults(func=cmd_presets)
     sub.add_parser("params", help="list every parameter").set_defaults(func=cmd_params)
+    _add_app_parser(sub)
     return parser
+
+
+def _add_app_parser(sub: argparse._SubParsersAction) -> None:
+    app = sub.add_parser("app", help="teaching app in the browser (map, links, charts, levers)")
+    app.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    app.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    app.add_argument("--open", action="store_true", help="open it in the default browser")
+    app.set_defaults(func=cmd_app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,275 @@
+"""ClusterLab teaching app: watch clusters evolve and pull the policy levers live.
+
+Start it with ``clusterlab app`` (or ``solara run experiments/app.py``) and open the
+address it prints. The page is Mesa's :func:`~mesa.visualization.SolaraViz`: the sidebar
+has Mesa's step, play and reset buttons, the setup of the world (preset, seed, regions,
+firms, a demand shock; applied on Reset) and the policy levers, which act on the running
+model from the next year on. The main area shows the map, the link network, five live
+charts and a guide for students. This module only lays out and wires: the controls and
+the model are in :mod:`experiments.app_controls`, the pictures in
+:mod:`experiments.app_space` and :mod:`experiments.app_charts`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from experiments.app_charts import CHARTS, Chart
+from experiments.app_controls import (
+    FLOAT_STEP,
+    LABELS,
+    LEVER_HELP,
+    SETUP_PARAMETERS,
+    TeachingModel,
+    label,
+    lever_specs,
+    setup_controls,
+    status_text,
+)
+from experiments.app_space import (
+    ColourBy,
+    LegendEntry,
+    Picture,
+    figure_png,
+    map_picture,
+    network_picture,
+)
+from model.params import ParamSpec
+
+__all__ = ["Page", "legend_html"]
+
+TITLE = "ClusterLab: clusters, links and cluster policy"
+
+
+def legend_html(entries: Sequence[LegendEntry]) -> str:
+    """Write a legend as HTML: a coloured symbol and its (escaped) label per entry."""
+    items = []
+    for entry in entries:
+        colour, text = html.escape(entry.colour), html.escape(entry.label)
+        if entry.symbol in ("-", "--"):
+            border = "solid" if entry.symbol == "-" else "dashed"
+            symbol = f'<span style="display:inline-block;width:22px;border-top:3px {border} '
+            symbol += f'{colour};vertical-align:middle"></span>'
+        else:
+            glyph = {"^": "&#9650;", "*": "&#9733;", "s": "&#9632;"}.get(entry.symbol, "&#9679;")
+            symbol = f'<span style="color:{colour};font-size:16px">{glyph}</span>'
+        items.append(f'<span style="margin-right:14px;white-space:nowrap">{symbol} {text}</span>')
+    return '<div style="font-size:13px;line-height:1.7">' + " ".join(items) + "</div>"
+
+
+def _render(picture: Picture) -> tuple[str, bytes, str]:
+    return picture.title, figure_png(picture.figure), legend_html(picture.legend)
+
+
+@solara.component
+def PictureView(title: str, png: bytes, legend: str, name: str) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show a titled picture with its legend underneath."""
+    with solara.Column(classes=[f"cl-{name}"], gap="4px"):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(title),
+            classes=["cl-title"],
+            style="font-weight:bold;font-size:15px",
+        )
+        solara.Image(png, width="100%")
+        solara.HTML(tag="div", unsafe_innerHTML=legend)
+
+
+@solara.component
+def StatusBar(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Say which world is running, and why if the setup could not be built."""
+    update_counter.get()
+    if model.build_error:
+        solara.Error(model.build_error, classes=["cl-build-error"])
+    solara.Text(status_text(model), classes=["cl-status"], style="font-size:15px")
+
+
+@solara.component
+def MapView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show the map, coloured by cluster or by industry (a toggle)."""
+    counter = update_counter.get()
+    colour_by, set_colour_by = solara.use_state(ColourBy.CLUSTER.value)
+    rendered = solara.use_memo(
+        lambda: _render(map_picture(model, ColourBy(colour_by))), [model, counter, colour_by]
+    )
+    with solara.Column(gap="0px"):
+        solara.ToggleButtonsSingle(colour_by, [c.value for c in ColourBy], on_value=set_colour_by)
+        PictureView(*rendered, name="map")
+
+
+@solara.component
+def NetworkView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show the link network."""
+    counter = update_counter.get()
+    rendered = solara.use_memo(lambda: _render(network_picture(model)), [model, counter])
+    PictureView(*rendered, name="network")
+
+
+CHART_STYLE = "height: 300px; width: 100%"
+
+
+@solara.component
+def ChartView(model: TeachingModel, chart: Callable[..., Chart]) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show one live chart, with a dotted line at each year a lever changed."""
+    counter = update_counter.get()
+    shown = solara.use_memo(lambda: chart(model, model.lever_marks()), [model, counter])
+    with solara.Column(classes=[f"cl-{chart.__name__.replace('_', '-')}"], gap="4px"):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(shown.title),
+            classes=["cl-title"],
+            style="font-weight:bold;font-size:15px",
+        )
+        solara.FigureEcharts(
+            option=shown.option, attributes={"style": CHART_STYLE}, responsive=True
+        )
+
+
+@solara.component
+def LeverControl(  # noqa: N802 - Solara components are PascalCase
+    model: TeachingModel, spec: ParamSpec, current: Any, on_moved: Callable[[], None]
+) -> None:
+    """Show one lever: a slider (or a choice) set to the running model's value."""
+
+    def change(value: Any) -> None:
+        model.set_lever(spec.name, value)
+        on_moved()
+
+    with solara.Column(gap="0px", classes=[f"cl-lever-{spec.name}"]):
+        value = current if spec.choices is not None else f"{current:g}"
+        solara.Text(f"{label(spec)}: {value}", classes=["cl-lever-value"])
+        if spec.choices is not None:
+            solara.Select("", values=list(spec.choices), value=current, on_value=change)
+        else:
+            # The label stays outside the slider: inside, a long one squeezes the track.
+            slider = solara.SliderInt if spec.kind is int else solara.SliderFloat
+            step = 1 if spec.kind is int else FLOAT_STEP
+            slider("", value=current, min=spec.low, max=spec.high, step=step, on_value=change)
+        solara.Text(LEVER_HELP[spec.name], style="font-size:12px;color:#555")
+
+
+@solara.component
+def LeverSidebar(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show every policy lever in a sidebar card; each acts on the running model.
+
+    The card redraws when a lever moves or the model is replaced, not every year: the
+    levers do not change as the model runs.
+    """
+    moves, set_moves = solara.use_state(0)
+
+    def moved() -> None:
+        set_moves(moves + 1)
+        force_update()  # the charts mark the move, the status bar lists it
+
+    values = model.params.to_flat()
+    with solara.Sidebar(), solara.Card("Policy levers (act from next year)", classes=["cl-levers"]):
+        for spec in lever_specs():
+            LeverControl(model, spec, values[spec.name], moved)
+
+
+@solara.component
+def LeverPanel(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Place the lever card below Mesa's sidebar cards.
+
+    The sidebar orders its parts by how deep in the page their component sits; the card
+    is one level deeper than SolaraViz's own, hence this wrapper.
+    """
+    LeverSidebar(model)
+
+
+GUIDE = """
+<p><b>Map.</b> Each dot is a firm; its area grows with its employees. Colour: the cluster it
+started in (grey: in no cluster) or its industry (the buttons above the map). Black
+triangles are universities, gold stars cluster organizations, black boxes regions.</p>
+<p><b>Links.</b> Grey: a firm buys from a supplier. Blue: firms of one cluster work
+together. Orange: firms of <i>different</i> clusters work together. Green: a firm works with
+a university. Red dashed: a collaboration or university link to another region.</p>
+<p><b>Charts.</b> A <i>radical</i> innovation combines two fields of knowledge nobody
+combined before. A <i>new specialisation</i>: a region becomes relatively strong in an
+industry (its share of the region's jobs exceeds the industry's share of all jobs).
+<i>Heterogeneity</i>: how different the know-how inside a cluster is; a cluster that only
+learns from itself becomes uniform and stagnates. Spending shows where the money goes.
+A dotted line marks the first year under a lever you moved.</p>
+<p><b>Buttons.</b> Step: one year. Play/pause: year after year. Reset: a new world from
+the setup under "Model Parameters": preset, seed, number of regions and firms, and a
+demand shock (which industry, by its number below, -1 for none; the year; the share of its
+demand lost). Drag a setup slider to see its value; one left at its start keeps the
+preset's value. Levers act on the running world from the next year: subsidies change
+the fee of links formed or renewed (links last 3 years).</p>
+"""
+
+
+@solara.component
+def GuideView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Explain how to read the page."""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML="<b style='font-size:15px'>How to read this page</b>" + GUIDE,
+        classes=["cl-guide"],
+        style="font-size:14px",
+    )
+
+
+@solara.component
+def IndustryView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """List the industries by number (for the demand shock) and the levers in force."""
+    update_counter.get()
+    names = model.state.industries.names
+    items = "".join(f"<li>{i}: {html.escape(n)}</li>" for i, n in enumerate(names))
+    levers = ", ".join(
+        f"{k} = {v}"
+        for k, v in model.params.to_flat().items()
+        if k in LABELS and k not in SETUP_PARAMETERS
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            "<b style='font-size:15px'>Industries by number</b> (for the demand shock)"
+            f"<ul style='columns:2;list-style:none;padding-left:4px'>{items}</ul>"
+            f"<p><b>Levers in force:</b> {html.escape(levers)}.</p>"
+        ),
+        classes=["cl-industries"],
+        style="font-size:14px",
+    )
+
+
+@solara.component
+def MainArea(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Lay out status, map, links and guide on top; the charts and industries below."""
+    with solara.Column(style="padding:8px"):
+        StatusBar(model)
+        with solara.Columns([1, 1, 1]):
+            MapView(model)
+            NetworkView(model)
+            GuideView(model)
+        with solara.Columns([1, 1, 1]):
+            for chart in CHARTS[:3]:
+                ChartView(model, chart)
+        with solara.Columns([1, 1, 1]):
+            for chart in CHARTS[3:]:
+                ChartView(model, chart)
+            IndustryView(model)
+
+
+@solara.component
+def Page() -> None:  # noqa: N802 - Solara components are PascalCase
+    """Build the app: one world per browser session, released when replaced or closed.
+
+    Mesa's SolaraViz draws the app bar and the sidebar (step, play, reset, the setup);
+    the main area is laid out here rather than in SolaraViz's draggable grid, whose
+    fixed-height cells cut the map off.
+    """
+    first = solara.use_memo(TeachingModel, [])
+    model = solara.use_reactive(first)
+    # Mesa 3.3.1 keeps every model alive in class-level registries until released.
+    solara.use_effect(lambda: model.value.release, [model.value])
+    solara.Title(TITLE)
+    SolaraViz(model, model_params=setup_controls(), name=TITLE)
+    LeverPanel(model.value)
+    MainArea(model.value)

@@ -1,0 +1,197 @@
+"""The teaching app's live charts: plain ECharts options the browser draws.
+
+Each chart is a plain function of a :class:`~model.model.ClusterModel` (and the years at
+which a lever moved) returning a :class:`Chart`: a title and an ECharts ``option`` of
+plain JSON data read from ``model.recorder``. The browser draws them: the page redraws
+every year, and five matplotlib charts took longer than the model's year itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import to_hex
+
+from experiments.app_space import cluster_colour, cluster_labels, palette_colour, region_colour
+from model.model import ClusterModel
+from model.record import ECONOMY, SPEND_COLUMNS
+
+__all__ = [
+    "CHARTS",
+    "SHARES",
+    "SPEND_LABELS",
+    "Chart",
+    "LeverMark",
+    "cross_cluster_chart",
+    "heterogeneity_chart",
+    "radical_chart",
+    "specialisation_chart",
+    "spend_chart",
+]
+
+LeverMark = tuple[int, str]
+"""A dotted vertical line on the charts: (first year under the new value, what moved)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A titled live chart: an ECharts ``option`` (plain JSON data) the browser draws."""
+
+    title: str
+    option: dict[str, Any]
+
+
+SPEND_LABELS: dict[str, str] = {
+    "spend_intra_cluster": "links inside a cluster",
+    "spend_cross_cluster": "links across clusters",
+    "spend_interregional": "links to other regions",
+    "spend_university_link": "links with universities",
+    "spend_cluster_org": "cluster organizations",
+    "spend_sme_rd_grant": "SME R&D grants",
+    "spend_procurement": "buying green/digital",
+}
+"""Plain-words name of each spending column of the recorder."""
+
+
+def _series(model: ClusterModel, column: str, scope: str = ECONOMY) -> list[float]:
+    """One recorder column for one scope, year 0 first (years are consecutive)."""
+    return [float(r[column]) for r in model.recorder.rows if r["scope"] == scope]
+
+
+MIN_CHART_YEARS = 10
+"""The charts' time axis spans at least this many years, so a new run is not a dot."""
+
+LEGEND_CHARACTERS_PER_ROW = 55
+"""About how many legend characters fit on one row of a chart in a third of the page."""
+
+
+def _line(name: str, data: list[float], colour: str, width: float = 2.0) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "name": name,
+        "data": data,
+        "color": to_hex(colour),
+        "lineStyle": {"width": width},
+        "symbolSize": 4,
+    }
+
+
+def _option(
+    model: ClusterModel, ylabel: str, series: list[dict], marks: Sequence[LeverMark]
+) -> dict[str, Any]:
+    """ECharts option of a chart over the years so far, a dotted line at each lever move.
+
+    Years are categories (ECharts stacks areas only over a category axis). A lever move
+    is marked at the first year under its new value. The legend wraps over as many rows
+    as it needs and the plot starts below it.
+    """
+    if marks and series:
+        series[0]["markLine"] = {
+            "symbol": "none",
+            "silent": True,
+            "label": {"show": False},
+            "lineStyle": {"type": "dotted", "color": "#000000", "width": 1.5},
+            "data": [{"xAxis": str(year), "name": text} for year, text in marks],
+        }
+    named = [s["name"] for s in series if not s.get("legend_hidden")]
+    rows = -(-sum(len(name) + 5 for name in named) // LEGEND_CHARACTERS_PER_ROW)
+    years = [str(y) for y in range(max(MIN_CHART_YEARS, model.state.step) + 1)]
+    return {
+        "animation": False,
+        "grid": {"left": 52, "right": 16, "top": 12 + 22 * rows, "bottom": 38},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0, "data": named, "textStyle": {"fontSize": 11}, "itemGap": 8},
+        "xAxis": {
+            "type": "category",
+            "data": years,
+            "boundaryGap": any(s["type"] == "bar" for s in series),
+            "name": "year",
+            "nameLocation": "middle",
+            "nameGap": 22,
+        },
+        "yAxis": {"type": "value", "name": ylabel, "nameLocation": "middle", "nameGap": 38},
+        "series": [{k: v for k, v in s.items() if k != "legend_hidden"} for s in series],
+    }
+
+
+def radical_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart radical innovations (pairs of fields never combined before) per year."""
+    data = _series(model, "radical")
+    bars = {"type": "bar", "name": "radical innovations", "data": data, "color": "#9467bd"}
+    return Chart(
+        f"Radical innovations per year (total so far: {int(sum(data))})",
+        _option(model, "innovations", [bars], marks),
+    )
+
+
+def specialisation_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart new specialisations per region (RCA crossing 1), running total since year 0."""
+    series = [
+        _line(name, np.cumsum(_series(model, "entries", scope=name)).tolist(), region_colour(r))
+        | {"step": "end"}
+        for r, name in enumerate(model.state.geo.region_names)
+    ]
+    return Chart(
+        "New specialisations per region (running total)",
+        _option(model, "industries", series, marks),
+    )
+
+
+SHARES = (
+    ("cross_cluster_share", "collaborations across clusters", "tab:orange", 3.0),
+    ("university_share", "knowledge links with universities", "tab:green", 1.5),
+    ("interregional_share", "knowledge links to other regions", "tab:red", 1.5),
+)
+"""Recorder column, series name, colour and width of the lines of the share chart."""
+
+
+def cross_cluster_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart the shares of links crossing a cluster, reaching a university or a region."""
+    series = [_line(name, _series(model, col), colour, w) for col, name, colour, w in SHARES]
+    option = _option(model, "share of links", series, marks)
+    option["yAxis"] |= {"min": 0, "max": 1}
+    return Chart("Links that cross boundaries (share)", option)
+
+
+def heterogeneity_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart each initial cluster's technological heterogeneity (map colours), and the mean."""
+    n_clusters = len(model.state.orgs)
+    values = np.array([r["heterogeneity"] for r in model.recorder.cluster_rows])
+    by_year = values.reshape(-1, n_clusters)  # rows: years; columns: clusters
+    series = [_line("mean of the clusters", by_year.mean(axis=1).tolist(), "black", 3.0)]
+    series += [
+        # the map's legend already names the cluster colours
+        _line(label, by_year[:, c].tolist(), cluster_colour(c), 1.2) | {"legend_hidden": True}
+        for c, label in enumerate(cluster_labels(model))
+    ]
+    return Chart(
+        "How varied is each cluster's know-how? (thin lines: clusters, map colours)",
+        _option(model, "heterogeneity", series, marks),
+    )
+
+
+def spend_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart public spending per year, stacked by instrument (M€)."""
+    series = [
+        _line(SPEND_LABELS[column], _series(model, column), palette_colour("Set2", i), 1.0)
+        | {"stack": "spend", "areaStyle": {}, "symbol": "none"}
+        for i, column in enumerate(SPEND_COLUMNS)
+    ]
+    total = sum(_series(model, "spend_total"))
+    return Chart(
+        f"Policy spending per year (total so far: {total:.1f} M€)",
+        _option(model, "M€ per year", series, marks),
+    )
+
+
+CHARTS: tuple[Callable[[ClusterModel, Sequence[LeverMark]], Chart], ...] = (
+    radical_chart,
+    specialisation_chart,
+    cross_cluster_chart,
+    heterogeneity_chart,
+    spend_chart,
+)
+"""The live charts, in page order."""

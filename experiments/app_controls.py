@@ -1,0 +1,217 @@
+"""The teaching app's controls and the model behind the page.
+
+Every control is generated from :func:`model.params.param_specs`: defaults and ranges are
+never typed here. :class:`TeachingModel` is the :class:`~model.model.ClusterModel` that
+Mesa's SolaraViz builds from the setup controls; its policy levers can move while it runs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from mesa.visualization import Slider
+
+from experiments.app_charts import LeverMark
+from model.errors import ClusterLabError, ParameterError
+from model.model import ClusterModel
+from model.params import ParamSpec, param_specs
+from model.presets import PRESETS, preset
+
+__all__ = [
+    "APP_MAX_FIRMS",
+    "DEFAULT_PRESET",
+    "DEFAULT_SEED",
+    "FLOAT_STEP",
+    "LABELS",
+    "LEVER_HELP",
+    "SETUP_PARAMETERS",
+    "TeachingModel",
+    "label",
+    "lever_specs",
+    "parse_seed",
+    "setup_controls",
+    "status_text",
+]
+
+DEFAULT_PRESET: str = inspect.signature(ClusterModel.__init__).parameters["preset_name"].default
+"""The preset the page opens with: the model's own default."""
+
+DEFAULT_SEED = 1
+"""Seed the page opens with (and falls back to when a setup cannot be built)."""
+
+APP_MAX_FIRMS = 5_000
+"""Upper end of the firms slider. The model allows more, but a world of 5,000 firms
+already takes seconds per year on a laptop; beyond it the page would stop responding."""
+
+FLOAT_STEP = 0.01
+"""Step of every real-valued slider: fine enough to reach every preset value."""
+
+SETUP_PARAMETERS = ("n_regions", "n_firms", "shock_industry", "shock_year", "shock_size")
+"""World parameters the sidebar sets; they apply when Reset builds a new world."""
+
+LABELS: dict[str, str] = {
+    "n_regions": "Regions",
+    "n_firms": "Firms",
+    "shock_industry": "Shock: industry",
+    "shock_year": "Shock: year",
+    "shock_size": "Shock: size",
+    "cross_cluster_subsidy": "Subsidy for links across clusters",
+    "intra_cluster_subsidy": "Subsidy for links inside a cluster",
+    "university_link_subsidy": "Subsidy for links with universities",
+    "interregional_subsidy": "Subsidy for links to other regions",
+    "cluster_org_funding": "Funding of each cluster organization",
+    "sme_rd_grant": "R&D grant for small firms (SMEs)",
+    "challenge_demand": "Public buying of green/digital products",
+    "policy_budget": "Policy budget of each region",
+    "subsidy_targeting": "Which links the subsidies pay for",
+}
+"""Plain-words label of every control. Setup labels stay short: Mesa writes them inside
+the slider, where a long one squeezes the track away."""
+
+LEVER_HELP: dict[str, str] = {
+    "cross_cluster_subsidy": "The region pays this share of the yearly fee when firms of two "
+    "different clusters work together: different know-how meets.",
+    "intra_cluster_subsidy": "Old-style cluster policy: pays part of the fee for links "
+    "between firms of the same cluster.",
+    "university_link_subsidy": "Pays part of the fee when a firm works with a university, "
+    "which knows many fields and teaches fast.",
+    "interregional_subsidy": "Pays part of the fee for links with firms in another region: "
+    "a way out of the local silo.",
+    "cluster_org_funding": "Money for each cluster organization. It pools R&D money for "
+    "small firms, introduces firms to partners and steers them toward its roadmap.",
+    "sme_rd_grant": "Pays back this share of what small firms spend on research.",
+    "challenge_demand": "Each region buys this much from the green and digital "
+    "'challenge' industries every year, so they grow faster.",
+    "policy_budget": "Every instrument above draws on this yearly budget. When the claims "
+    "exceed it, each one is cut back in the same proportion.",
+    "subsidy_targeting": "'blanket': every eligible link is subsidised. 'missing_link' "
+    "(RIS3): only links bringing know-how for related industries the region still lacks.",
+}
+"""What each policy lever does, in plain words for students."""
+
+
+def lever_specs() -> list[ParamSpec]:
+    """Return the policy levers (every field of ``PolicyParams``) in declaration order."""
+    return [spec for spec in param_specs().values() if spec.group == "policy"]
+
+
+def label(spec: ParamSpec) -> str:
+    """Label of a control with its unit, e.g. "Policy budget of each region (M€/region/year)"."""
+    return f"{LABELS[spec.name]} ({spec.unit})"
+
+
+def _setup_slider(spec: ParamSpec) -> Slider:
+    high = min(spec.high, APP_MAX_FIRMS) if spec.name == "n_firms" else spec.high
+    step = 1 if spec.kind is int else FLOAT_STEP
+    return Slider(LABELS[spec.name], spec.default, spec.low, high, step, dtype=spec.kind)
+
+
+def setup_controls() -> dict[str, Any]:
+    """Mesa ``model_params`` of the world: preset, seed and :data:`SETUP_PARAMETERS`."""
+    specs = param_specs()
+    controls: dict[str, Any] = {
+        "preset_name": {
+            "type": "Select",
+            "value": DEFAULT_PRESET,
+            "values": list(PRESETS),
+            "label": "Preset (a policy mix, or the teaching economy)",
+        },
+        "seed": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "Seed (whole number)"},
+    }
+    return controls | {name: _setup_slider(specs[name]) for name in SETUP_PARAMETERS}
+
+
+def parse_seed(value: int | str) -> int:
+    """Read a seed typed in the page.
+
+    Raises
+    ------
+    ParameterError
+        If it is not a whole number >= 0.
+    """
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ParameterError(f"The seed must be a whole number >= 0. Got {text!r}.")
+    return int(text)
+
+
+class TeachingModel(ClusterModel):
+    """A :class:`ClusterModel` built from the page's controls; levers move while it runs.
+
+    A setup the model rejects does not break the page: the default world is built
+    instead and ``build_error`` says why, in one line.
+
+    Parameters
+    ----------
+    preset_name : str
+        Named preset.
+    seed : int or str
+        Seed, as typed in the page.
+    **kwargs
+        Values of the setup sliders, by parameter name. One left at its parameter's
+        default keeps the preset's value; one moved away from it overrides the preset.
+        (Mesa's SolaraViz accepts extra keyword parameters only under this name.)
+    """
+
+    def __init__(
+        self, *, preset_name: str = DEFAULT_PRESET, seed: int | str = DEFAULT_SEED, **kwargs: Any
+    ) -> None:
+        specs = param_specs()
+        changed = {k: v for k, v in kwargs.items() if k not in specs or v != specs[k].default}
+        self.build_error: str | None = None
+        self.preset_label, self.seed_label = preset_name, str(seed)
+        self.lever_changes: list[tuple[int, str, Any]] = []
+        try:
+            rng = parse_seed(seed)
+            super().__init__(params=preset(preset_name, **changed), rng=rng)
+        except ClusterLabError as exc:
+            # mesa.Model.__init__ wraps step() each time it runs: undo a first wrapping.
+            vars(self).pop("step", None)
+            self.build_error = (
+                f"Could not build this world: {exc} Showing the '{DEFAULT_PRESET}' world "
+                f"with seed {DEFAULT_SEED} instead; change the setting and press Reset."
+            )
+            self.preset_label, self.seed_label = DEFAULT_PRESET, str(DEFAULT_SEED)
+            super().__init__(preset_name=DEFAULT_PRESET, rng=DEFAULT_SEED)
+
+    def set_lever(self, name: str, value: Any) -> None:
+        """Change a policy lever; it acts from the next year on.
+
+        Raises
+        ------
+        ParameterError
+            If ``name`` is not a policy lever or the value is out of its range.
+        """
+        if name not in {spec.name for spec in lever_specs()}:
+            raise ParameterError(f"'{name}' is not a policy lever.")
+        new = self.params.replace(**{name: value})
+        value = new.to_flat()[name]
+        if value == self.params.to_flat()[name]:
+            return
+        self.params = new
+        year = self.state.step + 1
+        self.lever_changes = [c for c in self.lever_changes if c[:2] != (year, name)]
+        self.lever_changes.append((year, name, value))
+
+    def lever_marks(self) -> list[LeverMark]:
+        """Chart markers: the first year under each changed lever value."""
+        return [(year, f"{name} = {value}") for year, name, value in self.lever_changes]
+
+
+def status_text(model: TeachingModel) -> str:
+    """Describe the running world, its demand shock and the levers moved, in one paragraph."""
+    w, m = model.params.world, model.params.market
+    text = (
+        f"Year {model.state.step} of preset '{model.preset_label}' (seed {model.seed_label}, "
+        f"{w.n_regions} regions, {w.n_firms} firms at the start). "
+        f"{PRESETS[model.preset_label][0]}"
+    )
+    if m.shock_industry >= 0:
+        name = model.state.industries.names[m.shock_industry]
+        text += f" Demand shock: {name} loses {m.shock_size:.0%} of its demand in year "
+        text += f"{m.shock_year}."
+    if model.lever_changes:
+        moves = "; ".join(f"from year {y}: {n} = {v}" for y, n, v in model.lever_changes)
+        text += f" Levers moved: {moves}."
+    return text

@@ -1,0 +1,180 @@
+"""The teaching app page: its legends, and one end-to-end run in a real headless browser
+(Debian's Chromium, driven by Playwright; never a browser Playwright downloads).
+"""
+
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from experiments.app import legend_html
+from experiments.app_server import server_command, server_env
+from experiments.app_space import LegendEntry
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # Chromium refuses to run as root without it (CI runs as root)
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_legend_html_escapes_labels_and_uses_hex_colours():
+    out = legend_html([LegendEntry("<b>R&D</b>", "tab:blue", "-"), LegendEntry("uni", "k", "^")])
+    assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in out
+    assert "<b>" not in out
+    assert "#1f77b4" in out
+    assert "#000000" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, server: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the app server exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    pytest.fail(f"the app server did not answer within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The app served on a free localhost port for this module; stopped afterwards."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            server_command("127.0.0.1", port),
+            env=server_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _wait_for_server(url, server, log, timeout=60)
+        yield url, log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _changed(locator, before: bytes, timeout: float = 15) -> bool:
+    """Whether the element's pixels differ from ``before`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if locator.screenshot() != before:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def _loads_without_error(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("Step: 0").wait_for(timeout=60_000)
+    page.locator(".cl-map img").wait_for()
+    page.locator(".cl-network img").wait_for()
+    page.locator(".cl-cross-cluster-chart canvas").wait_for()  # drawn by ECharts
+    expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset 'baseline'")
+    assert page.locator(".v-alert").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+
+
+def _step_changes_the_charts(page) -> None:
+    chart = page.locator(".cl-cross-cluster-chart .solara-echarts")
+    before = chart.screenshot()
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text("Step: 1").wait_for()
+    expect(page.locator(".cl-status")).to_contain_text("Year 1 of preset")
+    assert _changed(chart, before)
+
+
+def _lever_changes_the_parameter(page) -> None:
+    # The value shown is read from the running model's parameters.
+    lever = page.locator(".cl-lever-cross_cluster_subsidy")
+    expect(lever.locator(".cl-lever-value")).to_have_text(re.compile(r": 0$"))
+    lever.locator("[role=slider]").press("ArrowRight")  # one step: 0 -> 0.01
+    expect(lever.locator(".cl-lever-value")).to_have_text(re.compile(r": 0\.01$"))
+    expect(page.locator(".cl-status")).to_contain_text(
+        "Levers moved: from year 2: cross_cluster_subsidy = 0.01"
+    )
+
+
+def _reset_restores_step_0(page) -> None:
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Step: 0").wait_for()
+    expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset 'baseline'")
+    lever = page.locator(".cl-lever-cross_cluster_subsidy .cl-lever-value")
+    expect(lever).to_have_text(re.compile(r": 0$"))  # the preset's value again
+
+
+def _bad_setup_shows_a_message(page) -> None:
+    seed = page.get_by_label("Seed (whole number)")
+    seed.fill("abc")
+    seed.press("Enter")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page.locator(".cl-build-error")).to_contain_text(
+        "The seed must be a whole number >= 0. Got 'abc'."
+    )
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_path):
+    url, log = app_server
+    requests: list[str] = []
+    failures: list[str] = []
+    console_errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh user-data-dir
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1600, "height": 1100},
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("response", lambda r: r.status >= 400 and failures.append(r.url))
+            page.on("requestfailed", lambda r: failures.append(f"failed {r.url}"))
+            page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+            _loads_without_error(page, url)
+            _step_changes_the_charts(page)
+            _lever_changes_the_parameter(page)
+            _reset_restores_step_0(page)
+            _bad_setup_shows_a_message(page)
+        finally:
+            browser.close()
+    # Everything came from the app's own server: nothing was fetched from the internet.
+    host = url.split("/")[2]
+    assert [u for u in requests if u.split("/")[2] != host] == []
+    assert failures == []
+    assert console_errors == []
+    assert "Traceback" not in log.read_text()

@@ -1,0 +1,180 @@
+"""The teaching app's controls, generated from the parameter specs, and the model
+behind the page (no browser).
+"""
+
+import dataclasses
+import inspect
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from experiments.app_controls import (
+    APP_MAX_FIRMS,
+    DEFAULT_PRESET,
+    DEFAULT_SEED,
+    FLOAT_STEP,
+    LABELS,
+    LEVER_HELP,
+    SETUP_PARAMETERS,
+    TeachingModel,
+    lever_specs,
+    parse_seed,
+    setup_controls,
+    status_text,
+)
+from model.errors import ParameterError
+from model.model import ClusterModel
+from model.params import PolicyParams, param_specs
+from model.presets import PRESETS
+
+SMALL = {"n_firms": 150, "burn_in": 2}
+
+
+@pytest.fixture
+def teaching_model() -> Iterator[Callable[..., TeachingModel]]:
+    """Factory of small TeachingModels, released at teardown."""
+    built: list[TeachingModel] = []
+
+    def factory(**controls: Any) -> TeachingModel:
+        model = TeachingModel(**(SMALL | controls))
+        built.append(model)
+        return model
+
+    yield factory
+    for model in built:
+        model.release()
+
+
+def test_every_policy_lever_has_a_control_with_label_and_help():
+    names = [spec.name for spec in lever_specs()]
+    assert names == [f.name for f in dataclasses.fields(PolicyParams)]
+    for name in names:
+        assert LABELS[name]
+        assert len(LEVER_HELP[name]) > 40  # a sentence in plain words
+
+
+def test_setup_sliders_take_defaults_and_ranges_from_param_specs():
+    specs, controls = param_specs(), setup_controls()
+    assert list(controls) == ["preset_name", "seed", *SETUP_PARAMETERS]
+    for name in SETUP_PARAMETERS:
+        spec, slider = specs[name], controls[name]
+        high = min(spec.high, APP_MAX_FIRMS) if name == "n_firms" else spec.high
+        assert (slider.value, slider.min, slider.max) == (spec.default, spec.low, high), name
+        assert slider.is_float_slider == (spec.kind is float), name
+        assert slider.step == (FLOAT_STEP if spec.kind is float else 1), name
+        assert slider.label == LABELS[name]
+
+
+def test_preset_and_seed_controls_start_at_the_models_defaults():
+    controls = setup_controls()
+    signature = inspect.signature(ClusterModel.__init__).parameters
+    assert controls["preset_name"]["values"] == list(PRESETS)
+    assert controls["preset_name"]["value"] == DEFAULT_PRESET == signature["preset_name"].default
+    assert controls["seed"]["value"] == str(DEFAULT_SEED)
+
+
+def test_every_preset_value_can_be_set_with_the_controls():
+    specs = param_specs()
+    controlled = set(SETUP_PARAMETERS) | {spec.name for spec in lever_specs()}
+    for _, overrides in PRESETS.values():
+        for name, value in overrides.items():
+            if name not in controlled:
+                continue
+            spec = specs[name]
+            if spec.choices is not None:
+                assert value in spec.choices
+                continue
+            step = FLOAT_STEP if spec.kind is float else 1
+            assert spec.low <= value <= spec.high, name
+            assert math.isclose(round(value / step) * step, value), name
+
+
+def test_parse_seed_reads_whole_numbers_only():
+    assert parse_seed(" 7 ") == 7
+    assert parse_seed(0) == 0
+    for bad in ("-1", "abc", "1.5", ""):
+        with pytest.raises(ParameterError, match="seed must be a whole number"):
+            parse_seed(bad)
+
+
+# --- the model behind the page ----------------------------------------------------------
+
+
+def test_setup_slider_left_at_default_keeps_the_presets_value(teaching_model):
+    kept = teaching_model(preset_name="marche_teaching", n_regions=4)  # 4 is the default
+    assert kept.params.world.n_regions == 2  # marche_teaching's own value
+    moved = teaching_model(preset_name="marche_teaching", n_regions=3)
+    assert moved.params.world.n_regions == 3
+    assert moved.build_error is None
+
+
+@pytest.mark.parametrize(
+    ("controls", "message"),
+    [
+        ({"seed": "abc"}, "seed must be a whole number"),
+        ({"preset_name": "marche_teaching", "shock_industry": 50}, "'shock_industry' parameter"),
+        ({"shock_size": 1.5}, "'shock_size' parameter of MarketParams"),
+    ],
+)
+def test_a_setup_the_model_rejects_shows_a_message_and_the_default_world(
+    teaching_model, controls, message
+):
+    model = teaching_model(**controls)
+    assert model.build_error is not None
+    assert message in model.build_error
+    assert f"Showing the '{DEFAULT_PRESET}' world" in model.build_error
+    assert model.preset_label == DEFAULT_PRESET
+    model.step()  # built once more after a failed first try, it still steps normally
+    assert model.steps == 1
+    assert model.state.step == 1
+
+
+def test_set_lever_changes_the_running_models_parameter(teaching_model):
+    model = teaching_model()
+    model.step()
+    model.set_lever("cross_cluster_subsidy", 0.3)
+    model.set_lever("cross_cluster_subsidy", 0.5)  # same year: one change is kept
+    model.set_lever("policy_budget", model.params.policy.policy_budget)  # no change
+    model.set_lever("subsidy_targeting", "missing_link")
+    assert model.params.policy.cross_cluster_subsidy == 0.5
+    assert model.params.policy.subsidy_targeting.value == "missing_link"
+    assert model.lever_changes == [
+        (2, "cross_cluster_subsidy", 0.5),
+        (2, "subsidy_targeting", "missing_link"),
+    ]
+    assert model.lever_marks()[0] == (2, "cross_cluster_subsidy = 0.5")
+    model.step()
+    assert model.params.policy.cross_cluster_subsidy == 0.5  # a step keeps it
+
+
+def test_a_lever_moved_before_the_first_step_equals_starting_with_it(teaching_model):
+    # docs/teaching.md tells students to do this; its numbers come from preset overrides.
+    moved = teaching_model()
+    moved.set_lever("cross_cluster_subsidy", 0.5)
+    started = teaching_model(cross_cluster_subsidy=0.5)
+    for _ in range(3):
+        moved.step()
+        started.step()
+    # DataFrame.equals counts NaN (e.g. a KCI of a region without exports) as equal
+    assert pd.DataFrame(moved.recorder.rows).equals(pd.DataFrame(started.recorder.rows))
+
+
+def test_set_lever_rejects_bad_values_and_non_levers(teaching_model):
+    model = teaching_model()
+    with pytest.raises(ParameterError, match="'cross_cluster_subsidy' parameter of PolicyParams"):
+        model.set_lever("cross_cluster_subsidy", 1.5)
+    with pytest.raises(ParameterError, match="'n_firms' is not a policy lever"):
+        model.set_lever("n_firms", 10)
+    assert model.lever_changes == []
+
+
+def test_status_text_names_the_world_its_shock_and_the_levers_moved(teaching_model):
+    model = teaching_model(preset_name="marche_teaching", shock_industry=1, shock_year=5)
+    model.set_lever("university_link_subsidy", 0.25)
+    text = status_text(model)
+    assert "Year 0 of preset 'marche_teaching' (seed 1, 2 regions, 150 firms" in text
+    assert "Footwear loses 50% of its demand in year 5" in text
+    assert "from year 1: university_link_subsidy = 0.25" in text
