@@ -1,0 +1,84 @@
+"""Fixtures of the experiment-layer tests: tiny experiment files and one reference sweep.
+
+Every experiment here is tiny (100-120 firms, 2-5 years, a handful of runs) so that the
+runner tests, which start worker processes and a Dask cluster, finish in about a minute.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.design import load_experiment
+from experiments.runner import run_experiment
+from experiments.store import Results, load_results
+
+TINY_TOML = """\
+name = "tiny"
+description = "Three subsidy levels, two replicates, four years of a 120-firm economy."
+preset = "baseline"
+steps = 4
+replicates = 2
+seed = 11
+outputs = ["timeseries"]
+
+[fixed]
+n_firms = 120
+
+[design]
+type = "grid"
+
+[design.parameters]
+cross_cluster_subsidy = [0.0, 0.5, 1.0]
+"""
+"""3 design points x 2 replicates = 6 runs of about 0.15 s each."""
+
+RUN_METADATA = ["started", "seconds", "host", "worker_pid", "worker_rss_mb"]
+"""Summary columns that describe where and when a run ran, not what it produced."""
+
+
+@pytest.fixture
+def write_toml(tmp_path: Path) -> Callable[..., Path]:
+    """``write_toml(text, name="experiment.toml")`` writes an experiment file in tmp_path."""
+
+    def write(text: str, name: str = "experiment.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def tiny_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny experiment as a file."""
+    path = tmp_path_factory.mktemp("tiny") / "tiny.toml"
+    path.write_text(TINY_TOML)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_reference(tiny_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """The tiny experiment run in this process, one run after another, uninterrupted."""
+    out = tmp_path_factory.mktemp("reference") / "results"
+    run_experiment(load_experiment(tiny_file), out, executor=None, source=tiny_file)
+    return load_results(out)
+
+
+def _comparable(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary = results.summary.drop(columns=RUN_METADATA)
+    return summary.reset_index(drop=True), results.timeseries.reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def assert_same_results() -> Callable[[Results, Results], None]:
+    """``assert_same_results(a, b)``: same summary and time series, run metadata aside."""
+
+    def check(actual: Results, expected: Results) -> None:
+        got_summary, got_timeseries = _comparable(actual)
+        want_summary, want_timeseries = _comparable(expected)
+        pd.testing.assert_frame_equal(got_summary, want_summary)
+        pd.testing.assert_frame_equal(got_timeseries, want_timeseries)
+
+    return check

@@ -1,0 +1,467 @@
+"""Tests of experiments/design.py: experiment files, validation, design points, seeds."""
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from experiments.cli import main
+from experiments.design import (
+    DesignKind,
+    ExperimentError,
+    load_experiment,
+    parse_experiment,
+)
+from model.errors import ClusterLabError
+
+GRID = """\
+name = "bad"
+steps = 3
+replicates = 2
+seed = 1
+
+[fixed]
+n_firms = 100
+
+[design]
+type = "grid"
+
+[design.parameters]
+cross_cluster_subsidy = [0.0, 0.5]
+"""
+
+SCENARIOS = """\
+name = "bad"
+steps = 3
+replicates = 2
+
+[design]
+type = "scenarios"
+
+[[design.scenarios]]
+preset = "baseline"
+
+[[design.scenarios]]
+preset = "ris3_relatedness"
+"""
+
+SOBOL = """\
+name = "bad"
+steps = 3
+replicates = 1
+
+[design]
+type = "sobol"
+samples = 8
+
+[design.bounds]
+cross_cluster_subsidy = [0.0, 1.0]
+"""
+
+# (id, valid file, text to replace, replacement, expected message). Each case breaks one
+# thing; the message must name the key (the file is checked separately).
+MALFORMED = [
+    (
+        "unknown top key",
+        GRID,
+        "replicates = 2",
+        "replicate = 2",
+        r"'replicate' is not a known key\. Did you mean 'replicates'\?",
+    ),
+    ("missing name", GRID, 'name = "bad"', "", r"'name' is required"),
+    (
+        "wrong type",
+        GRID,
+        "steps = 3",
+        'steps = "three"',
+        r"'steps' must be of type int\. Got 'three'\.",
+    ),
+    ("float steps", GRID, "steps = 3", "steps = 3.0", r"'steps' must be of type int\. Got 3\.0\."),
+    (
+        "zero replicates",
+        GRID,
+        "replicates = 2",
+        "replicates = 0",
+        r"'replicates' must be an integer in \[1, 100000\]\. Got 0\.",
+    ),
+    (
+        "negative steps",
+        GRID,
+        "steps = 3",
+        "steps = -1",
+        r"'steps' must be an integer in \[0, 1000\]\. Got -1\.",
+    ),
+    ("negative seed", GRID, "seed = 1", "seed = -1", r"'seed' must be an integer >= 0\. Got -1\."),
+    (
+        "unknown output",
+        GRID,
+        "seed = 1",
+        'seed = 1\noutputs = ["panels"]',
+        r"'outputs' may list timeseries, panel, clusters, events\. Got 'panels'\.",
+    ),
+    (
+        "unknown base preset",
+        GRID,
+        "seed = 1",
+        'seed = 1\npreset = "ris3_relatednes"',
+        r"'preset' must be one of .*\. Got 'ris3_relatednes'\. Did you mean 'ris3_relatedness'\?",
+    ),
+    (
+        "lever out of range in grid",
+        GRID,
+        "[0.0, 0.5]",
+        "[0.0, 1.5]",
+        r"\[design\.parameters\] The 'cross_cluster_subsidy' parameter of PolicyParams must be "
+        r"a number in \[0, 1\] \(share of link fee\)\. Got 1\.5\.",
+    ),
+    (
+        "out of range in fixed",
+        GRID,
+        "n_firms = 100",
+        "n_firms = 5",
+        r"\[fixed\] The 'n_firms' parameter of WorldParams must be an integer in \[20, 200000\]",
+    ),
+    (
+        "unknown parameter in fixed",
+        GRID,
+        "n_firms = 100",
+        "n_firm = 100",
+        r"\[fixed\] Unknown parameter 'n_firm'\. Did you mean 'n_firms'\?",
+    ),
+    (
+        "unknown parameter in grid",
+        GRID,
+        "cross_cluster_subsidy =",
+        "cross_cluster_subsidie =",
+        r"\[design\.parameters\] Unknown parameter 'cross_cluster_subsidie'\. "
+        r"Did you mean 'cross_cluster_subsidy'\?",
+    ),
+    (
+        "grid values not a list",
+        GRID,
+        "[0.0, 0.5]",
+        "0.5",
+        r"'design\.parameters\.cross_cluster_subsidy' must be a non-empty list of values",
+    ),
+    (
+        "unknown design key",
+        GRID,
+        "[design.parameters]",
+        "[design.parameter]",
+        r"'design\.parameter' is not a known key\. Did you mean 'parameters'\?",
+    ),
+    ("bad TOML syntax", GRID, "steps = 3", "steps = = 3", r"not valid TOML \(.*line 2"),
+    (
+        "unknown design type",
+        GRID,
+        'type = "grid"',
+        'type = "factorial"',
+        r"'design\.type' must be one of grid, scenarios, lhs, sobol, morris\. Got 'factorial'\.",
+    ),
+    (
+        "sobol samples not a power of two",
+        SOBOL,
+        "samples = 8",
+        "samples = 12",
+        r"'design\.samples' must be a power of 2 >= 2 .* Got 12\.",
+    ),
+    (
+        "bounds of an unknown parameter",
+        SOBOL,
+        "cross_cluster_subsidy = [",
+        "cross_cluster = [",
+        r"'design\.bounds\.cross_cluster' is not a parameter\. Did you mean",
+    ),
+    (
+        "bounds low above high",
+        SOBOL,
+        "[0.0, 1.0]",
+        "[1.0, 0.0]",
+        r"'design\.bounds\.cross_cluster_subsidy' must be \[low, high\] with low < high",
+    ),
+    (
+        "bounds beyond the parameter range",
+        SOBOL,
+        "[0.0, 1.0]",
+        "[0.5, 2.0]",
+        r"\[design\.bounds\] The 'cross_cluster_subsidy' parameter of PolicyParams must be",
+    ),
+    (
+        "morris odd levels",
+        SOBOL,
+        'type = "sobol"\nsamples = 8',
+        'type = "morris"\ntrajectories = 4\nlevels = 3',
+        r"'design\.trajectories' needs .* an even number of levels >= 2\. Got 4 and 3\.",
+    ),
+    (
+        "scenario with unknown preset",
+        SCENARIOS,
+        'preset = "ris3_relatedness"',
+        'preset = "ris3_targetted"',
+        r"'design\.scenarios\[1\]\.preset' must be one of .*\. Got 'ris3_targetted'\. "
+        r"Did you mean 'ris3_targeted'\?",
+    ),
+    (
+        "duplicate scenario names",
+        SCENARIOS,
+        'preset = "ris3_relatedness"',
+        'preset = "baseline"',
+        r"'design\.scenarios\[1\]\.name' must be unique\. Got 'baseline' twice\.",
+    ),
+    (
+        "unknown scenario key",
+        SCENARIOS,
+        'preset = "ris3_relatedness"',
+        'preset = "ris3_relatedness"\nsett = {n_firms = 100}',
+        r"'design\.scenarios\[1\]\.sett' is not a known key\. Did you mean 'set'\?",
+    ),
+    (
+        "unknown parameter in a scenario",
+        SCENARIOS,
+        'preset = "ris3_relatedness"',
+        'preset = "ris3_relatedness"\nset = {n_firm = 100}',
+        r"\[design\.scenarios\[1\]\] Unknown parameter 'n_firm'\. Did you mean 'n_firms'\?",
+    ),
+]
+
+
+def _broken_file(tmp_path: Path, valid: str, old: str, new: str) -> Path:
+    assert old in valid, f"test case does not apply: {old!r} is not in the valid file"
+    path = tmp_path / "broken.toml"
+    path.write_text(valid.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("valid", "old", "new", "match"), [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED]
+)
+def test_malformed_file_gives_one_line_naming_file_and_key(
+    tmp_path: Path, valid: str, old: str, new: str, match: str
+) -> None:
+    path = _broken_file(tmp_path, valid, old, new)
+    with pytest.raises(ExperimentError, match=match) as info:
+        load_experiment(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("valid", "old", "new", "match"), [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED]
+)
+def test_cli_rejects_malformed_file_with_exit_2_and_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], valid: str, old: str, new: str, match: str
+) -> None:
+    path = _broken_file(tmp_path, valid, old, new)
+    out = tmp_path / "results"
+    status = main(["sweep", str(path), "--workers", "0", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"clusterlab: error: {path}: ")
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(ExperimentError, match=r"Experiment file '.*nowhere\.toml' does not exist"):
+        load_experiment(path)
+    out = tmp_path / "results"
+    assert main(["sweep", str(path), "--workers", "0", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_binary_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"name = \xff\xfe\n")
+    with pytest.raises(ExperimentError, match=r"binary\.toml: not a text \(UTF-8\) file"):
+        load_experiment(path)
+
+
+def test_experiment_error_is_a_clusterlab_value_error() -> None:
+    # The CLI catches ClusterLabError; notebooks may catch ValueError.
+    assert issubclass(ExperimentError, ClusterLabError)
+    assert issubclass(ExperimentError, ValueError)
+
+
+# --- seeds ------------------------------------------------------------------------------
+
+# Child i of SeedSequence(11).spawn(n) is SeedSequence(11, spawn_key=(i,)), whatever n is;
+# a run's seed is that child's first 32-bit state word:
+#     SeedSequence(11, spawn_key=(i,)).generate_state(1)[0]
+# i = 0..5 gives:
+CHILD_SEEDS_OF_11 = [213907198, 1982228470, 504589216, 3118949013, 906654279, 4084673216]
+
+
+def _tiny(**changes: Any) -> dict[str, Any]:
+    """The 3-point x 2-replicate grid of conftest's tiny experiment, as a dict."""
+    data: dict[str, Any] = {
+        "name": "tiny",
+        "steps": 4,
+        "replicates": 2,
+        "seed": 11,
+        "fixed": {"n_firms": 120},
+        "design": {"type": "grid", "parameters": {"cross_cluster_subsidy": [0.0, 0.5, 1.0]}},
+    }
+    return data | changes
+
+
+def test_hard_coded_seeds_are_seed_sequence_children() -> None:
+    # Shows the working of CHILD_SEEDS_OF_11; the tests below hard-code the numbers.
+    root = np.random.SeedSequence(11)
+    assert [int(c.generate_state(1)[0]) for c in root.spawn(6)] == CHILD_SEEDS_OF_11
+    child = np.random.SeedSequence(11, spawn_key=(1,))
+    assert int(child.generate_state(1)[0]) == CHILD_SEEDS_OF_11[1]
+
+
+def test_common_random_numbers_give_replicate_r_the_same_seed_at_every_point() -> None:
+    exp = parse_experiment(_tiny())
+    assert exp.common_random_numbers  # the default
+    # replicates = 2: children 0 and 1 of SeedSequence(11), repeated for the 3 points
+    assert exp.seeds() == [213907198, 1982228470] * 3
+    by_replicate: dict[int, set[int]] = {}
+    for run in exp.runs():
+        by_replicate.setdefault(run.replicate, set()).add(run.seed)
+    assert by_replicate == {0: {213907198}, 1: {1982228470}}
+
+
+def test_without_common_random_numbers_every_run_has_its_own_seed() -> None:
+    exp = parse_experiment(_tiny(common_random_numbers=False))
+    # 3 points x 2 replicates = 6 runs: children 0..5 of SeedSequence(11), in run order
+    assert exp.seeds() == CHILD_SEEDS_OF_11
+    assert len(set(exp.seeds())) == 6
+    assert [r.seed for r in exp.runs()] == CHILD_SEEDS_OF_11
+
+
+def test_seeds_are_a_function_of_the_root_seed_only() -> None:
+    assert parse_experiment(_tiny()).seeds() == parse_experiment(_tiny()).seeds()
+    assert parse_experiment(_tiny(seed=12)).seeds() != parse_experiment(_tiny()).seeds()
+    # seed 0 is a seed, not "no seed"
+    zero = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(0).spawn(2)]
+    assert parse_experiment(_tiny(seed=0)).seeds()[:2] == zero
+
+
+# --- design points ----------------------------------------------------------------------
+
+
+def test_grid_is_the_product_of_the_lever_values_in_run_order() -> None:
+    data = _tiny()
+    data["design"]["parameters"]["subsidy_targeting"] = ["blanket", "missing_link"]
+    exp = parse_experiment(data)
+    assert exp.kind is DesignKind.GRID
+    assert len(exp.points) == 3 * 2
+    assert [p.overrides for p in exp.points[:2]] == [
+        {"cross_cluster_subsidy": 0.0, "subsidy_targeting": "blanket"},
+        {"cross_cluster_subsidy": 0.0, "subsidy_targeting": "missing_link"},
+    ]
+    runs = exp.runs()
+    assert [(r.run_id, r.point, r.replicate) for r in runs[:3]] == [(0, 0, 0), (1, 0, 1), (2, 1, 0)]
+    assert runs[0].overrides == {"n_firms": 120, **exp.points[0].overrides}
+
+
+def test_scenario_set_overrides_fixed_and_keeps_its_preset() -> None:
+    data = _tiny(
+        design={
+            "type": "scenarios",
+            "scenarios": [
+                {"preset": "baseline"},
+                {"name": "big ris3", "preset": "ris3_relatedness", "set": {"n_firms": 150}},
+            ],
+        }
+    )
+    runs = parse_experiment(data).runs()
+    assert [(r.scenario, r.preset, r.overrides) for r in runs[::2]] == [
+        ("baseline", "baseline", {"n_firms": 120}),
+        ("big ris3", "ris3_relatedness", {"n_firms": 150}),
+    ]
+
+
+def test_run_spec_is_a_small_picklable_task() -> None:
+    run = parse_experiment(_tiny()).runs()[0]
+    assert pickle.loads(pickle.dumps(run)) == run
+    assert len(pickle.dumps(run)) < 1000
+
+
+BOUNDS = {"n_firms": [100, 300], "cross_cluster_subsidy": [0.0, 0.8], "shock_year": [5, 15]}
+INTEGERS = ("n_firms", "shock_year")
+
+
+def _continuous(design: dict[str, Any], seed: int = 3) -> dict[str, Any]:
+    return {
+        "name": "sa",
+        "steps": 2,
+        "replicates": 1,
+        "seed": seed,
+        "design": {**design, "bounds": BOUNDS},
+    }
+
+
+@pytest.mark.parametrize(
+    ("design", "n_points"),
+    [
+        ({"type": "lhs", "samples": 10}, 10),
+        # Saltelli without second order: N * (D + 2) = 8 * (3 + 2)
+        ({"type": "sobol", "samples": 8}, 8 * (3 + 2)),
+        ({"type": "sobol", "samples": 8, "second_order": False}, 8 * (3 + 2)),
+        # with second order: N * (2D + 2) = 8 * (6 + 2)
+        ({"type": "sobol", "samples": 8, "second_order": True}, 8 * (2 * 3 + 2)),
+        # Morris: r * (D + 1) = 4 * (3 + 1)
+        ({"type": "morris", "trajectories": 4, "levels": 4}, 4 * (3 + 1)),
+    ],
+    ids=["lhs", "sobol", "sobol first order", "sobol second order", "morris"],
+)
+def test_sampled_designs_have_the_right_points_rounded_and_in_bounds(
+    design: dict[str, Any], n_points: int
+) -> None:
+    exp = parse_experiment(_continuous(design))
+    assert len(exp.points) == n_points
+    assert exp.samples is not None
+    assert exp.samples.shape == (n_points, 3)
+    assert exp.problem is not None  # SALib adds keys of its own to the problem
+    assert (exp.problem["num_vars"], exp.problem["names"]) == (3, list(BOUNDS))
+    assert exp.problem["bounds"] == [[100.0, 300.0], [0.0, 0.8], [5.0, 15.0]]
+    for point, row in zip(exp.points, exp.samples, strict=True):
+        for j, (name, (low, high)) in enumerate(BOUNDS.items()):
+            value = point.overrides[name]
+            assert low <= value <= high
+            if name in INTEGERS:
+                assert type(value) is int
+                assert value == round(row[j])  # rounded, not truncated
+            else:
+                assert value == row[j]
+
+
+def test_latin_hypercube_puts_one_sample_in_each_stratum() -> None:
+    exp = parse_experiment(_continuous({"type": "lhs", "samples": 10}))
+    assert exp.samples is not None
+    subsidy = exp.samples[:, 1]  # bounds [0, 0.8]: ten strata of width 0.08
+    assert sorted(np.floor(subsidy / 0.08).astype(int)) == list(range(10))
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_sampled_designs_are_a_function_of_the_root_seed(seed: int) -> None:
+    # seed 0 included: SALib once treated a falsy seed as "unseeded".
+    design = {"type": "sobol", "samples": 8}
+    first = parse_experiment(_continuous(design, seed=seed))
+    again = parse_experiment(_continuous(design, seed=seed))
+    other = parse_experiment(_continuous(design, seed=seed + 1))
+    np.testing.assert_array_equal(first.samples, again.samples)
+    assert first.fingerprint() == again.fingerprint()
+    assert not np.array_equal(first.samples, other.samples)
+
+
+# --- fingerprint ------------------------------------------------------------------------
+
+
+def test_fingerprint_ignores_name_and_description_only() -> None:
+    base = parse_experiment(_tiny()).fingerprint()
+    assert parse_experiment(_tiny(name="renamed", description="new words")).fingerprint() == base
+    assert parse_experiment(_tiny(steps=5)).fingerprint() != base
+    assert parse_experiment(_tiny(seed=12)).fingerprint() != base
+    assert parse_experiment(_tiny(replicates=3)).fingerprint() != base
+    assert parse_experiment(_tiny(fixed={"n_firms": 121})).fingerprint() != base
+    assert parse_experiment(_tiny(outputs=["timeseries", "panel"])).fingerprint() != base

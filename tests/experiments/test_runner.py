@@ -1,0 +1,357 @@
+"""Tests of experiments/runner.py: executors, resume after SIGKILL, failure isolation,
+protection of results folders, and worker memory over many runs."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dask.distributed import Client, LocalCluster
+from mesa.agent import Agent
+from mesa.discrete_space.cell import Cell
+
+import experiments.runner
+from experiments.cli import main
+from experiments.design import load_experiment, parse_experiment
+from experiments.errors import OutputError
+from experiments.runner import RunOutcome, local_executor, prepare_folder, run_experiment
+from experiments.store import TMP_MARK, Results, ResultStore, load_results
+from model.errors import ParameterError
+from model.model import ClusterModel
+from model.presets import preset
+
+FAILING_TOML = """\
+name = "failing"
+steps = 3
+replicates = 2
+seed = 5
+
+[fixed]
+n_firms = 100
+
+[design]
+type = "scenarios"
+
+[[design.scenarios]]
+preset = "baseline"
+
+[[design.scenarios]]
+name = "no such industry"
+preset = "baseline"
+set = {shock_industry = 99}
+
+[[design.scenarios]]
+preset = "ris3_relatedness"
+"""
+"""3 points x 2 replicates; runs 2 and 3 (the middle point) raise when the model is built."""
+
+ONE_RUN_TOML = """\
+name = "one"
+description = "One short run."
+steps = 2
+replicates = 1
+
+[fixed]
+n_firms = 100
+
+[design]
+type = "grid"
+
+[design.parameters]
+cross_cluster_subsidy = [0.5]
+"""
+
+
+def _sweep(path: Path, out: Path, *options: str) -> int:
+    """``clusterlab sweep`` in this process, running the runs here too (--workers 0)."""
+    return main(["sweep", str(path), "--workers", "0", "--out", str(out), *options])
+
+
+# --- identical results whichever executor runs them --------------------------------------
+
+
+def test_reference_ran_in_this_process(tiny_reference: Results) -> None:
+    assert tiny_reference.summary["worker_pid"].unique().tolist() == [os.getpid()]
+
+
+def test_process_pool_gives_the_in_process_results(
+    tiny_file: Path,
+    tiny_reference: Results,
+    tmp_path: Path,
+    assert_same_results: Callable[[Results, Results], None],
+) -> None:
+    pids: list[int] = []
+    with local_executor(2) as pool:
+        report = run_experiment(
+            load_experiment(tiny_file),
+            tmp_path / "pool",
+            executor=pool,
+            workers=2,
+            on_outcome=lambda o: pids.append(o.worker_pid),
+        )
+    assert (report.completed, report.failed) == (6, 0)
+    assert os.getpid() not in pids
+    assert 1 <= len(set(pids)) <= 2
+    assert_same_results(load_results(tmp_path / "pool"), tiny_reference)
+
+
+def test_dask_cluster_gives_the_in_process_results(
+    tiny_file: Path,
+    tiny_reference: Results,
+    tmp_path: Path,
+    assert_same_results: Callable[[Results, Results], None],
+) -> None:
+    pids: list[int] = []
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        report = run_experiment(
+            load_experiment(tiny_file),
+            tmp_path / "dask",
+            executor=client.get_executor(),
+            workers=2,
+            on_outcome=lambda o: pids.append(o.worker_pid),
+        )
+    assert (report.completed, report.failed) == (6, 0)
+    assert os.getpid() not in pids
+    assert_same_results(load_results(tmp_path / "dask"), tiny_reference)
+
+
+# --- a sweep killed with SIGKILL, then resumed --------------------------------------------
+
+
+def _summaries(out: Path) -> list[Path]:
+    return sorted((out / "runs").glob("*.summary.parquet")) if (out / "runs").is_dir() else []
+
+
+def _kill_after_first_summary(command: list[str], out: Path, timeout: float = 120) -> int:
+    """Start ``command`` in its own process group, SIGKILL the group once a run is stored."""
+    proc = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while not _summaries(out) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker process
+        _, err = proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, f"sweep ended before it was killed: {err!r}"
+    return len(_summaries(out))
+
+
+def test_sweep_killed_mid_way_resumes_to_the_uninterrupted_results(
+    tiny_file: Path,
+    tiny_reference: Results,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    assert_same_results: Callable[[Results, Results], None],
+) -> None:
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "experiments.cli", "sweep", str(tiny_file)]
+    n_done = _kill_after_first_summary([*command, "--workers", "1", "--out", str(out)], out)
+    assert 1 <= n_done < 6, f"{n_done} of 6 runs finished before the kill"
+    # Also what a kill during a write leaves: a temporary file of the last (missing) run.
+    (out / "runs" / f"000005.summary.parquet{TMP_MARK}99999").write_bytes(b"PAR1 cut short")
+
+    assert _sweep(tiny_file, out, "--resume") == 0
+    capsys.readouterr()
+
+    results = load_results(out)
+    assert_same_results(results, tiny_reference)
+    assert [p.name for p in _summaries(out)] == [f"{i:06d}.summary.parquet" for i in range(6)]
+    assert len(list((out / "runs").glob("*.timeseries.parquet"))) == 6
+    assert list(out.rglob(f"*{TMP_MARK}*")) == []
+    assert list((out / "failed").iterdir()) == []
+    # runs stored before the kill were kept, not run again by the resumed sweep
+    ran_here = results.summary["worker_pid"] == os.getpid()
+    assert ran_here.tolist() == [False] * n_done + [True] * (6 - n_done)
+
+
+# --- a run that raises is isolated --------------------------------------------------------
+
+
+def test_shock_industry_99_passes_validation_but_the_model_raises() -> None:
+    params = preset("baseline", n_firms=100, shock_industry=99)  # allowed range [-1, 100]
+    with pytest.raises(ParameterError, match=r"'shock_industry' .* below \d+\. Got 99\."):
+        ClusterModel(params=params, rng=1)
+
+
+def test_failing_run_is_recorded_and_the_sweep_goes_on(
+    write_toml: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, out = write_toml(FAILING_TOML), tmp_path / "results"
+    # through a worker process: the traceback must come back as text
+    status = main(["sweep", str(path), "--workers", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"{out}/failed" in err
+
+    store = ResultStore(out)
+    assert (store.done(), store.failed()) == ({0, 1, 4, 5}, {2, 3})
+    record = json.loads((out / "failed" / "2.json").read_text())
+    assert (record["run_id"], record["scenario"], record["replicate"]) == (2, "no such industry", 0)
+    assert record["overrides"] == {"n_firms": 100, "shock_industry": 99}
+    assert record["traceback"].startswith("Traceback (most recent call last):")
+    assert "ParameterError: The 'shock_industry' parameter" in record["traceback"]
+    failed = load_results(out).failed
+    assert failed["run_id"].tolist() == [2, 3]
+
+    assert main(["status", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert re.search(r"finished: 4\s+failed: 2\s+missing: 0", report)
+    assert "failed run ids: 2, 3" in report
+
+    # a later --resume retries the failed runs, and only them
+    retried: list[tuple[int, bool]] = []
+    again = run_experiment(
+        load_experiment(path),
+        out,
+        resume=True,
+        on_outcome=lambda o: retried.append((o.spec.run_id, o.ok)),
+    )
+    assert retried == [(2, False), (3, False)]
+    assert (again.n_runs, again.skipped, again.completed, again.failed) == (6, 4, 0, 2)
+
+
+def test_resume_retries_a_failed_run_and_clears_its_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = parse_experiment(
+        {
+            "name": "flaky",
+            "steps": 2,
+            "replicates": 1,
+            "fixed": {"n_firms": 100},
+            "design": {"type": "grid", "parameters": {"cross_cluster_subsidy": [0.0, 0.5]}},
+        }
+    )
+    simulate = experiments.runner.simulate
+
+    def lost_node(params: Any, seed: int, steps: int) -> Any:
+        if params.policy.cross_cluster_subsidy > 0:
+            raise RuntimeError("worker lost its node")
+        return simulate(params, seed=seed, steps=steps)
+
+    monkeypatch.setattr(experiments.runner, "simulate", lost_node)
+    first = run_experiment(exp, tmp_path / "flaky")
+    assert (first.completed, first.failed) == (1, 1)
+    record = json.loads((tmp_path / "flaky" / "failed" / "1.json").read_text())
+    assert "RuntimeError: worker lost its node" in record["traceback"]
+
+    monkeypatch.undo()
+    second = run_experiment(exp, tmp_path / "flaky", resume=True)
+    assert (second.skipped, second.completed, second.failed) == (1, 1, 0)
+    store = ResultStore(tmp_path / "flaky")
+    assert (store.done(), store.failed()) == ({0, 1}, set())
+
+
+# --- an existing results folder ----------------------------------------------------------
+
+
+def test_changed_experiment_is_refused_description_resumes_force_replaces(
+    write_toml: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, out = write_toml(ONE_RUN_TOML), tmp_path / "results"
+    assert _sweep(path, out) == 0
+    summary = out / "runs" / "000000.summary.parquet"
+    stored = summary.stat().st_mtime_ns
+    capsys.readouterr()
+
+    path.write_text(ONE_RUN_TOML.replace("steps = 2", "steps = 3"))
+    for options in ([], ["--resume"]):
+        assert _sweep(path, out, *options) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert re.search(
+            rf"Results folder '{re.escape(str(out))}' holds runs of a different experiment "
+            r"\(fingerprint \w+ vs \w+\); use --out for a new folder or --force to replace it\.",
+            err,
+        )
+    assert load_results(out).manifest["steps"] == 2
+    assert summary.stat().st_mtime_ns == stored
+
+    path.write_text(ONE_RUN_TOML.replace("One short run.", "One short run, described anew."))
+    assert _sweep(path, out) == 2
+    assert "already holds this experiment; pass --resume" in capsys.readouterr().err
+    assert _sweep(path, out, "--resume") == 0
+    assert summary.stat().st_mtime_ns == stored  # nothing to run again
+
+    path.write_text(ONE_RUN_TOML.replace("steps = 2", "steps = 3"))
+    assert _sweep(path, out, "--force") == 0
+    results = load_results(out)
+    assert results.manifest["steps"] == 3
+    assert results.timeseries["step"].max() == 3
+
+
+def test_force_never_deletes_a_folder_that_is_not_a_results_folder(
+    write_toml: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, thesis = write_toml(ONE_RUN_TOML), tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "thesis.tex").write_text("three years of work")
+    for options in ([], ["--force"], ["--resume"]):
+        assert _sweep(path, thesis, *options) == 2
+        assert "is not a ClusterLab results folder" in capsys.readouterr().err
+    assert [p.name for p in thesis.iterdir()] == ["thesis.tex"]
+
+
+def test_output_path_that_is_a_file_is_a_one_line_error(
+    write_toml: Callable[..., Path], tmp_path: Path
+) -> None:
+    exp = load_experiment(write_toml(ONE_RUN_TOML))
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("notes")
+    with pytest.raises(OutputError, match=r"'.*notes\.txt' is a file, not a results folder"):
+        prepare_folder(exp, a_file, None, resume=False, force=True)
+    assert a_file.read_text() == "notes"
+
+
+# --- memory ------------------------------------------------------------------------------
+
+
+def test_worker_memory_stays_flat_over_many_runs(tmp_path: Path) -> None:
+    # Calibration (one process, 30 runs of 250 firms x 2 years): resident memory rises
+    # ~10 MB over the first ~10 runs (allocator and library caches) and then stays flat;
+    # with ClusterModel.release() made a no-op it rises ~45 MB from run 5 to run 30.
+    exp = parse_experiment(
+        {
+            "name": "memory",
+            "steps": 2,
+            "replicates": 30,
+            "fixed": {"n_firms": 250},
+            "design": {"type": "scenarios", "scenarios": [{"preset": "ris3_relatedness"}]},
+        }
+    )
+    outcomes: list[RunOutcome] = []
+    with local_executor(1) as pool:
+        run_experiment(exp, tmp_path / "memory", executor=pool, on_outcome=outcomes.append)
+    assert len({o.worker_pid for o in outcomes}) == 1  # one worker process did every run
+    rss = [o.worker_rss_mb for o in outcomes]  # in the order the worker ran them
+    growth = rss[-1] - rss[4]
+    print(  # noqa: T201 - the numbers are the point of this test
+        f"\nworker RSS over {len(rss)} runs (MB): {', '.join(f'{v:.0f}' for v in rss)}"
+        f"\nrun 5 -> run {len(rss)}: {rss[4]:.1f} -> {rss[-1]:.1f} MB ({growth:+.1f} MB)"
+    )
+    assert rss[4] > 50  # measured at all (0 where /proc is missing)
+    assert growth < 20, f"worker memory grew {growth:.1f} MB from run 5 to run {len(rss)}"
+
+
+def test_in_process_runs_leave_no_mesa_registries(
+    write_toml: Callable[..., Path], tmp_path: Path
+) -> None:
+    before = set(Agent._ids)
+    report = run_experiment(load_experiment(write_toml(FAILING_TOML)), tmp_path / "in process")
+    assert (report.completed, report.failed) == (4, 2)
+    assert [model for model in Agent._ids if model not in before] == []
+    assert Cell.get_neighborhood.cache_info().currsize == 0
