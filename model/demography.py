@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import fftconvolve
 
-from model.learning import spillover_kernel
+from model.learning import convolve_same, raster, spillover_kernel
 from model.params import ModelParams
 from model.state import LinkKind, Origin, WorldState
 from model.world import initial_knowledge
@@ -113,7 +112,9 @@ def exits(ws: WorldState, params: ModelParams) -> IntArray:
     f.died[out] = ws.step
     links = ws.links
     firm_b = links.kind != LinkKind.UNIVERSITY
-    gone = np.isin(links.a, out) | (firm_b & np.isin(links.b, out))
+    leaving = np.zeros(len(f), bool)
+    leaving[out] = True
+    gone = leaving[links.a] | (firm_b & leaving[np.where(firm_b, links.b, 0)])
     links.active[gone] = False
     ws.events.add(
         "death",
@@ -205,11 +206,9 @@ def entry_weights(ws: WorldState, industries: IntArray, kernel: FloatArray) -> F
     related = ws.industries.relatedness[:, industries] + (
         np.arange(ws.industries.n)[:, None] == industries[None, :]
     )
-    raster = np.zeros((industries.size, ws.geo.side, ws.geo.side))
+    side = ws.geo.side
     weight = f.employees[live, None] * related[f.industry[live]]  # (n_live, n_targets)
-    for j in range(industries.size):
-        np.add.at(raster[j], (f.x[live], f.y[live]), weight[:, j])
-    smooth = fftconvolve(raster, kernel[None, :, :], mode="same", axes=(1, 2))
+    smooth = convolve_same(raster(f.x[live] * side + f.y[live], weight, side), kernel)
     return np.maximum(smooth, 0.0) + 1e-3
 
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.params import GovernanceParams
-from model.state import OrgTable, WorldState
+from model.state import OrgTable, WorldState, rows_sum_by
 
 __all__ = ["capacity_factor", "fund_organizations", "update_partnerships"]
 
@@ -64,8 +64,7 @@ def org_knowledge(ws: WorldState) -> FloatArray:
     """Mean knowledge of each organization's alive members (zeros if none)."""
     firms, n = ws.firms, len(ws.orgs)
     member = np.flatnonzero(firms.alive & (firms.cluster >= 0))
-    total = np.zeros((n, ws.space.n_fields))
-    np.add.at(total, firms.cluster[member], firms.knowledge[member])
+    total = rows_sum_by(firms.cluster[member], firms.knowledge[member], n)
     count = np.bincount(firms.cluster[member], minlength=n)
     return total / np.maximum(count, 1)[:, None]
 
@@ -95,6 +94,7 @@ def update_partnerships(ws: WorldState, optimum: float, gov: GovernanceParams) -
             np.repeat(knowledge[c : c + 1], free.size, 0),
             knowledge[free],
             ws.space.proximity,
+            check_input=False,
         )
         best = free[np.argmax(absorptive_capacity(d, optimum))]
         orgs.partner[c], orgs.partner[best] = best, c

@@ -201,7 +201,7 @@ def run_radical(
     firm, partner, uni = learner[pick], teacher[pick], is_uni[pick]
     own, other = f.knowledge[firm], ws.node_knowledge(partner, uni)
     a, b = choose_fields(own, other, roadmap_weights(ws, firm, params), rng)
-    distance = cognitive_distance_rows(own, other, ws.space.proximity)
+    distance = cognitive_distance_rows(own, other, ws.space.proximity, check_input=False)
     p = radical_success_probability(
         distance,
         f.rd_budget[firm] + f.rd_support[firm],

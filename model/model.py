@@ -50,6 +50,35 @@ from model.world import build_firms, build_geography, build_orgs, build_universi
 
 __all__ = ["ClusterModel"]
 
+MOORE_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+"""Neighbour offsets of a cell, in the order Mesa's OrthogonalMooreGrid connects them."""
+
+
+class _MooreGrid(OrthogonalMooreGrid):
+    """Mesa's OrthogonalMooreGrid, connected faster.
+
+    Mesa connects each cell to each neighbour with ``Cell.connect``, which clears the
+    cell's neighbourhood caches every time: eight clears per cell, most of the build time
+    of a large grid (seconds at 100,000 firms). Here each cell gets the same connections,
+    in the same order, and its caches are cleared once.
+    """
+
+    def _connect_cells_2d(self) -> None:
+        height, width = self.dimensions
+        cells = list(self._cells.values())  # row-major: cell (i, j) is at i * width + j
+        i, j = np.divmod(np.arange(height * width), width)
+        neighbours = []
+        for di, dj in MOORE_OFFSETS:
+            ni, nj = i + di, j + dj
+            if self.torus:
+                ni, nj = ni % height, nj % width
+            inside = (ni >= 0) & (ni < height) & (nj >= 0) & (nj < width)
+            neighbours.append(np.where(inside, ni * width + nj, -1))
+        for cell, row in zip(cells, np.column_stack(neighbours).tolist(), strict=True):
+            cell._clear_cache()
+            links = zip(MOORE_OFFSETS, row, strict=True)
+            cell.connections = {d: cells[n] for d, n in links if n >= 0}
+
 
 class ClusterModel(mesa.Model):
     """Agent-based model of industrial clusters under RIS3 cluster policy.
@@ -88,7 +117,7 @@ class ClusterModel(mesa.Model):
         self.params = base.replace(**overrides) if overrides else base
         self.state = self._build_world()
         self.recorder = Recorder(self.state)
-        self.grid = OrthogonalMooreGrid(
+        self.grid = _MooreGrid(
             (self.state.geo.side, self.state.geo.side), torus=False, random=self.random
         )
         self._place_agents()

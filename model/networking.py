@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
+from model.nearby import sample_nearby
 from model.params import ModelParams, NetworkingParams, PolicyParams
 from model.policy import apply_targeting, instrument_of_links, subsidy_shares
 from model.state import LinkKind, LinkTable, WorldState
@@ -49,7 +50,7 @@ def complementarity(
     :math:`c = A(d) \cdot \frac{1}{K}\sum_k \max(0, k^{other}_k - k^{own}_k)`: what the
     partner knows beyond the firm, discounted by how much of it the firm can absorb.
     """
-    d = cognitive_distance_rows(own, other, proximity)
+    d = cognitive_distance_rows(own, other, proximity, check_input=False)
     gap = np.maximum(0.0, other - own).mean(axis=1)
     return absorptive_capacity(d, optimum) * gap
 
@@ -98,14 +99,6 @@ class Candidates:
         )
 
 
-def _ranges(starts: IntArray, stops: IntArray) -> tuple[IntArray, IntArray]:
-    """Concatenate ``arange(start, stop)`` for each pair; also return each item's pair."""
-    lengths = np.maximum(stops - starts, 0)
-    owner = np.repeat(np.arange(starts.size), lengths)
-    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return starts[owner] + offset, owner
-
-
 def local_candidates(
     searchers: IntArray,
     pool: IntArray,
@@ -114,42 +107,22 @@ def local_candidates(
     radius: float,
     k: int,
     rng: np.random.Generator,
+    zone: IntArray | None = None,
 ) -> Candidates:
     """Up to k random firms of ``pool`` within ``radius`` cells of each searcher.
+
+    With ``zone`` (of every firm row, e.g. its region), searchers find firms of their own
+    zone only; the result is that of one call per zone, in zone order.
 
     Notes
     -----
     Spatial hashing: firms are bucketed into square blocks of side ``ceil(radius)``, so
-    only the 3 x 3 blocks around a searcher are examined; cost grows with the number of
-    nearby pairs, not with searchers x pool.
+    only the 3 x 3 blocks around a searcher are examined, and the pairs within reach are
+    counted per cell rather than listed (:func:`model.nearby.sample_nearby`): cost grows
+    with searchers and the firms finally drawn, not with searchers x pool.
     """
-    if k == 0 or searchers.size == 0 or pool.size == 0:
-        return Candidates.concat([])
-    side = max(1, int(np.ceil(radius)))
-    bx, by = x[pool] // side, y[pool] // side
-    n_cols = int(max(bx.max(), (x[searchers] // side).max())) + 3
-    block = (bx + 1) * n_cols + (by + 1)
-    order = np.argsort(block, kind="stable")
-    sorted_pool, sorted_block = pool[order], block[order]
-    sx, sy = x[searchers] // side + 1, y[searchers] // side + 1
-    searcher_rows, candidates = [], []
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            target = (sx + dx) * n_cols + (sy + dy)
-            lo = np.searchsorted(sorted_block, target, "left")
-            hi = np.searchsorted(sorted_block, target, "right")
-            items, owner = _ranges(lo, hi)
-            searcher_rows.append(searchers[owner])
-            candidates.append(sorted_pool[items])
-    s, c = np.concatenate(searcher_rows), np.concatenate(candidates)
-    near = (np.hypot(x[s] - x[c], y[s] - y[c]) <= radius) & (s != c)
-    s, c = s[near], c[near]
-    # k random candidates per searcher: sort by (searcher, random key), keep the first k.
-    order = np.lexsort((rng.random(s.size), s))
-    s, c = s[order], c[order]
-    first = np.searchsorted(s, s, "left")
-    keep = np.arange(s.size) - first < k
-    return Candidates(s[keep], c[keep], np.zeros(int(keep.sum()), bool))
+    s, c = sample_nearby(searchers, pool, x, y, radius, k, rng, zone)
+    return Candidates(s, c, np.zeros(s.size, bool))
 
 
 def pick_best(value: FloatArray, searcher: IntArray) -> IntArray:
@@ -221,21 +194,19 @@ def gather_candidates(
     """All candidates of this year's searchers: local, random, universities, brokered."""
     firms = ws.firms
     alive = np.flatnonzero(firms.alive)
-    parts = []
-    for r in range(ws.geo.n_regions):
-        s_r = searchers[firms.region[searchers] == r]
-        pool = alive[firms.region[alive] == r]
-        parts.append(
-            local_candidates(
-                s_r,
-                pool,
-                firms.x,
-                firms.y,
-                net.search_radius,
-                net.local_candidates,
-                rng,
-            )
+    # nearby firms of the searcher's own region
+    parts = [
+        local_candidates(
+            searchers,
+            alive,
+            firms.x,
+            firms.y,
+            net.search_radius,
+            net.local_candidates,
+            rng,
+            zone=firms.region,
         )
+    ]
     if net.random_candidates and searchers.size:
         rand = rng.choice(alive, size=(searchers.size, net.random_candidates))
         rows = np.repeat(searchers, net.random_candidates)
@@ -337,7 +308,8 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
     want = firms.alive & (n_partners < cap) & (rng.random(len(firms)) < net.search_probability)
     searchers = rng.permutation(np.flatnonzero(want))
     cand = gather_candidates(ws, searchers, net, rng)
-    ok = cand.university | (firms.alive[cand.candidate] & (cand.candidate != cand.searcher))
+    as_firm = np.where(cand.university, 0, cand.candidate)  # university rows are not firm rows
+    ok = cand.university | (firms.alive[as_firm] & (cand.candidate != cand.searcher))
     ok &= ~_already_linked(links, cand, len(firms))
     cand = Candidates(cand.searcher[ok], cand.candidate[ok], cand.university[ok])
     value, instrument, share, fee = link_value(

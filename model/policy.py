@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.params import ModelParams, PolicyParams, SubsidyTargeting
-from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, WorldState
+from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, WorldState, rows_sum_by
 
 __all__ = [
     "PolicyYear",
@@ -175,13 +175,13 @@ def _link_claims(ws: WorldState) -> tuple[FloatArray, npt.NDArray[np.float64]]:
     which = np.concatenate([live, firm_b])
     fee = links.fee[which]
     fees = np.bincount(payer, weights=fee, minlength=n)
-    claims = np.zeros((n, N_SPENDING))
     cols = np.asarray([column(Instrument(i)) if i else 0 for i in range(len(Instrument))])
-    np.add.at(
-        claims,
-        (payer, cols[links.instrument[which]]),
-        fee * links.eligible_share[which],
+    claims = np.bincount(
+        payer * N_SPENDING + cols[links.instrument[which]],
+        weights=fee * links.eligible_share[which],
+        minlength=n * N_SPENDING,
     )
+    claims = claims.astype(np.float64, copy=False).reshape(n, N_SPENDING)  # float if empty
     return fees, claims
 
 
@@ -196,8 +196,7 @@ def run_policy(ws: WorldState, params: ModelParams, sme: BoolArray) -> PolicyYea
     claims[~firms.alive] = 0.0
     if not ws.policy_on:
         claims[:] = 0.0
-    by_region = np.zeros((n_reg, N_SPENDING))
-    np.add.at(by_region, firms.region, np.where(firms.alive[:, None], claims, 0.0))
+    by_region = rows_sum_by(firms.region, np.where(firms.alive[:, None], claims, 0.0), n_reg)
     # An organization whose cluster has no alive member left claims no funding.
     members = np.bincount(firms.cluster[firms.alive & (firms.cluster >= 0)], minlength=len(ws.orgs))
     org_claim = np.where(members > 0, pol.cluster_org_funding if ws.policy_on else 0.0, 0.0)

@@ -37,10 +37,11 @@ SPEND_COLUMNS = tuple(f"spend_{i.name.lower()}" for i in SPENDING_INSTRUMENTS)
 def region_industry_employment(ws: WorldState) -> FloatArray:
     """Employment of alive firms by region and industry, shape (R, P)."""
     f = ws.firms
-    out = np.zeros((ws.geo.n_regions, ws.industries.n))
+    n_industries = ws.industries.n
     live = f.alive
-    np.add.at(out, (f.region[live], f.industry[live]), f.employees[live])
-    return out
+    cell = f.region[live] * n_industries + f.industry[live]
+    out = np.bincount(cell, weights=f.employees[live], minlength=ws.geo.n_regions * n_industries)
+    return out.astype(np.float64, copy=False).reshape(ws.geo.n_regions, n_industries)
 
 
 def _link_stats(ws: WorldState, region: IntArray | None) -> dict[str, float]:
@@ -48,7 +49,9 @@ def _link_stats(ws: WorldState, region: IntArray | None) -> dict[str, float]:
     links, f = ws.links, ws.firms
     live = links.active.copy()
     if region is not None:
-        live &= np.isin(f.region[links.a], region)
+        in_region = np.zeros(ws.geo.n_regions, bool)
+        in_region[region] = True
+        live &= in_region[f.region[links.a]]
     kind = links.kind[live]
     collab = kind == LinkKind.COLLABORATION
     knowledge_links = kind != LinkKind.SUPPLY
@@ -210,10 +213,14 @@ class Recorder:
     def _clusters(self, ws: WorldState) -> None:
         f, links = ws.firms, ws.links
         collab = links.active & (links.kind != LinkKind.SUPPLY)
+        is_uni = links.kind == LinkKind.UNIVERSITY
+        # cluster of each link end that is an alive firm (-1 otherwise)
+        a_cluster = np.where(f.alive[links.a], f.cluster[links.a], -1)
+        b_firm = np.where(is_uni, 0, links.b)
+        b_cluster = np.where(~is_uni & f.alive[b_firm], f.cluster[b_firm], -1)
         for c in range(len(ws.orgs)):
             members = np.flatnonzero(f.alive & (f.cluster == c))
-            is_uni = links.kind == LinkKind.UNIVERSITY
-            mine = collab & (np.isin(links.a, members) | (~is_uni & np.isin(links.b, members)))
+            mine = collab & ((a_cluster == c) | (b_cluster == c))
             external = links.cross_cluster[mine] | (links.kind[mine] == LinkKind.UNIVERSITY)
             self.cluster_rows.append(
                 {
@@ -224,7 +231,7 @@ class Recorder:
                     "members": int(members.size),
                     "employment": float(f.employees[members].sum()),
                     "heterogeneity": technological_heterogeneity(
-                        f.knowledge[members], ws.space.proximity
+                        f.knowledge[members], ws.space.proximity, check_input=False
                     ),
                     "external_link_share": float(external.mean()) if mine.any() else 0.0,
                     "org_budget": float(ws.orgs.budget[c]),

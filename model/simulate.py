@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from model.errors import ParameterError
 from model.model import ClusterModel
@@ -183,12 +184,23 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
     -----
     Mesa 3.3.1 keeps class-level references to every model; they are released before
     returning, so a process can run many simulations without growing.
+
+    The run uses one BLAS thread: the model's matrix products are small (firms x fields
+    by fields x fields), where a second BLAS thread costs more than it gives, and on a
+    busy machine or with one run per core (the experiment runner) BLAS threads fight for
+    the cores and slow a run several-fold. Results do not depend on the thread count.
     """
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ParameterError(
             f"The 'steps' argument of simulate must be an integer >= 0. Got {steps!r}."
         )
-    model = ClusterModel(params=params, rng=int(seed))
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run(params, int(seed), int(steps))
+
+
+def _run(params: ModelParams, seed: int, steps: int) -> SimulationResult:
+    """Run a validated ``simulate`` call."""
+    model = ClusterModel(params=params, rng=seed)
     try:
         for _ in range(steps):
             model.step()
@@ -196,8 +208,8 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
         timeseries = pd.DataFrame(model.recorder.rows)
         return SimulationResult(
             params=params.to_flat(),
-            seed=int(seed),
-            steps=int(steps),
+            seed=seed,
+            steps=steps,
             timeseries=timeseries,
             panel=_panel(model),
             clusters=pd.DataFrame(model.recorder.cluster_rows),

@@ -30,6 +30,7 @@ __all__ = [
     "Origin",
     "UniversityTable",
     "WorldState",
+    "rows_sum_by",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -91,7 +92,7 @@ class _Table:
         return np.arange(start, len(self))
 
     def __len__(self) -> int:
-        first = dataclasses.fields(self)[0].name
+        first = next(iter(self.__dataclass_fields__))  # cheaper than dataclasses.fields()
         return int(getattr(self, first).shape[0])
 
     @classmethod
@@ -189,6 +190,19 @@ def column_sum_by(group: IntArray, values: FloatArray, n_groups: int) -> npt.NDA
     """Sum ``values`` by integer ``group`` (groups outside 0..n_groups-1 are ignored)."""
     ok = (group >= 0) & (group < n_groups)
     return np.bincount(group[ok], weights=values[ok], minlength=n_groups).astype(np.float64)
+
+
+def rows_sum_by(group: IntArray, values: FloatArray, n_groups: int) -> FloatArray:
+    """Sum the rows of ``values`` (n, C) by ``group`` (0..n_groups-1): shape (n_groups, C).
+
+    One ``bincount`` pass; each sum adds its rows in their order, from zero, exactly as
+    ``np.add.at`` on a zero array would (same result to the last bit), only faster.
+    """
+    c = values.shape[1]
+    index = (group[:, None] * c + np.arange(c)).ravel()
+    flat = np.bincount(index, weights=values.ravel(), minlength=n_groups * c)
+    # bincount gives integers when there is nothing to count
+    return flat.astype(np.float64, copy=False).reshape(n_groups, c)
 
 
 class EventLog:

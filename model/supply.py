@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from model.sampling import top_k
 from model.state import FirmTable, Instrument, LinkKind, LinkTable
 
 __all__ = ["rewire_supply"]
@@ -40,7 +41,11 @@ def current_suppliers(links: LinkTable, customers: IntArray, candidates: IntArra
     """
     live = links.active & (links.kind == LinkKind.SUPPLY)
     a, b = links.a[live], links.b[live]
-    keep = np.isin(a, customers) & np.isin(b, candidates)
+    size = 1 + max(int(rows.max(initial=0)) for rows in (a, b, customers, candidates))
+    is_customer, is_candidate = np.zeros(size, bool), np.zeros(size, bool)
+    is_customer[customers] = True
+    is_candidate[candidates] = True
+    keep = is_customer[a] & is_candidate[b]
     taken = np.zeros((customers.size, candidates.size), dtype=bool)
     taken[np.searchsorted(customers, a[keep]), np.searchsorted(candidates, b[keep])] = True
     return taken
@@ -57,28 +62,26 @@ def choose_suppliers(
 ) -> tuple[IntArray, IntArray]:
     r"""Weighted sampling without replacement of suppliers for each customer.
 
-    Weights are :math:`E_j \exp(-d_{ij}/\lambda)`; sampling uses the Gumbel top-k trick.
+    Weights are :math:`E_j \exp(-d_{ij}/\lambda)`; sampling uses the Gumbel top-k trick
+    (:mod:`model.sampling`: one Gumbel per customer-candidate pair, row by row, keys
+    computed only where they can win, customers in blocks so that memory stays bounded).
     ``taken`` (customers x candidates) marks current suppliers, which are not drawn again.
     Returns paired arrays (customer, supplier).
     """
-    dx = firms.x[customers, None] - firms.x[None, candidates]
-    dy = firms.y[customers, None] - firms.y[None, candidates]
-    log_w = np.log(firms.employees[candidates] + 1e-9)[None, :] - np.hypot(dx, dy) / distance_scale
-    if taken is not None:
-        log_w = np.where(taken, -np.inf, log_w)
-    keys = log_w + rng.gumbel(size=log_w.shape)
-    k = min(int(need.max()), candidates.size)
-    if k < candidates.size:  # the k largest keys, then ordered among themselves
-        top = np.argpartition(-keys, k - 1, axis=1)[:, :k]
-        pick = np.take_along_axis(
-            top, np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1), axis=1
-        )
-    else:
-        pick = np.argsort(-keys, axis=1, kind="stable")
-    keep = np.arange(k)[None, :] < need[:, None]
-    keep &= np.isfinite(np.take_along_axis(keys, pick, axis=1))  # never a current supplier
-    rows = np.broadcast_to(customers[:, None], pick.shape)
-    return rows[keep], candidates[pick[keep]]
+    if customers.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    row, col = top_k(
+        (firms.x[customers], firms.y[customers]),
+        (firms.x[candidates], firms.y[candidates]),
+        np.log(firms.employees[candidates] + 1e-9),
+        distance_scale,
+        min(int(need.max()), candidates.size),
+        rng,
+        taken,
+    )
+    # each customer's winners come in decreasing key order: keep as many as it needs
+    keep = np.arange(row.size) - np.searchsorted(row, row, "left") < need[row]
+    return customers[row[keep]], candidates[col[keep]]
 
 
 def rewire_supply(

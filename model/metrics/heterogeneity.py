@@ -121,7 +121,7 @@ def pairwise_cognitive_distance(
 
 
 def cognitive_distance_rows(
-    a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayLike
+    a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayLike, *, check_input: bool = True
 ) -> _Vector:
     r"""Cognitive distance between row i of `a` and row i of `b`, for every i.
 
@@ -131,6 +131,11 @@ def cognitive_distance_rows(
         Knowledge of paired actors, values in [0, 1].
     proximity : array_like, shape (n_fields, n_fields)
         Field proximity Psi, as in :func:`pairwise_cognitive_distance`.
+    check_input : bool, default=True
+        Check the arguments. The model passes False: it calls this many times a year with
+        float64 arrays that are valid by construction (its Psi is positive definite, its
+        knowledge clipped to [0, 1]), where the checks cost more than the distances.
+        Don't pass False unless the arrays are known to be valid.
 
     Returns
     -------
@@ -158,16 +163,21 @@ def cognitive_distance_rows(
     spillovers and product market rivalry. Econometrica, 81(4), 1347-1393.
     https://doi.org/10.3982/ECTA9466
     """
-    psi = _field_proximity(proximity, "cognitive_distance_rows")
-    a = _knowledge(a, "a", "cognitive_distance_rows", psi.shape[0])
-    b = _knowledge(b, "b", "cognitive_distance_rows", psi.shape[0])
-    if a.shape != b.shape:
-        raise MetricError(
-            "The 'b' argument of cognitive_distance_rows must have the shape of 'a', "
-            f"{a.shape}. Got shape {b.shape}."
-        )
-    similarity = ((a @ psi) * b).sum(axis=1)
-    return _distance(similarity, _psi_norms(a, psi), _psi_norms(b, psi))
+    if check_input:
+        psi = _field_proximity(proximity, "cognitive_distance_rows")
+        a = _knowledge(a, "a", "cognitive_distance_rows", psi.shape[0])
+        b = _knowledge(b, "b", "cognitive_distance_rows", psi.shape[0])
+        if a.shape != b.shape:
+            raise MetricError(
+                "The 'b' argument of cognitive_distance_rows must have the shape of 'a', "
+                f"{a.shape}. Got shape {b.shape}."
+            )
+    else:
+        psi = proximity
+    a_psi = a @ psi  # shared by the similarity and a's norm
+    similarity = (a_psi * b).sum(axis=1)
+    norm_a = np.sqrt(np.maximum((a_psi * a).sum(axis=1), 0.0))
+    return _distance(similarity, norm_a, _psi_norms(b, psi))
 
 
 def cognitive_distance(a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayLike) -> float:
@@ -212,7 +222,9 @@ def cognitive_distance(a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayL
     return float(cognitive_distance_rows(vec_a, vec_b, proximity)[0])
 
 
-def technological_heterogeneity(knowledge: npt.ArrayLike, proximity: npt.ArrayLike) -> float:
+def technological_heterogeneity(
+    knowledge: npt.ArrayLike, proximity: npt.ArrayLike, *, check_input: bool = True
+) -> float:
     r"""Mean pairwise cognitive distance among a set of actors.
 
     Parameters
@@ -221,6 +233,9 @@ def technological_heterogeneity(knowledge: npt.ArrayLike, proximity: npt.ArrayLi
         Knowledge of each actor, values in [0, 1].
     proximity : array_like, shape (n_fields, n_fields)
         Field proximity Psi, as in :func:`pairwise_cognitive_distance`.
+    check_input : bool, default=True
+        Check the arguments; False skips the checks, as in
+        :func:`cognitive_distance_rows`.
 
     Returns
     -------
@@ -265,8 +280,11 @@ def technological_heterogeneity(knowledge: npt.ArrayLike, proximity: npt.ArrayLi
     >>> technological_heterogeneity([[1, 0], [0, 1], [0, 0]], [[1, 0.5], [0.5, 1]])
     0.5
     """
-    psi = _field_proximity(proximity, "technological_heterogeneity")
-    k = _knowledge(knowledge, "knowledge", "technological_heterogeneity", psi.shape[0])
+    if check_input:
+        psi = _field_proximity(proximity, "technological_heterogeneity")
+        k = _knowledge(knowledge, "knowledge", "technological_heterogeneity", psi.shape[0])
+    else:
+        psi, k = proximity, knowledge
     norms = _psi_norms(k, psi)
     unit = k[norms > 0] / norms[norms > 0, np.newaxis]
     n = unit.shape[0]

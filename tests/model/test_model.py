@@ -217,3 +217,33 @@ def test_invariants_hold_every_step(make_model, preset_name, seed):
         _check_state(model)
     _check_timeseries(model)
     assert model.state.firms.alive.sum() > 50, "the economy collapsed: invariants prove little"
+
+
+def test_more_universities_than_firms_runs():
+    # Regression: university candidate rows were once used as firm rows in partner search.
+    from model.model import ClusterModel
+
+    model = ClusterModel(n_regions=16, n_firms=20, rng=3, burn_in=1)
+    try:
+        assert len(model.state.unis) > len(model.state.firms) // 2
+        for _ in range(5):
+            model.step()
+        assert model.steps == 5
+    finally:
+        model.release()
+
+
+@pytest.mark.parametrize(("side", "torus"), [(1, False), (3, True), (9, False)])
+def test_grid_connects_cells_as_mesas_moore_grid(side, torus):
+    from mesa.discrete_space import OrthogonalMooreGrid
+
+    from model.model import _MooreGrid
+
+    mesa_grid = OrthogonalMooreGrid((side, side), torus=torus)
+    ours = _MooreGrid((side, side), torus=torus)
+    for a, b in zip(mesa_grid.all_cells, ours.all_cells, strict=True):
+        assert a.coordinate == b.coordinate
+        assert list(a.connections) == list(b.connections)
+        assert [c.coordinate for c in a.connections.values()] == [
+            c.coordinate for c in b.connections.values()
+        ]

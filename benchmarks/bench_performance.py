@@ -1,0 +1,456 @@
+"""Performance report: scale, phases of a step, Mesa's BoltzmannWealth, runner throughput.
+
+Usage (``make bench`` runs it and rewrites docs/performance.md)::
+
+    python benchmarks/bench_performance.py [--quick] [--out docs/performance.md]
+
+Every measurement runs in a fresh process (this script with ``--child KIND``), so peak
+memory (``ru_maxrss``) is the run's own and no run warms another's caches:
+
+- scale: ``simulate(preset("baseline", n_firms=n), seed, 50)`` for 1,000, 10,000 and
+  100,000 firms; seconds of the call, of building the model (burn-in included) and per
+  simulated year, peak memory; the phases of a year are timed by
+  :class:`phase_timer.PhaseTimer`, which wraps the mechanism functions the model's
+  schedule calls (no timing code in ``model/``);
+- Mesa: ``BoltzmannWealth(n=10_000, width=100, height=100)`` from the installed mesa
+  package's examples, per agent-step, beside our step time per firm at 10,000 firms;
+- runner: a reduced ``experiments/files/dose_response.toml`` (every lever value, fewer
+  replicates: runs identical to the full experiment's first replicates) through
+  ``run_experiment`` on ``local_executor(1)`` and ``local_executor(2)``; full-experiment
+  throughput is extrapolated from the per-run rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import mesa
+import numpy as np
+import scipy
+from matplotlib.figure import Figure
+from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
+from phase_timer import PhaseTimer
+
+from experiments.design import parse_experiment
+from experiments.runner import local_executor, run_experiment
+from model.model import ClusterModel
+from model.presets import preset
+from model.simulate import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+DOSE_RESPONSE = ROOT / "experiments" / "files" / "dose_response.toml"
+STEPS = 50
+BOLTZMANN_AGENTS, BOLTZMANN_SIDE, BOLTZMANN_STEPS = 10_000, 100, 20
+PHASE_ORDER = (
+    "policy",
+    "governance",
+    "market",
+    "learning",
+    "innovation",
+    "diversification",
+    "networking",
+    "demography",
+    "mesa agents",
+    "recording",
+    "other",
+)
+TARGETS = {1000: 1.0, 10_000: 15.0, 100_000: 300.0}  # seconds for 50 years
+
+
+# --------------------------------------------------------------------------- children
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_scale(n_firms: int, seed: int) -> dict[str, Any]:
+    """One simulate() call, timed as a whole and by phase (build and years apart)."""
+    marks: dict[str, Any] = {"steps_s": 0.0}
+    init, step = ClusterModel.__init__, ClusterModel.step
+    with PhaseTimer() as timer:
+
+        def timed_init(self: ClusterModel, *args: Any, **kwargs: Any) -> None:
+            t0 = time.perf_counter()
+            init(self, *args, **kwargs)
+            marks["build_s"] = time.perf_counter() - t0
+            marks["build_phases"] = dict(timer.seconds)
+            timer.reset()
+
+        def timed_step(self: ClusterModel) -> None:
+            t0 = time.perf_counter()
+            step(self)
+            marks["steps_s"] += time.perf_counter() - t0
+
+        ClusterModel.__init__, ClusterModel.step = timed_init, timed_step
+        try:
+            params = preset("baseline", n_firms=n_firms)
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = simulate(params, seed=seed, steps=STEPS)
+            total, cpu = time.perf_counter() - t0, time.process_time() - c0
+        finally:
+            ClusterModel.__init__, ClusterModel.step = init, step
+        phases = dict(timer.seconds)
+    eco = result.timeseries[result.timeseries["scope"] == "economy"]
+    return {
+        "n_firms": n_firms,
+        "seed": seed,
+        "total_s": total,
+        "cpu_s": cpu,
+        "build_s": marks["build_s"],
+        "steps_s": marks["steps_s"],
+        "phases": phases,
+        "peak_mb": _peak_mb(),
+        "mean_firms": float(eco["firms"].iloc[1:].mean()),
+        "final_firms": float(eco["firms"].iloc[-1]),
+        "load": os.getloadavg()[0],
+    }
+
+
+def child_boltzmann() -> dict[str, Any]:
+    """Seconds per step of Mesa's BoltzmannWealth example, as shipped and agents only."""
+    model = BoltzmannWealth(n=BOLTZMANN_AGENTS, width=BOLTZMANN_SIDE, height=BOLTZMANN_SIDE, seed=1)
+    shipped, moves = [], []
+    for _ in range(BOLTZMANN_STEPS):
+        t0 = time.perf_counter()
+        model.step()  # agents in random order, then the DataCollector (Gini, wealth)
+        shipped.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        model.agents.shuffle_do("step")  # the agents' work alone
+        moves.append(time.perf_counter() - t0)
+    return {
+        "agents": BOLTZMANN_AGENTS,
+        "shipped_s": statistics.median(shipped),
+        "moves_s": statistics.median(moves),
+        "load": os.getloadavg()[0],
+    }
+
+
+def child_runner(workers: int, replicates: int) -> dict[str, Any]:
+    """The dose-response experiment with fewer replicates, on ``workers`` processes."""
+    data = tomllib.loads(DOSE_RESPONSE.read_text())
+    full = parse_experiment(data, str(DOSE_RESPONSE))
+    exp = parse_experiment({**data, "replicates": replicates}, str(DOSE_RESPONSE))
+    finished: list[float] = []
+    seconds: list[float] = []
+
+    def note(outcome: Any) -> None:
+        finished.append(time.perf_counter())
+        seconds.append(outcome.seconds)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        with local_executor(workers) as pool:
+            report = run_experiment(
+                exp,
+                Path(tmp) / "runs",
+                executor=pool,
+                workers=workers,
+                progress=False,
+                on_outcome=note,
+            )
+        total = time.perf_counter() - t0
+    return {
+        "workers": workers,
+        "runs": len(exp.runs()),
+        "full_runs": len(full.runs()),
+        "failed": report.failed,
+        "total_s": total,
+        "finished": [t - t0 for t in finished],
+        "run_seconds": seconds,
+        "load": os.getloadavg()[0],
+    }
+
+
+def _child(kind: str, *args: object) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", kind, *map(str, args)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------- the report
+
+
+def machine() -> str:
+    """One line about the machine: CPU, cores, memory, Python and library versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        memory = f"{mem_kb / 1024**2:.0f} GB RAM"
+    except OSError:
+        memory = "memory unknown"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory}; {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, numpy "
+        f"{np.__version__}, scipy {scipy.__version__}, mesa {mesa.__version__}"
+    )
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return sorted(runs, key=lambda r: r["total_s"])[len(runs) // 2]
+
+
+def scale_section(scale: dict[int, list[dict[str, Any]]]) -> list[str]:
+    """Markdown: the scale table and the per-phase table."""
+    lines = [
+        "## Scale: default preset, 50 simulated years",
+        "",
+        "`simulate(preset('baseline', n_firms=n), seed, steps=50)`, each run in a fresh "
+        "process. *Total* is the whole call (building the world and its 5 burn-in years, "
+        "50 years, result tables); *per year* is one recorded year; peak memory is the "
+        "process's resident peak (interpreter and libraries included). Medians over the "
+        "runs (seeds 1, 2, ...).",
+        "",
+        "| firms | runs | total (s) | target (s) | build + burn-in (s) | per year (s) "
+        "| CPU (s) | peak memory (MB) | firms alive (mean) | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, runs in scale.items():
+        r = _median_run(runs)
+        lines.append(
+            f"| {n:,} | {len(runs)} | {r['total_s']:.2f} | {TARGETS.get(n, float('nan')):g} "
+            f"| {r['build_s']:.2f} | {r['steps_s'] / STEPS:.3f} | {r['cpu_s']:.2f} "
+            f"| {max(x['peak_mb'] for x in runs):.0f} | {r['mean_firms']:,.0f} "
+            f"| {r['load']:.1f} |"
+        )
+    lines += [
+        "",
+        "### One simulated year, by phase (ms, median run)",
+        "",
+        "Phases follow `ClusterModel._advance`: policy (R&D budgets, claims), governance "
+        "(organization funding, partnerships), market, learning, innovation "
+        "(incremental, recombination), diversification, networking (renewal, partner "
+        "search, supply links), demography (exits, spin-offs, entrants), Mesa agents "
+        "(adding and removing `Firm` agents), recording; *other* is the rest of "
+        "`step()`.",
+        "",
+        "| phase | " + " | ".join(f"{n:,} firms" for n in scale) + " |",
+        "|---|" + "---:|" * len(scale),
+    ]
+    table = {n: _phase_ms(_median_run(runs)) for n, runs in scale.items()}
+    for phase in PHASE_ORDER:
+        cells = [f"{table[n].get(phase, 0.0):,.1f}" for n in scale]
+        lines.append(f"| {phase} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **year** | " + " | ".join(f"**{sum(table[n].values()):,.1f}**" for n in scale) + " |"
+    )
+    return lines
+
+
+def _phase_ms(run: dict[str, Any]) -> dict[str, float]:
+    ms = {k: 1000 * v / STEPS for k, v in run["phases"].items()}
+    ms["other"] = 1000 * run["steps_s"] / STEPS - sum(ms.values())
+    return ms
+
+
+def mesa_section(ours: dict[str, Any], boltzmann: dict[str, Any]) -> tuple[list[str], dict]:
+    """Markdown: per-agent step time against BoltzmannWealth (same machine, same run)."""
+    per_firm = ours["steps_s"] / STEPS / ours["mean_firms"]
+    figures = {
+        "ClusterLab, 10,000 firms\n(one year)": per_firm,
+        "BoltzmannWealth, 10,000 agents\n(step as shipped)": boltzmann["shipped_s"]
+        / boltzmann["agents"],
+        "BoltzmannWealth, 10,000 agents\n(agents' moves only)": boltzmann["moves_s"]
+        / boltzmann["agents"],
+    }
+    ratio = per_firm / figures["BoltzmannWealth, 10,000 agents\n(step as shipped)"]
+    lines = [
+        "## Per-agent step time against Mesa's BoltzmannWealth",
+        "",
+        f"Mesa's example `BoltzmannWealth(n={BOLTZMANN_AGENTS:,}, width={BOLTZMANN_SIDE}, "
+        f"height={BOLTZMANN_SIDE})` (installed package, median of {BOLTZMANN_STEPS} "
+        "steps: agents move and give money in random order, then its DataCollector "
+        "records the Gini and every agent's wealth), against one simulated year of "
+        "the median 10,000-firm run above divided by its mean number of firms alive, "
+        "in the same `make bench` run on the same machine.",
+        "",
+        "| model | µs per agent-step |",
+        "|---|---:|",
+    ]
+    lines += [f"| {k.replace(chr(10), ' ')} | {1e6 * v:.1f} |" for k, v in figures.items()]
+    lines += [
+        "",
+        f"ClusterLab's step per firm takes {ratio:.2f}x the time of a BoltzmannWealth "
+        "agent-step (target: at most 1x).",
+        "",
+        "![Per-agent step time and phases of a year](performance.png)",
+    ]
+    return lines, figures
+
+
+def runner_section(runner: dict[int, dict[str, Any]]) -> list[str]:
+    """Markdown: dose-response throughput on 1 and 2 workers, parallel efficiency."""
+    one, two = runner[1], runner[2]
+    lines = [
+        "## Experiment runner: dose-response on 1 and 2 workers",
+        "",
+        f"`experiments/files/dose_response.toml` has {one['full_runs']} runs (6 lever "
+        f"values x 20 replicates, 50 years). Measured: {one['runs']} of them (every lever "
+        f"value, the first {one['runs'] // 6} replicates, the same runs as in the full "
+        "experiment) through `run_experiment` with `local_executor(w)` (spawned worker "
+        "processes). *Wall* includes starting the pool; the *steady* rate counts runs "
+        "finished after the first, over the time since the first finished (no start-up); "
+        "the full experiment is extrapolated as start-up + runs / steady rate.",
+        "",
+        "| workers | runs | failed | wall (s) | runs/min (wall) | runs/min (steady) "
+        "| full experiment (min, extrapolated) | mean run (s) | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rates = {}
+    for w, r in runner.items():
+        fin = sorted(r["finished"])
+        steady = (len(fin) - 1) / (fin[-1] - fin[0]) * 60 if len(fin) > 1 else float("nan")
+        startup = max(0.0, fin[0] - statistics.mean(r["run_seconds"]))
+        rates[w] = steady
+        full_min = (startup + r["full_runs"] / steady * 60) / 60
+        lines.append(
+            f"| {w} | {r['runs']} | {r['failed']} | {r['total_s']:.1f} "
+            f"| {r['runs'] / r['total_s'] * 60:.1f} | {steady:.1f} | {full_min:.1f} "
+            f"| {statistics.mean(r['run_seconds']):.2f} | {r['load']:.1f} |"
+        )
+    wall_eff = one["total_s"] / (2 * two["total_s"])
+    steady_eff = rates[2] / (2 * rates[1])
+    lines += [
+        "",
+        f"Parallel efficiency at 2 workers (speed-up / 2): {steady_eff:.0%} in steady state, "
+        f"{wall_eff:.0%} on wall time including pool start-up (target: at least 85%).",
+    ]
+    return lines
+
+
+def figure(figures: dict[str, float], scale: dict[int, list[dict[str, Any]]], out: Path) -> None:
+    """Bar chart of per-agent step times; stacked shares of the phases of a year."""
+    fig = Figure(figsize=(11, 4), layout="tight")
+    left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))
+    colours = mpl.colormaps["tab20"]
+    names = list(figures)
+    left.barh(names, [1e6 * v for v in figures.values()], color=["C0", "C1", "C7"])
+    left.invert_yaxis()
+    left.set_xlabel("µs per agent-step (same machine, same run)")
+    left.set_title("Step time per agent")
+    for i, v in enumerate(figures.values()):
+        left.text(1e6 * v, i, f" {1e6 * v:.1f}", va="center")
+    left.margins(x=0.25)
+    sizes = list(scale)
+    shares = {n: _phase_ms(_median_run(scale[n])) for n in sizes}
+    base = [0.0] * len(sizes)
+    labels = [f"{n:,} firms\n{sum(shares[n].values()) / 1000:.2f} s/year" for n in sizes]
+    for i, phase in enumerate(PHASE_ORDER):
+        share = [100 * shares[n].get(phase, 0.0) / sum(shares[n].values()) for n in sizes]
+        right.barh(labels, share, left=base, label=phase, color=colours(i))
+        base = [b + s for b, s in zip(base, share, strict=True)]
+    right.invert_yaxis()
+    right.set_xlabel("% of a simulated year")
+    right.set_title("Phases of a year")
+    right.legend(fontsize=7, ncols=2, loc="lower right", bbox_to_anchor=(1.0, 1.08))
+    fig.savefig(out, dpi=110)
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    """Run every measurement (each in a fresh process); return the raw results."""
+    started = datetime.now(UTC)
+    load_before = os.getloadavg()[0]
+    repeats = {1000: 3, 10_000: 1} if quick else {1000: 5, 10_000: 3, 100_000: 1}
+    scale = {
+        n: [_child("scale", n, seed) for seed in range(1, reps + 1)] for n, reps in repeats.items()
+    }
+    boltzmann = _child("boltzmann")
+    replicates = 1 if quick else 4
+    runner = {w: _child("runner", w, replicates) for w in (1, 2)}
+    return {
+        "started": started.isoformat(timespec="minutes"),
+        "minutes": (datetime.now(UTC) - started).total_seconds() / 60,
+        "machine": machine(),
+        "load_before": load_before,
+        "scale": scale,
+        "boltzmann": boltzmann,
+        "runner": runner,
+    }
+
+
+def render(raw: dict[str, Any], figure_path: Path | None) -> str:
+    """The markdown report of :func:`measure`'s results (and the figure, if a path)."""
+    scale = {int(n): runs for n, runs in raw["scale"].items()}
+    runner = {int(w): r for w, r in raw["runner"].items()}
+    mesa_lines, figures = mesa_section(_median_run(scale[10_000]), raw["boltzmann"])
+    started = datetime.fromisoformat(raw["started"])
+    lines = [
+        "# Performance",
+        "",
+        "Generated by `make bench` (`python benchmarks/bench_performance.py --out "
+        f"docs/performance.md`) on {started:%Y-%m-%d %H:%M} UTC in {raw['minutes']:.0f} min.",
+        "",
+        f"Machine: {raw['machine']}. Load average (1 min) at the start: "
+        f"{raw['load_before']:.1f}; the *load* columns give it at the end of each "
+        "measurement. Wall times grow with the load when other work shares the cores; "
+        "CPU seconds much less.",
+        "",
+        *scale_section(scale),
+        "",
+        *mesa_lines,
+        "",
+        *runner_section(runner),
+        "",
+    ]
+    if figure_path is not None:
+        figure(figures, scale, figure_path)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse arguments; run a child measurement or the whole report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer and smaller runs")
+    parser.add_argument("--out", type=Path, help="write the report here (and a .png)")
+    parser.add_argument(
+        "--raw",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "performance.json",
+        help="where the raw measurements are saved",
+    )
+    parser.add_argument("--render", action="store_true", help="only re-render --raw")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        children = {"scale": child_scale, "boltzmann": child_boltzmann, "runner": child_runner}
+        print(json.dumps(children[kind](*map(int, rest))))
+        return
+    if args.render:
+        raw = json.loads(args.raw.read_text())
+    else:
+        raw = measure(args.quick)
+        args.raw.parent.mkdir(parents=True, exist_ok=True)
+        args.raw.write_text(json.dumps(raw, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = render(raw, args.out.with_suffix(".png") if args.out else None)
+    print(report)
+    if args.out:
+        args.out.write_text(report)
+
+
+if __name__ == "__main__":
+    main()
