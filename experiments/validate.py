@@ -35,7 +35,9 @@ ROOT_SEED = 2026
 
 def dose_run(seed: int, steps: int, level: float, overrides: dict[str, Any]) -> dict[str, float]:
     """One run of the dose-response: radical innovations at a cross-cluster subsidy level."""
-    result = simulate(preset("baseline", **overrides, cross_cluster_subsidy=level), seed, steps)
+    result = simulate(
+        preset("baseline", **{**overrides, "cross_cluster_subsidy": level}), seed, steps
+    )
     return {"level": level, "seed": seed, "radical": result.summary["radical_innovations"]}
 
 

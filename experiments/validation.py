@@ -2,8 +2,10 @@
 
 Each check takes the raw material of an ensemble (:mod:`experiments.validation_runs`),
 computes its statistics and a verdict from them — never written by hand — and a figure.
-Verdicts are "reproduced", "not reproduced", or "imposed" where the pattern is built
-into a mechanism (then it is a consistency check, not evidence).
+Verdicts are "reproduced" (every criterion holds), "partly reproduced" (some do), "not
+reproduced" (none do, or too few observations to test, as the notes then say), or
+"reported: <shape>" for the dose-response, whose shape is reported as it emerges. Parts of
+a pattern that a mechanism imposes are flagged in the notes as consistency checks.
 """
 
 from __future__ import annotations

@@ -44,8 +44,7 @@ def present_industries(ws: WorldState) -> BoolArray:
     root = group_root(ws)
     group_has = np.zeros((len(f), ws.industries.n), dtype=bool)
     live = np.flatnonzero(f.alive)
-    group_has[root[live], f.industry[live]] = True
-    group_has[np.arange(len(f)), f.industry] |= True
+    group_has[root[live], f.industry[live]] = True  # industries of the group's alive firms
     return group_has[root] | (np.arange(ws.industries.n)[None, :] == f.industry[:, None])
 
 

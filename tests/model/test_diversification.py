@@ -53,6 +53,19 @@ def test_present_industries_include_alive_divisions(make_model):
     assert not present_industries(ws)[parent, other]
 
 
+def test_a_dead_founders_industry_no_longer_counts_for_its_divisions(make_model):
+    ws = make_model(n_firms=100, burn_in=0).state
+    f = ws.firms
+    founder, division = 0, 1
+    other = (f.industry[founder] + 1) % ws.industries.n
+    f.origin[division], f.parent[division], f.industry[division] = Origin.DIVISION, founder, other
+    assert present_industries(ws)[division, f.industry[founder]]  # the group is there
+    f.alive[founder] = False
+    out = present_industries(ws)
+    assert not out[division, f.industry[founder]]  # nobody of the group is there any more
+    assert out[division, other]  # its own industry always counts
+
+
 def test_divisions_open_next_to_their_parent_in_a_new_industry(make_model):
     model = make_model(n_firms=200, burn_in=3)
     ws = model.state
