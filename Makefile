@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   - create .venv, install ClusterLab, run the default experiment into results/demo
 #   make test   - create .venv, install ClusterLab with test tools, run lint and the test suite
+#   make bench  - benchmarks; rewrites docs/performance.md and docs/performance.png (~15 min)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,6 +28,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_performance.py --out docs/performance.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -233,6 +233,7 @@ def test_more_universities_than_firms_runs():
         model.release()
 
 
+@pytest.mark.filterwarnings("ignore:Random number generator not specified:UserWarning")
 @pytest.mark.parametrize(("side", "torus"), [(1, False), (3, True), (9, False)])
 def test_grid_connects_cells_as_mesas_moore_grid(side, torus):
     from mesa.discrete_space import OrthogonalMooreGrid

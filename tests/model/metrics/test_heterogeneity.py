@@ -119,3 +119,13 @@ def test_knowledge_outside_unit_interval_is_rejected():
 def test_rows_reject_mismatched_shapes():
     with pytest.raises(MetricError, match=r"'b' argument of cognitive_distance_rows"):
         cognitive_distance_rows([[1, 0], [0, 1]], [[1, 0]], PSI)
+
+
+def test_unchecked_calls_give_the_checked_results(rng):
+    a, b = rng.random((30, 2)), rng.random((30, 2))
+    assert np.array_equal(
+        cognitive_distance_rows(a, b, PSI, check_input=False), cognitive_distance_rows(a, b, PSI)
+    )
+    assert technological_heterogeneity(a, PSI, check_input=False) == (
+        technological_heterogeneity(a, PSI)
+    )
