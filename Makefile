@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   - create .venv, install ClusterLab, run the default experiment into results/demo
 #   make test   - create .venv, install ClusterLab with test tools, run lint and the test suite
-#   make bench  - benchmarks; rewrites docs/performance.md and docs/performance.png (~15 min)
+#   make bench  - benchmarks; rewrites docs/performance.md and docs/performance.png (~10 min)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin

@@ -152,8 +152,14 @@ def child_runner(workers: int, replicates: int) -> dict[str, Any]:
         finished.append(time.perf_counter())
         seconds.append(outcome.seconds)
 
+    def cpu() -> float:  # this process and its finished (reaped) workers
+        own, kids = (
+            resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         with local_executor(workers) as pool:
             report = run_experiment(
                 exp,
@@ -164,7 +170,9 @@ def child_runner(workers: int, replicates: int) -> dict[str, Any]:
                 on_outcome=note,
             )
         total = time.perf_counter() - t0
+    cpu_s = cpu() - c0
     return {
+        "cpu_s": cpu_s,
         "workers": workers,
         "runs": len(exp.runs()),
         "full_runs": len(full.runs()),
@@ -223,14 +231,16 @@ def scale_section(scale: dict[int, list[dict[str, Any]]]) -> list[str]:
         "process's resident peak (interpreter and libraries included). Medians over the "
         "runs (seeds 1, 2, ...).",
         "",
-        "| firms | runs | total (s) | target (s) | build + burn-in (s) | per year (s) "
-        "| CPU (s) | peak memory (MB) | firms alive (mean) | load |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| firms | runs | total (s) | fastest (s) | target (s) | build + burn-in (s) "
+        "| per year (s) | CPU (s) | peak memory (MB) | firms alive (mean) | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, runs in scale.items():
         r = _median_run(runs)
+        fastest = min(x["total_s"] for x in runs)
         lines.append(
-            f"| {n:,} | {len(runs)} | {r['total_s']:.2f} | {TARGETS.get(n, float('nan')):g} "
+            f"| {n:,} | {len(runs)} | {r['total_s']:.2f} | {fastest:.2f} "
+            f"| {TARGETS.get(n, float('nan')):g} "
             f"| {r['build_s']:.2f} | {r['steps_s'] / STEPS:.3f} | {r['cpu_s']:.2f} "
             f"| {max(x['peak_mb'] for x in runs):.0f} | {r['mean_firms']:,.0f} "
             f"| {r['load']:.1f} |"
@@ -300,8 +310,9 @@ def mesa_section(ours: dict[str, Any], boltzmann: dict[str, Any]) -> tuple[list[
     return lines, figures
 
 
-def runner_section(runner: dict[int, dict[str, Any]]) -> list[str]:
+def runner_section(rounds: dict[int, list[dict[str, Any]]]) -> list[str]:
     """Markdown: dose-response throughput on 1 and 2 workers, parallel efficiency."""
+    runner = {w: _median_run(r) for w, r in rounds.items()}
     one, two = runner[1], runner[2]
     lines = [
         "## Experiment runner: dose-response on 1 and 2 workers",
@@ -310,39 +321,43 @@ def runner_section(runner: dict[int, dict[str, Any]]) -> list[str]:
         f"values x 20 replicates, 50 years). Measured: {one['runs']} of them (every lever "
         f"value, the first {one['runs'] // 6} replicates, the same runs as in the full "
         "experiment) through `run_experiment` with `local_executor(w)` (spawned worker "
-        "processes). *Wall* includes starting the pool; the *steady* rate counts runs "
-        "finished after the first, over the time since the first finished (no start-up); "
-        "the full experiment is extrapolated as start-up + runs / steady rate.",
+        "processes). *Wall* includes starting the pool; the *steady* rate counts the runs "
+        "finished after the first round (one run per worker), over the time since that "
+        "round ended (no start-up); "
+        "the full experiment is extrapolated as start-up + runs / steady rate. Each "
+        f"configuration ran {len(rounds[1])} times, alternating 1 and 2 workers; the "
+        "median (by wall time) is shown.",
         "",
-        "| workers | runs | failed | wall (s) | runs/min (wall) | runs/min (steady) "
-        "| full experiment (min, extrapolated) | mean run (s) | load |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| workers | runs | failed | wall (s) | CPU (s), all processes | runs/min (wall) "
+        "| runs/min (steady) | full experiment (min, extrapolated) | mean run (s) | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    rates = {}
     for w, r in runner.items():
-        fin = sorted(r["finished"])
-        steady = (len(fin) - 1) / (fin[-1] - fin[0]) * 60 if len(fin) > 1 else float("nan")
-        startup = max(0.0, fin[0] - statistics.mean(r["run_seconds"]))
-        rates[w] = steady
-        full_min = (startup + r["full_runs"] / steady * 60) / 60
+        steady, full_min = _throughput(r, w)
         lines.append(
-            f"| {w} | {r['runs']} | {r['failed']} | {r['total_s']:.1f} "
+            f"| {w} | {r['runs']} | {r['failed']} | {r['total_s']:.1f} | {r['cpu_s']:.1f} "
             f"| {r['runs'] / r['total_s'] * 60:.1f} | {steady:.1f} | {full_min:.1f} "
             f"| {statistics.mean(r['run_seconds']):.2f} | {r['load']:.1f} |"
         )
     wall_eff = one["total_s"] / (2 * two["total_s"])
-    steady_eff = rates[2] / (2 * rates[1])
     lines += [
         "",
-        f"Parallel efficiency at 2 workers (speed-up / 2): {steady_eff:.0%} in steady state, "
-        f"{wall_eff:.0%} on wall time including pool start-up (target: at least 85%).",
+        f"Parallel efficiency at 2 workers (speed-up / 2) for the full experiment, "
+        f"extrapolated: {_efficiency(rounds):.0%} (target: at least 85%); on the "
+        f"{one['runs']} measured runs alone, where starting the pool weighs more: "
+        f"{wall_eff:.0%}. "
+        f"Two workers spend {two['cpu_s'] / one['cpu_s']:.2f}x the CPU seconds of one on the "
+        "same runs: a second interpreter starts, and two runs at once share caches and "
+        f"memory bandwidth (a run takes {statistics.mean(two['run_seconds']):.2f} s instead "
+        f"of {statistics.mean(one['run_seconds']):.2f} s). Other work on the machine (see "
+        "*load*) takes cores from the pool and lowers the efficiency further.",
     ]
     return lines
 
 
 def figure(figures: dict[str, float], scale: dict[int, list[dict[str, Any]]], out: Path) -> None:
     """Bar chart of per-agent step times; stacked shares of the phases of a year."""
-    fig = Figure(figsize=(11, 4), layout="tight")
+    fig = Figure(figsize=(12, 4), layout="tight")
     left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))
     colours = mpl.colormaps["tab20"]
     names = list(figures)
@@ -364,7 +379,7 @@ def figure(figures: dict[str, float], scale: dict[int, list[dict[str, Any]]], ou
     right.invert_yaxis()
     right.set_xlabel("% of a simulated year")
     right.set_title("Phases of a year")
-    right.legend(fontsize=7, ncols=2, loc="lower right", bbox_to_anchor=(1.0, 1.08))
+    right.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.savefig(out, dpi=110)
 
 
@@ -377,8 +392,11 @@ def measure(quick: bool) -> dict[str, Any]:
         n: [_child("scale", n, seed) for seed in range(1, reps + 1)] for n, reps in repeats.items()
     }
     boltzmann = _child("boltzmann")
-    replicates = 1 if quick else 4
-    runner = {w: _child("runner", w, replicates) for w in (1, 2)}
+    replicates, rounds = (1, 1) if quick else (2, 3)
+    runner: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    for _ in range(rounds):  # alternate, so that a burst of other work hits both alike
+        for w in (1, 2):
+            runner[w].append(_child("runner", w, replicates))
     return {
         "started": started.isoformat(timespec="minutes"),
         "minutes": (datetime.now(UTC) - started).total_seconds() / 60,
@@ -390,10 +408,94 @@ def measure(quick: bool) -> dict[str, Any]:
     }
 
 
+def _throughput(run: dict[str, Any], workers: int) -> tuple[float, float]:
+    """Steady rate (runs/min) and extrapolated minutes of the full experiment."""
+    fin = sorted(run["finished"])
+    # runs finished after the pool's first round (one run per worker), over the time since
+    if len(fin) <= workers:
+        return float("nan"), float("nan")
+    steady = (len(fin) - workers) / (fin[-1] - fin[workers - 1]) * 60
+    startup = max(0.0, fin[0] - statistics.mean(run["run_seconds"]))
+    return steady, (startup + run["full_runs"] / steady * 60) / 60
+
+
+def _efficiency(rounds: dict[int, list[dict[str, Any]]]) -> float:
+    """Parallel efficiency of the full experiment: minutes on 1 / (2 x minutes on 2)."""
+    one, two = (_throughput(_median_run(rounds[w]), w)[1] for w in (1, 2))
+    return one / (2 * two)
+
+
+def targets_section(
+    scale: dict[int, list[dict[str, Any]]],
+    runner: dict[int, list[dict[str, Any]]],
+    boltzmann: dict[str, Any],
+) -> list[str]:
+    """Markdown: each target of issue #8 with this run's figure and whether it is met."""
+    lines = [
+        "## Targets (issue #8)",
+        "",
+        "| target | this run | met |",
+        "|---|---:|:---:|",
+    ]
+    for n, limit in TARGETS.items():
+        if n in scale:
+            r = _median_run(scale[n])
+            ok = r["total_s"] <= limit and (n < 100_000 or r["peak_mb"] <= 4096)
+            memory = f", {r['peak_mb']:,.0f} MB" if n == 100_000 else ""
+            extra = " and 4 GB" if n == 100_000 else ""
+            lines.append(
+                f"| {n:,} firms x 50 years within {limit:g} s{extra} "
+                f"| {r['total_s']:.1f} s{memory} | {'yes' if ok else 'no'} |"
+            )
+    eff = _efficiency(runner)
+    lines.append(
+        "| parallel efficiency at 2 workers at least 85% (dose-response, extrapolated) "
+        f"| {eff:.0%} "
+        f"| {'yes' if eff >= 0.85 else 'no'} |"
+    )
+    ours = _median_run(scale[10_000])
+    ratio = (ours["steps_s"] / STEPS / ours["mean_firms"]) / (
+        boltzmann["shipped_s"] / boltzmann["agents"]
+    )
+    lines.append(
+        "| step time per agent at 10,000 firms no slower than BoltzmannWealth's "
+        f"| {ratio:.1f}x | {'yes' if ratio <= 1 else 'no'} |"
+    )
+    return lines
+
+
+NOTES = [
+    "## Notes",
+    "",
+    "- Every optimisation of issue #8 keeps the outputs bit-identical: the same seed gives "
+    "the same time series, panel, cluster table and events as before (checked on the "
+    "default preset, seeds 1-3, and `ris3_relatedness` with 300 firms). The same random "
+    "draws are made in the same order; where a faster kernel replaces a slow one "
+    "(nearby partner candidates, supplier sampling, the spillover convolution) it computes "
+    "the same numbers, and the tests compare it with the definition.",
+    "- What dominates a year: the spillover convolution (an FFT over 25 channels of the "
+    "whole grid, in *learning*) and the entrants' location weights (another FFT, in "
+    "*demography*); partner search and supplier choice (*networking*), which are drawn "
+    "pair by pair from their definitions without listing the pairs. A BoltzmannWealth "
+    "agent moves one cell and hands over one coin; a ClusterLab firm learns over 24 "
+    "knowledge fields from partners and from every firm within 6 cells, competes, "
+    "innovates, searches partners and suppliers: per agent it does far more work, so the "
+    "per-agent comparison is not won.",
+    "- 1,000 firms: of a year (see the phases), the two FFTs over the 80 x 80 padded grid "
+    "take about 7 ms and the rest is spread over some ten thousand small "
+    "numpy operations of the ten mechanisms (each costs microseconds whatever the size "
+    "of its arrays); building the world, the Mesa grid and agents and the 5 burn-in years "
+    "add 0.2 s. Reaching 1 s would need fewer, larger operations per year (for example "
+    "fusing mechanisms in compiled code), not a faster single kernel.",
+    "- Wall times depend on what else runs on the machine: this machine is shared, so "
+    "compare the *CPU* column and the *fastest* run, and read the *load* columns.",
+]
+
+
 def render(raw: dict[str, Any], figure_path: Path | None) -> str:
     """The markdown report of :func:`measure`'s results (and the figure, if a path)."""
     scale = {int(n): runs for n, runs in raw["scale"].items()}
-    runner = {int(w): r for w, r in raw["runner"].items()}
+    runner = {int(w): r for w, r in raw["runner"].items()}  # w -> list of rounds
     mesa_lines, figures = mesa_section(_median_run(scale[10_000]), raw["boltzmann"])
     started = datetime.fromisoformat(raw["started"])
     lines = [
@@ -407,12 +509,15 @@ def render(raw: dict[str, Any], figure_path: Path | None) -> str:
         "measurement. Wall times grow with the load when other work shares the cores; "
         "CPU seconds much less.",
         "",
+        *targets_section(scale, runner, raw["boltzmann"]),
+        "",
         *scale_section(scale),
         "",
         *mesa_lines,
         "",
         *runner_section(runner),
         "",
+        *NOTES,
     ]
     if figure_path is not None:
         figure(figures, scale, figure_path)
