@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from experiments.app_server import DEFAULT_HOST, DEFAULT_PORT, check_app, run_app
-from experiments.design import load_experiment
+from experiments.design import Experiment, load_experiment
 from experiments.output import write_run
 from experiments.report import SENSITIVITY_OUTCOMES, compare_report, sensitivity_report
-from experiments.runner import local_executor, run_experiment
+from experiments.runner import SweepReport, local_executor, run_experiment
 from experiments.store import ResultStore, load_results
 from model.errors import ClusterLabError, ParameterError
 from model.params import param_specs, parse_value
@@ -107,6 +107,16 @@ def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]
         yield pool, workers
 
 
+def _run_sweep(
+    args: argparse.Namespace, exp: Experiment, out: Path, source: Path, *, resume: bool, force: bool
+) -> SweepReport:
+    """Run an experiment on the executor the options ask for (shared by sweep commands)."""
+    with _executor(args) as (executor, workers):
+        return run_experiment(
+            exp, out, executor=executor, workers=workers, source=source, resume=resume, force=force
+        )
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment file."""
     exp = load_experiment(args.experiment)
@@ -118,16 +128,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"Experiment '{exp.name}': {len(exp.points)} design points x {exp.replicates} "
         f"replicates = {n} runs of {exp.steps} years -> {out}/"
     )
-    with _executor(args) as (executor, workers):
-        report = run_experiment(
-            exp,
-            out,
-            executor=executor,
-            workers=workers,
-            source=Path(args.experiment),
-            resume=args.resume,
-            force=args.force,
-        )
+    report = _run_sweep(args, exp, out, Path(args.experiment), resume=args.resume, force=args.force)
     print(
         f"Done in {report.seconds:.1f} s: {report.completed} runs completed now, "
         f"{report.skipped} already done, {report.failed} failed."
@@ -171,15 +172,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"analysis. Got {exp.kind.value!r}."
         )
     out = Path(args.out) if args.out else Path("results") / exp.name
-    with _executor(args) as (executor, workers):
-        report = run_experiment(
-            exp,
-            out,
-            executor=executor,
-            workers=workers,
-            source=Path(args.experiment),
-            resume=out.exists(),
-        )
+    report = _run_sweep(args, exp, out, Path(args.experiment), resume=out.exists(), force=False)
     if report.failed:
         print(f"{report.failed} run(s) failed; see {out}/failed/ and rerun.", file=sys.stderr)
         return 1
@@ -199,16 +192,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Demo: {len(exp.points)} policy mixes x {exp.replicates} replicates of {exp.steps} "
         f"years -> {out}/ (a few minutes on 2 cores)"
     )
-    with _executor(args) as (executor, workers):
-        report = run_experiment(
-            exp,
-            out,
-            executor=executor,
-            workers=workers,
-            source=DEMO_FILE,
-            resume=True,
-            force=args.force,
-        )
+    report = _run_sweep(args, exp, out, DEMO_FILE, resume=True, force=args.force)
     if report.failed:
         print(f"{report.failed} run(s) failed; see {out}/failed/.", file=sys.stderr)
         return 1
