@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft
 
+from model.kernels import add_rows, kernel_sums_at_cells, raster_channels_last
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.params import ModelParams
 from model.state import LinkKind, WorldState
@@ -119,17 +120,21 @@ def spillover_targets(
 
     Notes
     -----
-    Computed on the grid: employment and employment-weighted knowledge are rasterised and
-    convolved with the kernel (FFT), then the firm's own contribution (kernel weight 1 at
-    distance 0) is subtracted, which is exact for any number of firms per cell. Employment
-    is the last channel of the knowledge raster, so one FFT pass convolves both.
+    Employment and employment-weighted knowledge are summed by grid cell; the
+    kernel-weighted sums around each occupied cell are computed directly
+    (:func:`model.kernels.kernel_sums_at_cells`, skipping empty cells), then the firm's own
+    contribution (kernel weight 1 at distance 0) is subtracted, which is exact for any
+    number of firms per cell. The result is :func:`convolve_same` of the rasters read at
+    the firms' cells, up to rounding (the FFT's rounding error is about 1e-14 here).
     """
     k = knowledge.shape[1]
     weighted = employees[:, None] * knowledge
     channels = np.column_stack([weighted, employees])  # (n, K + 1)
-    field_c = convolve_same(raster(x * side + y, channels, side), kernel)
-    denom = field_c[k, x, y] - employees
-    numer = field_c[:k, x, y].T - weighted
+    grid = raster_channels_last(x, y, channels, side)
+    cells, at = np.unique(x * side + y, return_inverse=True)
+    sums = kernel_sums_at_cells(grid, cells // side, cells % side, kernel, k)[at]
+    denom = sums[:, k] - employees
+    numer = sums[:, :k] - weighted
     has = denom > 1e-9
     out = knowledge.copy()
     out[has] = np.clip(numer[has] / denom[has, None], 0.0, 1.0)
@@ -228,7 +233,7 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
     delta = learn_from_partners(
         old[learner], teacher_k, ws.space.proximity, rate, lp.optimal_cognitive_distance
     )
-    np.add.at(new, learner, delta)
+    add_rows(new, learner, delta)
     local = spillover_targets(
         f.x[live],
         f.y[live],

@@ -1,0 +1,60 @@
+"""Compiled kernels against the numpy definitions they replace."""
+
+import numpy as np
+import pytest
+
+from model.kernels import add_rows, kernel_sums_at_cells, raster_channels_last
+from model.learning import convolve_same, raster, spillover_kernel, spillover_targets
+
+
+def test_add_rows_is_add_at_to_the_bit(rng):
+    target = rng.random((20, 4)) * 10.0 ** rng.integers(-6, 6, (20, 1))
+    rows = rng.integers(0, 20, 300)  # many repeats: the order of the sums matters
+    values = rng.random((300, 4)) * 10.0 ** rng.integers(-6, 6, (300, 1))
+    expected = target.copy()
+    np.add.at(expected, rows, values)
+    add_rows(target, rows, values)
+    np.testing.assert_array_equal(target, expected)
+
+
+def test_raster_channels_last_is_raster_transposed_to_the_bit(rng):
+    x, y = rng.integers(0, 7, 80), rng.integers(0, 7, 80)
+    values = rng.random((80, 3)) * 10.0 ** rng.integers(-8, 8, (80, 1))
+    got = raster_channels_last(x, y, values, 7)
+    np.testing.assert_array_equal(got, raster(x * 7 + y, values, 7).transpose(1, 2, 0))
+
+
+@pytest.mark.parametrize(("side", "scale"), [(9, 0.5), (30, 2.0), (41, 3.3)])
+def test_kernel_sums_at_cells_is_the_same_convolution(rng, side, scale):
+    # sparse raster with empty cells (skipped) and cells near every edge (zero padding)
+    n = 3 * side
+    x, y = rng.integers(0, side, n), rng.integers(0, side, n)
+    mass = rng.random(n) + 0.5
+    values = np.column_stack([mass[:, None] * rng.random((n, 2)), mass])
+    kernel = spillover_kernel(scale)
+    grid = raster_channels_last(x, y, values, side)
+    cx, cy = rng.integers(0, side, 50), rng.integers(0, side, 50)
+    got = kernel_sums_at_cells(grid, cx, cy, kernel, 2)
+    expected = convolve_same(grid.transpose(2, 0, 1), kernel)[:, cx, cy].T
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_spillover_targets_agree_with_the_fft_convolution(rng):
+    side, n, k = 40, 400, 6
+    x, y = rng.integers(0, side, n), rng.integers(0, side, n)
+    x[:100], y[:100] = rng.integers(10, 14, 100), rng.integers(10, 14, 100)  # a crowded core
+    employees = rng.integers(1, 50, n).astype(float)
+    knowledge = rng.random((n, k))
+    kernel = spillover_kernel(2.0)
+    weighted = employees[:, None] * knowledge
+    conv = convolve_same(raster(x * side + y, np.column_stack([weighted, employees]), side), kernel)
+    denom = conv[k, x, y] - employees
+    expected = np.where(
+        (denom > 1e-9)[:, None],
+        np.clip((conv[:k, x, y].T - weighted) / np.maximum(denom, 1e-300)[:, None], 0, 1),
+        knowledge,
+    )
+    got = spillover_targets(x, y, employees, knowledge, side, kernel)
+    np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
+    assert (got >= 0).all()
+    assert (got <= 1).all()
