@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.nearby import sample_nearby
-from model.params import ModelParams, NetworkingParams, PolicyParams
+from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
 from model.policy import apply_targeting, instrument_of_links, subsidy_shares
 from model.state import LinkKind, LinkTable, WorldState
 
@@ -154,15 +154,15 @@ def _brokered_candidates(
     """
     firms, orgs = ws.firms, ws.orgs
     parts = []
+    clustered = np.flatnonzero(firms.alive & (firms.cluster >= 0))  # alive cluster members
+    home, region_of = firms.cluster[clustered], firms.region[clustered]
     for c in range(len(orgs)):
         members = searchers[firms.cluster[searchers] == c][: orgs.brokerage[c]]
         if members.size == 0:
             continue
         orgs.brokerage[c] -= members.size
         region = orgs.region[c]
-        other = np.flatnonzero(
-            firms.alive & (firms.region == region) & (firms.cluster >= 0) & (firms.cluster != c)
-        )
+        other = clustered[(region_of == region) & (home != c)]
         partner = orgs.partner[c]
         regions = [region] if partner < 0 else [region, orgs.region[partner]]
         unis = np.flatnonzero(np.isin(ws.unis.region, regions))
@@ -176,7 +176,7 @@ def _brokered_candidates(
                     )
                 )
         if partner >= 0:
-            abroad = np.flatnonzero(firms.alive & (firms.cluster == partner))
+            abroad = clustered[home == partner]
             if abroad.size:
                 parts.append(
                     Candidates(
@@ -236,8 +236,9 @@ def link_terms(
         firms.cluster[firm], other_cluster, firms.region[firm], other_region, university
     )
     share = subsidy_shares(instrument, policy) if ws.policy_on else np.zeros(firm.size)
-    brings = brings_fields(firms.knowledge[firm], ws.node_knowledge(other, university))
-    share = apply_targeting(share, policy, brings, firms.region[firm], ws.target_fields)
+    if policy.subsidy_targeting is not SubsidyTargeting.BLANKET:  # blanket: every link
+        brings = brings_fields(firms.knowledge[firm], ws.node_knowledge(other, university))
+        share = apply_targeting(share, policy, brings, firms.region[firm], ws.target_fields)
     return instrument, share
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from model.kernels import row_distances
 from model.metrics._validation import MetricError, as_matrix, as_square_matrix
 from model.metrics.variety import entropy
 
@@ -174,10 +175,8 @@ def cognitive_distance_rows(
             )
     else:
         psi = proximity
-    a_psi = a @ psi  # shared by the similarity and a's norm
-    similarity = (a_psi * b).sum(axis=1)
-    norm_a = np.sqrt(np.maximum((a_psi * a).sum(axis=1), 0.0))
-    return _distance(similarity, norm_a, _psi_norms(b, psi))
+    # the products with Psi by BLAS, the rest in one compiled pass over the rows
+    return row_distances(a, b, a @ psi, b @ psi)
 
 
 def cognitive_distance(a: npt.ArrayLike, b: npt.ArrayLike, proximity: npt.ArrayLike) -> float:
