@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from model.kernels import mean_shortfall
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.nearby import sample_nearby
 from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
@@ -51,7 +52,7 @@ def complementarity(
     partner knows beyond the firm, discounted by how much of it the firm can absorb.
     """
     d = cognitive_distance_rows(own, other, proximity, check_input=False)
-    gap = np.maximum(0.0, other - own).mean(axis=1)
+    gap = mean_shortfall(own, other)
     return absorptive_capacity(d, optimum) * gap
 
 

@@ -44,30 +44,41 @@ def region_industry_employment(ws: WorldState) -> FloatArray:
     return out.astype(np.float64, copy=False).reshape(ws.geo.n_regions, n_industries)
 
 
-def _link_stats(ws: WorldState, region: IntArray | None) -> dict[str, float]:
-    """Link counts and shares among links whose firm end ``a`` is in ``region`` (or all)."""
+def _link_stats(ws: WorldState) -> tuple[list[dict[str, float]], dict[str, float]]:
+    """Link counts and shares by the region of each link's firm end ``a``, and overall.
+
+    Returns one dict per region and one for the whole economy.
+    """
     links, f = ws.links, ws.firms
-    live = links.active.copy()
-    if region is not None:
-        in_region = np.zeros(ws.geo.n_regions, bool)
-        in_region[region] = True
-        live &= in_region[f.region[links.a]]
+    live = np.flatnonzero(links.active)
     kind = links.kind[live]
     collab = kind == LinkKind.COLLABORATION
     knowledge_links = kind != LinkKind.SUPPLY
-    n_k = int(knowledge_links.sum())
-    return {
-        "links_supply": float((kind == LinkKind.SUPPLY).sum()),
-        "links_collaboration": float(collab.sum()),
-        "links_university": float((kind == LinkKind.UNIVERSITY).sum()),
-        "cross_cluster_share": float(links.cross_cluster[live][collab].mean())
-        if collab.any()
-        else 0.0,
-        "interregional_share": float(links.interregional[live][knowledge_links].mean())
-        if n_k
-        else 0.0,
-        "university_share": float((kind == LinkKind.UNIVERSITY).sum() / n_k) if n_k else 0.0,
+    columns = {  # counts by region, one per column
+        "supply": kind == LinkKind.SUPPLY,
+        "collaboration": collab,
+        "university": kind == LinkKind.UNIVERSITY,
+        "knowledge": knowledge_links,
+        "cross": links.cross_cluster[live] & collab,
+        "interregional": links.interregional[live] & knowledge_links,
     }
+    region = f.region[links.a[live]]
+    n = ws.geo.n_regions
+    counts = {k: np.bincount(region[v], minlength=n) for k, v in columns.items()}
+    total = {k: int(v.sum()) for k, v in counts.items()}
+
+    def stats(c: dict[str, int]) -> dict[str, float]:
+        return {
+            "links_supply": float(c["supply"]),
+            "links_collaboration": float(c["collaboration"]),
+            "links_university": float(c["university"]),
+            "cross_cluster_share": c["cross"] / c["collaboration"] if c["collaboration"] else 0.0,
+            "interregional_share": c["interregional"] / c["knowledge"] if c["knowledge"] else 0.0,
+            "university_share": c["university"] / c["knowledge"] if c["knowledge"] else 0.0,
+        }
+
+    per_region = [stats({k: int(v[r]) for k, v in counts.items()}) for r in range(n)]
+    return per_region, stats(total)
 
 
 class Recorder:
@@ -106,10 +117,12 @@ class Recorder:
             "kci": kci,
         }
         self.panel.append(emp)
+        link_rows, link_total = _link_stats(ws)
         per_region = [
-            self._row(ws, counts, spend, r, regional, entries) for r in range(ws.geo.n_regions)
+            self._row(ws, counts, spend, r, regional, entries, link_rows[r])
+            for r in range(ws.geo.n_regions)
         ]
-        self.rows.append(self._economy_row(ws, counts, spend, emp, per_region))
+        self.rows.append(self._economy_row(ws, counts, spend, emp, per_region, link_total))
         self.rows.extend(per_region)
         self._clusters(ws)
 
@@ -162,13 +175,14 @@ class Recorder:
         r: int,
         regional: dict[str, FloatArray],
         entries: dict[str, IntArray],
+        link_stats: dict[str, float],
     ) -> dict[str, Any]:
         f = ws.firms
         row: dict[str, Any] = {"step": ws.step, "scope": ws.geo.region_names[r]}
         row |= self._firm_stats(ws, f.alive & (f.region == r))
         row["deaths"] = float(((f.died == ws.step) & (f.region == r)).sum())
         row |= {kind: float(n[r]) for kind, n in counts.items()}
-        row |= _link_stats(ws, np.array([r]))
+        row |= link_stats
         row |= {c: float(spend[r, i]) for i, c in enumerate(SPEND_COLUMNS)}
         row["spend_total"] = float(spend[r].sum())
         row |= {k: float(v[r]) for k, v in regional.items()}
@@ -182,6 +196,7 @@ class Recorder:
         spend: FloatArray,
         emp: FloatArray,
         per_region: list[dict[str, Any]],
+        link_total: dict[str, float],
     ) -> dict[str, Any]:
         row: dict[str, Any] = {"step": ws.step, "scope": ECONOMY}
         row |= self._firm_stats(ws, ws.firms.alive)
@@ -194,7 +209,7 @@ class Recorder:
             "exits",
         )
         row |= {k: float(sum(r[k] for r in per_region)) for k in summed}
-        row |= _link_stats(ws, None)
+        row |= link_total
         row |= {c: float(spend[:, i].sum()) for i, c in enumerate(SPEND_COLUMNS)}
         row["spend_total"] = float(spend.sum())
         total, related, unrelated = variety_decomposition(

@@ -8,22 +8,24 @@ weights :math:`w_{ij} = \exp(s_j - d_{ij} / \lambda)` (:math:`s_j` the log size,
 trick; Vieira 2014, Kool et al. 2019).
 
 :func:`dense_top_k` computes every key: two logarithms and a distance per pair, which
-at 100,000 firms means hundreds of millions of pairs a year. Far candidates almost never
-win, so :func:`top_k` draws the same uniforms (``gumbel`` uses one per pair) but
-computes keys only where they can matter:
+at 100,000 firms means tens of millions of pairs a year. Far candidates almost never
+win, so :func:`top_k` draws the same uniforms (``gumbel`` uses one per pair, as
+:math:`G = -\log(-\log(1 - u))`) but computes keys only where they can matter, customer
+by customer in compiled code (:func:`_lazy_rows`):
 
-1. the keys of up to ``NEAR_PAIRS`` candidates of the 3 x 3 blocks (side 2 lambda)
-   around the customer give kappa, a lower bound of its k-th largest key;
-2. a candidate in block b beats kappa only if its Gumbel exceeds kappa - B_b, with B_b
-   the largest log weight possible in b (largest log size in b, nearest cell of b):
-   a condition on its uniform alone, checked for every pair by one comparison;
-3. the keys of the remaining pairs are computed as ``gumbel`` computes them (with the C
-   library's logarithm, not numpy's vectorised one, which may differ in the last bit),
-   and the k largest win.
+1. candidates are bucketed into square blocks of side :math:`2\lambda`; for each block b
+   the largest log weight any of its candidates can have, :math:`B_b` (largest log size
+   in b, at the distance of b's nearest cell), is an upper bound of their log weights;
+2. the blocks next to the customer come first; once k keys are kept, with kappa the
+   k-th largest, a candidate in block b can enter only if its Gumbel exceeds
+   :math:`\kappa - B_b`, a condition on its uniform alone (one comparison per pair);
+3. keys of the pairs that pass are computed as ``gumbel`` computes them (the C library's
+   logarithm) and the k largest are kept, in decreasing order.
 
 Bounds carry a slack of ``MARGIN``, so rounding never drops a winner: the result is that
-of :func:`dense_top_k`, bit for bit. A zero uniform, which ``gumbel`` rejects and draws
-again (probability 2**-53 a draw), sends the call to :func:`dense_top_k`.
+of :func:`dense_top_k`, bit for bit (ties between keys, probability about 1e-16 a pair,
+aside). A zero uniform, which ``gumbel`` rejects and draws again (probability 2**-53 a
+draw), sends its block of customers to :func:`dense_top_k`.
 
 References
 ----------
@@ -40,6 +42,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 __all__ = ["dense_top_k", "top_k"]
 
@@ -50,17 +53,15 @@ BoolArray = npt.NDArray[np.bool_]
 MARGIN = 1e-6
 """Slack of the bounds, in key units (rounding errors are below 1e-13)."""
 
-NEAR_PAIRS = 256
-"""Most near candidates whose keys bound a customer's k-th key."""
+LIMIT_EXP_FROM = 4.0
+"""From this Gumbel on, a bound's uniform limit is taken as exp(-g), above the exact
+1 - exp(-exp(-g)) by less than 1% (it only admits a few more pairs)."""
 
-GUMBEL_CAP = 20.0
-"""Largest Gumbel a bound asks for (P(G > 20) = 2e-9)."""
+BLOCK_SCALES = 2
+"""Side of the candidate blocks, in decay lengths lambda."""
 
 CHUNK_PAIRS = 1 << 21
-"""Customer-candidate pairs handled at once (bounds memory)."""
-
-LAZY_MIN_PAIRS = 1 << 13
-"""Below this many pairs :func:`top_k` computes every key (bookkeeping would cost more)."""
+"""Customer-candidate pairs whose uniforms are drawn at once (bounds memory)."""
 
 
 def dense_top_k(
@@ -127,173 +128,154 @@ def top_k(
     """
     (cx, cy), (px, py) = customer_xy, candidate_xy
     m, n = cx.size, px.size
-    rows = max(1, CHUNK_PAIRS // max(n, 1))
-    lazy = m * n >= LAZY_MIN_PAIRS and k > 0
-    blocks = _Blocks(px, py, cx, cy, log_size, max(1, math.ceil(2 * scale))) if lazy else None
-    buffer = np.empty(min(m, rows) * n) if lazy else None
+    if m == 0 or n == 0 or k == 0:
+        return dense_top_k(customer_xy, candidate_xy, log_size, scale, k, rng, taken)
+    blocks = _CandidateBlocks(px, py, log_size, max(1, math.ceil(BLOCK_SCALES * scale)))
+    rows = max(1, CHUNK_PAIRS // n)
+    buffer = np.empty(min(m, rows) * n)
+    no_taken = np.zeros((0, 0), bool)
     found_row, found_col = [], []
     for start in range(0, m, rows):
         part = slice(start, start + rows)
-        xy = (cx[part], cy[part])
-        block_taken = None if taken is None else taken[part]
-        if blocks is None:
-            row, col = dense_top_k(xy, candidate_xy, log_size, scale, k, rng, block_taken)
+        r = cx[part].size
+        part_taken = None if taken is None else taken[part]
+        state = rng.bit_generator.state
+        uniform = rng.random(out=buffer[: r * n].reshape(r, n))
+        if not uniform.all():  # gumbel would have drawn this one again
+            rng.bit_generator.state = state
+            xy = (cx[part], cy[part])
+            row, col = dense_top_k(xy, candidate_xy, log_size, scale, k, rng, part_taken)
         else:
-            pairs = _Pairs(xy, candidate_xy, log_size, scale, block_taken)
-            row, col = _lazy_top_k(pairs, blocks, k, rng, buffer)
+            cols, count = _lazy_rows(
+                uniform,
+                np.asarray(cx[part], np.int64),
+                np.asarray(cy[part], np.int64),
+                np.asarray(px, np.int64),
+                np.asarray(py, np.int64),
+                log_size,
+                float(scale),
+                k,
+                no_taken if part_taken is None else part_taken,
+                blocks.order,
+                blocks.start,
+                blocks.x,
+                blocks.y,
+                blocks.side,
+                blocks.max_log,
+            )
+            row = np.repeat(np.arange(r), count)
+            col = cols[np.arange(k) < count[:, None]]
         found_row.append(row + start)
         found_col.append(col)
-    if not found_row:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(found_row), np.concatenate(found_col)
 
 
-def _lazy_top_k(
-    pairs: _Pairs, blocks: _Blocks, k: int, rng: np.random.Generator, buffer: FloatArray
-) -> tuple[IntArray, IntArray]:
-    """:func:`dense_top_k` for one block of customers, computing few keys."""
-    m, n = pairs.cx.size, pairs.px.size
-    state = rng.bit_generator.state
-    pairs.uniform = rng.random(out=buffer[: m * n].reshape(m, n))
-    if not pairs.uniform.all():  # gumbel would have drawn this one again
-        rng.bit_generator.state = state
-        xy = (pairs.cx, pairs.cy), (pairs.px, pairs.py)
-        return dense_top_k(*xy, pairs.log_size, pairs.scale, k, rng, pairs.taken)
-    kappa = _kth_key_bound(pairs, blocks, k)
-    # A pair in block b reaches kappa only if its Gumbel reaches g = kappa - (best log
-    # weight in b), i.e. its uniform is at most 1 - exp(-exp(-g)). Capping g at
-    # GUMBEL_CAP keeps rounding (of 1 - u near 1) far below MARGIN; it only admits more.
-    best = blocks.best_log_weight(pairs.cx, pairs.cy, pairs.scale)
-    limit = -np.expm1(-np.exp(-np.minimum(kappa[:, None] - best - MARGIN, GUMBEL_CAP)))
-    # (np.take keeps the (m, n) result C-ordered, as the uniforms are)
-    hit = np.flatnonzero(pairs.uniform <= np.take(limit, blocks.of_candidate, axis=1))
-    row, col = np.divmod(hit, n)
-    approx = pairs.approx_keys(row, col)
-    keep = approx >= np.maximum(kappa, _kth_largest(row, approx, k, m) - MARGIN)[row]
-    row, col = row[keep], col[keep]
-    key = pairs.exact_keys(row, col)
-    finite = np.isfinite(key)
-    row, col, key = row[finite], col[finite], key[finite]
-    order = np.lexsort((-key, row))
-    row, col = row[order], col[order]
-    first = np.arange(row.size) - np.searchsorted(row, row, "left") < k
-    return row[first], col[first]
+class _CandidateBlocks:
+    """Candidates bucketed into square blocks of ``side`` cells (occupied blocks only)."""
 
-
-def _kth_largest(row: IntArray, key: FloatArray, k: int, m: int) -> FloatArray:
-    """Lower bound of the k-th largest key of each of m rows (``row`` sorted).
-
-    -inf for a row with fewer than k keys. The k - 1 largest distinct values are struck
-    out in turn (ties together, hence a bound: exact unless keys tie).
-    """
-    kth = np.full(m, -np.inf)
-    if row.size == 0:
-        return kth
-    first = np.ones(row.size, bool)
-    first[1:] = row[1:] != row[:-1]
-    start = np.flatnonzero(first)
-    segment = np.cumsum(first) - 1
-    work = key.copy()
-    for _ in range(k - 1):
-        work[work == np.maximum.reduceat(work, start)[segment]] = -np.inf
-    kth[row[start]] = np.maximum.reduceat(work, start)
-    return kth
-
-
-class _Pairs:
-    """Keys of chosen (row, column) pairs of a block of customers, from their uniforms."""
-
-    def __init__(
-        self,
-        customer_xy: tuple[IntArray, IntArray],
-        candidate_xy: tuple[IntArray, IntArray],
-        log_size: FloatArray,
-        scale: float,
-        taken: BoolArray | None,
-    ) -> None:
-        (self.cx, self.cy), (self.px, self.py) = customer_xy, candidate_xy
-        self.log_size, self.scale, self.taken = log_size, scale, taken
-        self.uniform = np.zeros((0, 0))  # drawn by _lazy_top_k
-
-    def log_weight(self, row: IntArray, col: IntArray) -> FloatArray:
-        """Log weight as :func:`dense_top_k` computes it (same operations, same bits)."""
-        d = np.hypot(self.cx[row] - self.px[col], self.cy[row] - self.py[col])
-        log_w = self.log_size[col] - d / self.scale
-        if self.taken is not None:
-            log_w = np.where(self.taken[row, col], -np.inf, log_w)
-        return log_w
-
-    def approx_keys(self, row: IntArray, col: IntArray) -> FloatArray:
-        """Keys with numpy's logarithm: within 1e-13 of the exact keys."""
-        u = 1.0 - self.uniform[row, col]
-        return self.log_weight(row, col) - np.log(-np.log(u))
-
-    def exact_keys(self, row: IntArray, col: IntArray) -> FloatArray:
-        """Keys as ``Generator.gumbel`` draws them: ``0 - 1 * log(-log(1 - u))`` in C."""
-        gumbel = [0.0 - 1.0 * math.log(-math.log(1.0 - u)) for u in self.uniform[row, col]]
-        return self.log_weight(row, col) + np.asarray(gumbel, dtype=np.float64)
-
-
-class _Blocks:
-    """Candidates bucketed into square blocks (only blocks holding candidates count)."""
-
-    def __init__(
-        self,
-        px: IntArray,
-        py: IntArray,
-        cx: IntArray,
-        cy: IntArray,
-        log_size: FloatArray,
-        side: int,
-    ) -> None:
+    def __init__(self, px: IntArray, py: IntArray, log_size: FloatArray, side: int) -> None:
         self.side = side
-        self.x0 = int(min(px.min(), cx.min())) // side - 1
-        self.y0 = int(min(py.min(), cy.min())) // side - 1
-        self.n_y = int(max(py.max(), cy.max())) // side - self.y0 + 2
-        n_x = int(max(px.max(), cx.max())) // side - self.x0 + 2
-        block = self.index(px, py)
-        self.occupied, self.of_candidate = np.unique(block, return_inverse=True)
-        self.order = np.argsort(block, kind="stable")
-        self.start = np.searchsorted(block[self.order], np.arange(n_x * self.n_y + 1))
-        self.max_log = np.full(self.occupied.size, -np.inf)
-        np.maximum.at(self.max_log, self.of_candidate, log_size)
-        # block rows and columns (in cells) of the occupied blocks, one entry per distinct one
-        bx, by = np.divmod(self.occupied, self.n_y)
-        self.col_x, self.of_col = np.unique((bx + self.x0) * side, return_inverse=True)
-        self.row_y, self.of_row = np.unique((by + self.y0) * side, return_inverse=True)
-
-    def index(self, x: IntArray, y: IntArray) -> IntArray:
-        """Block of each cell."""
-        return (x // self.side - self.x0) * self.n_y + (y // self.side - self.y0)
-
-    def best_log_weight(self, cx: IntArray, cy: IntArray, scale: float) -> FloatArray:
-        """(m, occupied blocks): largest log weight a candidate of the block can have."""
-        far = self.side - 1
-        gap_x = np.maximum(np.maximum(self.col_x - cx[:, None], cx[:, None] - self.col_x - far), 0)
-        gap_y = np.maximum(np.maximum(self.row_y - cy[:, None], cy[:, None] - self.row_y - far), 0)
-        gap_x, gap_y = gap_x * gap_x, gap_y * gap_y
-        distance = np.sqrt(gap_x[:, self.of_col] + gap_y[:, self.of_row])
-        return self.max_log - distance / scale
+        bx, by = px // side, py // side
+        block = (bx - bx.min()) * (int(by.max() - by.min()) + 1) + (by - by.min())
+        occupied, of_candidate = np.unique(block, return_inverse=True)
+        self.order = np.argsort(of_candidate, kind="stable").astype(np.int64)
+        self.start = np.searchsorted(of_candidate[self.order], np.arange(occupied.size + 1))
+        first = self.order[self.start[:-1]]
+        self.x, self.y = bx[first] * side, by[first] * side  # lowest cell of each block
+        self.max_log = np.full(occupied.size, -np.inf)
+        np.maximum.at(self.max_log, of_candidate, log_size)
 
 
-def _kth_key_bound(pairs: _Pairs, blocks: _Blocks, k: int) -> FloatArray:
-    """Lower bound of each customer's k-th largest key (-inf if unknown).
+@njit(cache=True, nogil=True)
+def _lazy_rows(
+    uniform: FloatArray,
+    cx: IntArray,
+    cy: IntArray,
+    px: IntArray,
+    py: IntArray,
+    log_size: FloatArray,
+    scale: float,
+    k: int,
+    taken: BoolArray,
+    order: IntArray,
+    start: IntArray,
+    block_x: IntArray,
+    block_y: IntArray,
+    side: int,
+    max_log: FloatArray,
+) -> tuple[IntArray, IntArray]:
+    """Each customer's k largest keys (module docstring): columns (m, k) and counts (m,).
 
-    The k-th largest approximate key among candidates of the 3 x 3 blocks around the
-    customer (every s-th of each block when there are more than ``NEAR_PAIRS``), less
-    ``MARGIN``.
+    ``taken`` is (m, n), or empty for none taken.
     """
-    m = pairs.cx.size
-    home = blocks.index(pairs.cx, pairs.cy)
-    steps = [dx * blocks.n_y + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-    lo = np.column_stack([blocks.start[home + d] for d in steps]).ravel()
-    size = np.column_stack([blocks.start[home + d + 1] for d in steps]).ravel() - lo
-    owner = np.repeat(np.arange(m), len(steps))  # customer by customer
-    total = np.bincount(owner, weights=size, minlength=m).astype(np.int64)
-    stride = np.maximum(1, -(-total // NEAR_PAIRS))[owner]  # ceil(total / NEAR_PAIRS)
-    picks = -(-size // stride)
-    segment = np.repeat(np.arange(size.size), picks)
-    step = np.arange(segment.size) - np.repeat(np.cumsum(picks) - picks, picks)
-    row = owner[segment]
-    key = pairs.approx_keys(row, blocks.order[lo[segment] + step * stride[segment]])
-    return _kth_largest(row, key, k, m) - MARGIN
+    m = uniform.shape[0]
+    n_blocks = max_log.size
+    has_taken = taken.shape[0] > 0
+    cols = np.full((m, k), -1, np.int64)
+    count = np.zeros(m, np.int64)
+    keys = np.empty(k)
+    bound = np.empty(n_blocks)
+    for i in range(m):
+        for b in range(n_blocks):  # largest log weight in b: nearest cell, largest size
+            gx = max(block_x[b] - cx[i], cx[i] - block_x[b] - side + 1, 0)
+            gy = max(block_y[b] - cy[i], cy[i] - block_y[b] - side + 1, 0)
+            bound[b] = max_log[b] - math.sqrt(gx * gx + gy * gy) / scale
+        kept = 0
+        kth = -np.inf
+        for near in (True, False):  # blocks next to the customer first
+            for b in range(n_blocks):
+                close = abs(block_x[b] - cx[i]) < 2 * side and abs(block_y[b] - cy[i]) < 2 * side
+                if close != near:
+                    continue
+                limit = _uniform_limit(kth, bound[b]) if kept == k else 1.0
+                for p in range(start[b], start[b + 1]):
+                    j = order[p]
+                    u = uniform[i, j]
+                    if u > limit or (has_taken and taken[i, j]):
+                        continue
+                    d = math.hypot(float(cx[i] - px[j]), float(cy[i] - py[j]))
+                    key = (log_size[j] - d / scale) + (0.0 - 1.0 * math.log(-math.log(1.0 - u)))
+                    if kept == k and key <= kth:
+                        continue
+                    kept = _insert(keys, cols[i], kept, key, j)
+                    if kept == k:
+                        kth = keys[k - 1]
+                        limit = _uniform_limit(kth, bound[b])
+        count[i] = kept
+    return cols, count
+
+
+@njit(cache=True, nogil=True)
+def _uniform_limit(kth: float, bound: float) -> float:
+    r"""Largest uniform whose Gumbel can lift a log weight of at most ``bound`` to ``kth``.
+
+    :math:`G = -\log(-\log(1 - u)) > g` iff :math:`u < 1 - e^{-e^{-g}}`, with
+    :math:`g = \kappa - B - \mathrm{MARGIN}`; from ``LIMIT_EXP_FROM`` on the limit is
+    :math:`e^{-g}`, larger (so it only admits more pairs) and one exponential cheaper.
+    """
+    g = kth - bound - MARGIN
+    if g > LIMIT_EXP_FROM:  # 1 - exp(-x) < x: one exponential, a limit only a bit higher
+        return math.exp(-g)
+    return -math.expm1(-math.exp(-g))
+
+
+@njit(cache=True, nogil=True)
+def _insert(keys: FloatArray, cols: IntArray, kept: int, key: float, col: int) -> int:
+    """Insert (key, col) into the first ``kept`` entries, sorted by decreasing key.
+
+    With all k places taken the smallest drops out; an equal key goes after those already
+    there. Returns the new count.
+    """
+    k = keys.size
+    if kept == k:
+        q = k - 1
+    else:
+        q = kept
+        kept += 1
+    while q > 0 and keys[q - 1] < key:
+        keys[q] = keys[q - 1]
+        cols[q] = cols[q - 1]
+        q -= 1
+    keys[q] = key
+    cols[q] = col
+    return kept

@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from model.kernels import add_rows, kernel_sums_at_cells, raster_channels_last
+from model.kernels import (
+    add_rows,
+    kernel_sums_at_cells,
+    mean_shortfall,
+    raster_channels_last,
+    row_distances,
+)
 from model.learning import convolve_same, raster, spillover_kernel, spillover_targets
+from model.metrics.heterogeneity import pairwise_cognitive_distance
 
 
 def test_add_rows_is_add_at_to_the_bit(rng):
@@ -58,3 +65,23 @@ def test_spillover_targets_agree_with_the_fft_convolution(rng):
     np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
     assert (got >= 0).all()
     assert (got <= 1).all()
+
+
+def test_mean_shortfall_is_the_numpy_expression(rng):
+    own, other = rng.random((50, 7)), rng.random((50, 7))
+    expected = np.maximum(0.0, other - own).mean(axis=1)
+    np.testing.assert_allclose(mean_shortfall(own, other), expected, rtol=1e-14, atol=1e-15)
+    assert mean_shortfall(other, other).max() == 0.0
+
+
+def test_row_distances_are_the_diagonal_of_pairwise_distances(rng):
+    k = 6
+    psi = np.exp(-np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / 2.0)
+    a, b = rng.random((40, k)), rng.random((40, k))
+    a[0] = 0.0  # no knowledge: distance 1
+    b[1] = a[1] * 0.5  # same direction: distance 0
+    got = row_distances(a, b, a @ psi, b @ psi)
+    expected = np.diag(pairwise_cognitive_distance(a, b, psi))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert got[0] == 1.0
+    assert got[1] == pytest.approx(0.0, abs=1e-12)

@@ -55,7 +55,8 @@ def test_link_stats_hand_built(make_model, add_link):
     add_link(ws, r0[3], 0, LinkKind.UNIVERSITY, interregional=False)
     add_link(ws, r1[1], r1[2], cross_cluster=False)
     add_link(ws, r1[3], r1[4], cross_cluster=True, active=False)
-    region0 = _link_stats(ws, np.array([0]))
+    per_region, everything = _link_stats(ws)
+    region0 = per_region[0]
     # region 0's a-ends: 1 supply, 2 collaborations (both cross-cluster, one abroad), 1 uni
     assert region0 == {
         "links_supply": 1.0,
@@ -65,7 +66,6 @@ def test_link_stats_hand_built(make_model, add_link):
         "interregional_share": pytest.approx(1 / 3),
         "university_share": pytest.approx(1 / 3),
     }
-    everything = _link_stats(ws, None)
     assert everything["links_collaboration"] == 3.0
     assert everything["cross_cluster_share"] == pytest.approx(2 / 3)
     assert everything["interregional_share"] == pytest.approx(1 / 4)

@@ -20,7 +20,6 @@ def random_market(rng, m=60, n=400, span=80, clustered=True):
 @pytest.mark.parametrize("scale", [0.5, 6.0, 200.0])
 @pytest.mark.parametrize("clustered", [True, False])
 def test_lazy_draws_are_the_dense_draws(rng, monkeypatch, scale, clustered):
-    monkeypatch.setattr(sampling, "LAZY_MIN_PAIRS", 0)
     monkeypatch.setattr(sampling, "CHUNK_PAIRS", 5000)  # several customer blocks
     customers, candidates, log_size = random_market(rng, clustered=clustered)
     taken = rng.random((60, 400)) < 0.05
@@ -56,9 +55,8 @@ def test_winners_in_decreasing_key_order_never_taken(rng):
     assert np.bincount(row, minlength=5).tolist() == [5] * 5
 
 
-def test_a_zero_uniform_falls_back_to_the_dense_draw(rng, monkeypatch):
+def test_a_zero_uniform_falls_back_to_the_dense_draw(rng):
     # numpy's gumbel rejects a zero uniform and draws again; the lazy path must too
-    monkeypatch.setattr(sampling, "LAZY_MIN_PAIRS", 0)
     customers, candidates, log_size = random_market(rng, m=4, n=50)
 
     class ZeroFirst:
@@ -79,3 +77,25 @@ def test_a_zero_uniform_falls_back_to_the_dense_draw(rng, monkeypatch):
     got = top_k(customers, candidates, log_size, 6.0, 2, ZeroFirst(np.random.default_rng(seed)))
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("k", [1, 3, 40])
+def test_crowded_and_sparse_candidates_many_customers(rng, k):
+    # one customer block, candidates both crowded and far apart, k beyond some rows' pool
+    customers, candidates, log_size = random_market(rng, m=200, n=300, span=400)
+    taken = rng.random((200, 300)) < 0.3
+    seed = int(rng.integers(1 << 30))
+    dense_rng, lazy_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    expected = dense_top_k(customers, candidates, log_size, 3.0, k, dense_rng, taken)
+    got = top_k(customers, candidates, log_size, 3.0, k, lazy_rng, taken)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    assert dense_rng.random() == lazy_rng.random()
+
+
+def test_no_candidates_draws_nothing(rng):
+    state = rng.bit_generator.state
+    empty = np.zeros(0, np.int64)
+    row, col = top_k((np.arange(3), np.arange(3)), (empty, empty), np.zeros(0), 6.0, 0, rng)
+    assert row.size == col.size == 0
+    assert rng.bit_generator.state == state
