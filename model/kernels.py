@@ -16,27 +16,15 @@ import numpy.typing as npt
 from numba import njit
 
 __all__ = [
-    "add_rows",
+    "add_gains",
     "kernel_sums_at_cells",
-    "mean_shortfall",
+    "node_distance_gap",
     "raster_channels_last",
     "row_distances",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-@njit(cache=True, nogil=True)
-def add_rows(target: FloatArray, rows: IntArray, values: FloatArray) -> None:
-    """Add ``values`` (m, C) to the given rows of ``target`` (n, C), in place.
-
-    ``np.add.at(target, rows, values)``: the same sums in the same order (to the last
-    bit), without numpy's per-element dispatch.
-    """
-    for i in range(rows.size):
-        for j in range(values.shape[1]):
-            target[rows[i], j] += values[i, j]
 
 
 @njit(cache=True, nogil=True)
@@ -123,18 +111,62 @@ def row_distances(a: FloatArray, b: FloatArray, a_psi: FloatArray, b_psi: FloatA
 
 
 @njit(cache=True, nogil=True)
-def mean_shortfall(own: FloatArray, other: FloatArray) -> FloatArray:
-    r"""Mean over columns of :math:`\max(0, \mathrm{other} - \mathrm{own})`, row by row.
+def node_distance_gap(
+    knowledge: FloatArray, projected: FloatArray, a: IntArray, b: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    r"""Cognitive distance and mean knowledge gap from node ``a[i]`` to node ``b[i]``.
 
-    ``np.maximum(0, other - own).mean(axis=1)`` in one pass, without the temporary.
+    Parameters
+    ----------
+    knowledge : ndarray, shape (nodes, K)
+    projected : ndarray, shape (nodes, K)
+        ``knowledge @ Psi``.
+    a, b : ndarray of int, shape (m,)
+
+    Returns
+    -------
+    distance : ndarray, shape (m,)
+        As :func:`row_distances` of the rows ``a`` and ``b``, with the same sums.
+    gap : ndarray, shape (m,)
+        :math:`\frac{1}{K}\sum_f \max(0, k_{b f} - k_{a f})`: what b knows beyond a.
     """
-    m, k = own.shape
-    out = np.empty(m)
-    for i in range(m):
+    m, k = a.size, knowledge.shape[1]
+    distance = np.empty(m)
+    gap = np.empty(m)
+    for r in range(m):
+        i, j = a[r], b[r]
+        sim = 0.0
+        aa = 0.0
+        bb = 0.0
         total = 0.0
         for f in range(k):
-            gap = other[i, f] - own[i, f]
-            if gap > 0.0:
-                total += gap
-        out[i] = total / k
-    return out
+            sim += projected[i, f] * knowledge[j, f]
+            aa += projected[i, f] * knowledge[i, f]
+            bb += projected[j, f] * knowledge[j, f]
+            beyond = knowledge[j, f] - knowledge[i, f]
+            if beyond > 0.0:
+                total += beyond
+        scale = math.sqrt(max(aa, 0.0)) * math.sqrt(max(bb, 0.0))
+        cosine = sim / scale if scale > 0.0 else 0.0
+        distance[r] = 1.0 - min(max(cosine, 0.0), 1.0)
+        gap[r] = total / k
+    return distance, gap
+
+
+@njit(cache=True, nogil=True)
+def add_gains(
+    target: FloatArray,
+    knowledge: FloatArray,
+    learner: IntArray,
+    teacher: IntArray,
+    weight: FloatArray,
+) -> None:
+    r"""Add :math:`w_i \max(0, k_{t_i} - k_{l_i})` to row :math:`l_i` of ``target``, in order.
+
+    The sums of ``np.add.at(target, learner, weight[:, None] * np.maximum(0, knowledge[
+    teacher] - knowledge[learner]))``, to the last bit, without the temporaries.
+    """
+    for r in range(learner.size):
+        i, j, w = learner[r], teacher[r], weight[r]
+        for f in range(knowledge.shape[1]):
+            target[i, f] += w * max(0.0, knowledge[j, f] - knowledge[i, f])

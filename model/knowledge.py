@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from model.kernels import node_distance_gap
 from model.metrics.heterogeneity import cognitive_distance_rows
 
 __all__ = [
     "FIELD_RING_RADIUS",
     "KnowledgeSpace",
+    "NodeKnowledge",
     "absorptive_capacity",
     "build_knowledge_space",
     "cognitive_distance_rows",
@@ -111,6 +113,46 @@ def build_knowledge_space(
         field_names=tuple(field_names),
         family_names=tuple(family_names),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKnowledge:
+    """Knowledge of the network's nodes, firms then universities, with its Psi products.
+
+    Node i is firm row i for i < ``n_firms`` and university ``i - n_firms`` after. Built
+    once for many pairs: the products with Psi are one matrix product for all nodes
+    instead of two per pair.
+    """
+
+    knowledge: npt.NDArray[np.float64]  # (nodes, K)
+    projected: npt.NDArray[np.float64]  # (nodes, K): knowledge @ proximity
+    n_firms: int
+
+    @classmethod
+    def of(
+        cls,
+        firms: npt.NDArray[np.float64],
+        universities: npt.NDArray[np.float64],
+        proximity: npt.NDArray[np.float64],
+    ) -> NodeKnowledge:
+        """Stack firm and university knowledge rows and project them on Psi."""
+        knowledge = np.concatenate([firms, universities])
+        return cls(knowledge, knowledge @ proximity, firms.shape[0])
+
+    def node(
+        self, index: npt.NDArray[np.int64], university: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.int64]:
+        """Node of each firm row or (where ``university``) university row."""
+        return np.where(university, self.n_firms + index, index)
+
+    def distance_and_gap(
+        self, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Cognitive distance from node a[i] to b[i] and the mean gap max(0, k_b - k_a).
+
+        The distance is :func:`cognitive_distance_rows` of the two rows.
+        """
+        return node_distance_gap(self.knowledge, self.projected, a, b)
 
 
 def absorptive_capacity(

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft
 
-from model.kernels import add_rows, kernel_sums_at_cells, raster_channels_last
-from model.knowledge import absorptive_capacity, cognitive_distance_rows
+from model.kernels import add_gains, kernel_sums_at_cells, raster_channels_last
+from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.params import ModelParams
 from model.state import LinkKind, WorldState
 
@@ -62,35 +62,41 @@ def learn_by_doing(
 
 
 def learn_from_partners(
-    learner: FloatArray,
-    teacher: FloatArray,
-    proximity: FloatArray,
+    nodes: NodeKnowledge,
+    learner: IntArray,
+    teacher: IntArray,
     rate: FloatArray | float,
     optimum: float,
-) -> FloatArray:
-    r"""Knowledge each learner gains from one partner (rows paired).
+    into: FloatArray,
+) -> None:
+    r"""Add what each learner gains from one partner to its row of ``into``.
 
     Parameters
     ----------
-    learner, teacher : ndarray, shape (m, K)
-        Knowledge of the learning side and of its partner, one row per link end.
-    proximity : ndarray, shape (K, K)
-        Field proximity.
+    nodes : NodeKnowledge
+        Knowledge of firms and universities at the start of the year.
+    learner : ndarray of int, shape (m,)
+        Learning firm of each link end (a firm row, which is also its node).
+    teacher : ndarray of int, shape (m,)
+        Node of its partner.
     rate : float or ndarray, shape (m,)
         Learning rate at the optimal distance (1/year).
     optimum : float
         Optimal cognitive distance.
+    into : ndarray, shape (n_firms, K)
+        Knowledge being updated; a learner with several partners adds each gain, in order.
 
-    Returns
-    -------
-    ndarray, shape (m, K)
-        :math:`\Delta k = r\, A(d)\, \max(0, k^{partner} - k)`, with A the absorptive
-        capacity at the pair's cognitive distance d: a firm learns where its partner knows
-        more, and best from partners neither too close nor too far.
+    Notes
+    -----
+    :math:`\Delta k = r\, A(d)\, \max(0, k^{partner} - k)`, with A the absorptive
+    capacity at the pair's cognitive distance d: a firm learns where its partner knows
+    more, and best from partners neither too close nor too far.
     """
-    d = cognitive_distance_rows(learner, teacher, proximity, check_input=False)
-    a = absorptive_capacity(d, optimum)
-    return (np.asarray(rate) * a)[:, None] * np.maximum(0.0, teacher - learner)
+    d, _ = nodes.distance_and_gap(learner, teacher)
+    weight = np.broadcast_to(np.asarray(rate, dtype=np.float64), d.shape) * absorptive_capacity(
+        d, optimum
+    )
+    add_gains(into, nodes.knowledge, learner, teacher, np.ascontiguousarray(weight))
 
 
 def spillover_kernel(distance_scale: float) -> FloatArray:
@@ -228,12 +234,11 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
     used = ws.industries.recipes[f.industry[live]]
     new[live] = learn_by_doing(old[live], used, lp.doing_rate, lp.knowledge_decay)
     learner, teacher, is_uni = link_pairs(ws)
-    teacher_k = ws.node_knowledge(teacher, is_uni)
+    nodes = NodeKnowledge.of(old, ws.unis.knowledge, ws.space.proximity)
     rate = lp.interaction_rate * np.where(is_uni, lp.university_teaching_multiplier, 1.0)
-    delta = learn_from_partners(
-        old[learner], teacher_k, ws.space.proximity, rate, lp.optimal_cognitive_distance
+    learn_from_partners(
+        nodes, learner, nodes.node(teacher, is_uni), rate, lp.optimal_cognitive_distance, new
     )
-    add_rows(new, learner, delta)
     local = spillover_targets(
         f.x[live],
         f.y[live],

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import mean_shortfall
-from model.knowledge import absorptive_capacity, cognitive_distance_rows
+from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.nearby import sample_nearby
 from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
 from model.policy import apply_targeting, instrument_of_links, subsidy_shares
@@ -44,15 +43,14 @@ STRONG = 0.5
 
 
 def complementarity(
-    own: FloatArray, other: FloatArray, proximity: FloatArray, optimum: float
+    nodes: NodeKnowledge, own: IntArray, other: IntArray, optimum: float
 ) -> FloatArray:
-    r"""Compute the expected learning value of a partner, rows paired.
+    r"""Compute the expected learning value of node ``other[i]`` to node ``own[i]``.
 
     :math:`c = A(d) \cdot \frac{1}{K}\sum_k \max(0, k^{other}_k - k^{own}_k)`: what the
     partner knows beyond the firm, discounted by how much of it the firm can absorb.
     """
-    d = cognitive_distance_rows(own, other, proximity, check_input=False)
-    gap = mean_shortfall(own, other)
+    d, gap = nodes.distance_and_gap(own, other)
     return absorptive_capacity(d, optimum) * gap
 
 
@@ -275,20 +273,21 @@ def link_value(
     other: IntArray,
     university: BoolArray,
     params: ModelParams,
+    nodes: NodeKnowledge | None = None,
 ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
     r"""Compute the yearly net value of links to the firm: benefit minus fee net of subsidy.
 
     :math:`v = B\, c\, m - f\,(1 - s\,\rho_r)`, with B the benefit scale, c the
     complementarity, m the university teaching multiplier (1 for firms), f the fee
     (:func:`link_fee`), s the eligible subsidy share and :math:`\rho_r` last year's
-    rationing ratio of the region. Returns value, instrument, share and fee.
+    rationing ratio of the region. Returns value, instrument, share and fee. ``nodes``
+    (the firms' and universities' current knowledge) is built when not given.
     """
     net, learn = params.networking, params.learning
+    if nodes is None:
+        nodes = _nodes(ws)
     c = complementarity(
-        ws.firms.knowledge[firm],
-        ws.node_knowledge(other, university),
-        ws.space.proximity,
-        learn.optimal_cognitive_distance,
+        nodes, firm, nodes.node(other, university), learn.optimal_cognitive_distance
     )
     mult = np.where(university, learn.university_teaching_multiplier, 1.0)
     instrument, share = link_terms(ws, firm, other, university, params.policy)
@@ -314,8 +313,9 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
     ok = cand.university | (firms.alive[as_firm] & (cand.candidate != cand.searcher))
     ok &= ~_already_linked(links, cand, len(firms))
     cand = Candidates(cand.searcher[ok], cand.candidate[ok], cand.university[ok])
+    nodes = _nodes(ws)
     value, instrument, share, fee = link_value(
-        ws, cand.searcher, cand.candidate, cand.university, params
+        ws, cand.searcher, cand.candidate, cand.university, params, nodes
     )
     back, _, _, _ = link_value(
         ws,
@@ -323,6 +323,7 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
         cand.searcher,
         np.zeros(cand.searcher.size, bool),
         params,
+        nodes,
     )
     accept = (value > 0) & (cand.university | (back > 0))
     best = pick_best(np.where(accept, value, -np.inf), cand.searcher)
@@ -356,6 +357,11 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
         net.link_duration,
     )
     return len(chosen)
+
+
+def _nodes(ws: WorldState) -> NodeKnowledge:
+    """Return the firms' and universities' knowledge now, as link-valuation nodes."""
+    return NodeKnowledge.of(ws.firms.knowledge, ws.unis.knowledge, ws.space.proximity)
 
 
 def _already_linked(links: LinkTable, cand: Candidates, n_firms: int) -> BoolArray:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from model.kernels import (
-    add_rows,
+    add_gains,
     kernel_sums_at_cells,
-    mean_shortfall,
+    node_distance_gap,
     raster_channels_last,
     row_distances,
 )
@@ -14,13 +14,15 @@ from model.learning import convolve_same, raster, spillover_kernel, spillover_ta
 from model.metrics.heterogeneity import pairwise_cognitive_distance
 
 
-def test_add_rows_is_add_at_to_the_bit(rng):
-    target = rng.random((20, 4)) * 10.0 ** rng.integers(-6, 6, (20, 1))
-    rows = rng.integers(0, 20, 300)  # many repeats: the order of the sums matters
-    values = rng.random((300, 4)) * 10.0 ** rng.integers(-6, 6, (300, 1))
+def test_add_gains_is_add_at_of_the_gains_to_the_bit(rng):
+    knowledge = rng.random((30, 5))
+    target = knowledge.copy()
+    learner, teacher = rng.integers(0, 30, 200), rng.integers(0, 30, 200)  # many repeats
+    weight = rng.random(200)
     expected = target.copy()
-    np.add.at(expected, rows, values)
-    add_rows(target, rows, values)
+    gains = weight[:, None] * np.maximum(0.0, knowledge[teacher] - knowledge[learner])
+    np.add.at(expected, learner, gains)
+    add_gains(target, knowledge, learner, teacher, weight)
     np.testing.assert_array_equal(target, expected)
 
 
@@ -67,11 +69,18 @@ def test_spillover_targets_agree_with_the_fft_convolution(rng):
     assert (got <= 1).all()
 
 
-def test_mean_shortfall_is_the_numpy_expression(rng):
-    own, other = rng.random((50, 7)), rng.random((50, 7))
-    expected = np.maximum(0.0, other - own).mean(axis=1)
-    np.testing.assert_allclose(mean_shortfall(own, other), expected, rtol=1e-14, atol=1e-15)
-    assert mean_shortfall(other, other).max() == 0.0
+def test_node_distance_gap_is_row_distances_and_the_mean_gap_to_the_bit(rng):
+    k = 6
+    psi = np.exp(-np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / 2.0)
+    knowledge = rng.random((25, k))
+    knowledge[3] = 0.0
+    a, b = rng.integers(0, 25, 100), rng.integers(0, 25, 100)
+    projected = knowledge @ psi
+    distance, gap = node_distance_gap(knowledge, projected, a, b)
+    own, other = knowledge[a], knowledge[b]
+    np.testing.assert_array_equal(distance, row_distances(own, other, own @ psi, other @ psi))
+    np.testing.assert_allclose(gap, np.maximum(0.0, other - own).mean(axis=1), rtol=1e-14)
+    assert (distance[(a == 3) | (b == 3)] == 1.0).all()
 
 
 def test_row_distances_are_the_diagonal_of_pairwise_distances(rng):

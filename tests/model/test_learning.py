@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from model.knowledge import absorptive_capacity
+from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.learning import (
     advance_universities,
     convolve_same,
@@ -49,11 +49,22 @@ def test_learn_by_doing_moves_used_fields_toward_one_and_decays_unused(rng):
 # --- learning from partners ------------------------------------------------------------------
 
 
+def learn_from_partners_rows(learner, teacher, proximity, rate, optimum):
+    """Gains of each learner row from the paired teacher row (one partner each)."""
+    m = learner.shape[0]
+    nodes = NodeKnowledge.of(
+        np.vstack([learner, teacher]), np.zeros((0, learner.shape[1])), proximity
+    )
+    into = np.zeros((2 * m, learner.shape[1]))
+    learn_from_partners(nodes, np.arange(m), m + np.arange(m), rate, optimum, into)
+    return into[:m]
+
+
 def test_learn_from_partners_hand_computed():
     # identity proximity: learner (1, 0) and teacher (1, 1) have cosine 1/sqrt(2)
     learner, teacher = np.array([[1.0, 0.0]]), np.array([[1.0, 1.0]])
     optimum = 1 - 1 / math.sqrt(2)  # so absorption is 1
-    delta = learn_from_partners(learner, teacher, np.eye(2), 0.2, optimum)
+    delta = learn_from_partners_rows(learner, teacher, np.eye(2), 0.2, optimum)
     np.testing.assert_allclose(delta, [[0.0, 0.2 * 1.0 * 1.0]])
 
 
@@ -61,7 +72,7 @@ def test_learn_from_partners_only_where_the_partner_knows_more(rng):
     learner = rng.random((200, 8))
     teacher = rng.random((200, 8))
     psi = np.exp(-np.abs(np.subtract.outer(np.arange(8), np.arange(8))) / 2.0)
-    delta = learn_from_partners(learner, teacher, psi, 0.3, 0.3)
+    delta = learn_from_partners_rows(learner, teacher, psi, 0.3, 0.3)
     assert (delta >= 0).all()
     assert (delta[teacher <= learner] == 0).all()
     assert (delta[teacher > learner] > 0).any()
@@ -70,7 +81,7 @@ def test_learn_from_partners_only_where_the_partner_knows_more(rng):
 
 def test_learn_from_partners_nothing_from_an_identical_partner():
     k = np.array([[0.4, 0.9, 0.1]])
-    assert not learn_from_partners(k, k, np.eye(3), 0.5, 0.2).any()
+    assert not learn_from_partners_rows(k, k, np.eye(3), 0.5, 0.2).any()
 
 
 def test_learning_is_largest_from_a_partner_at_the_optimal_distance():
@@ -81,14 +92,14 @@ def test_learning_is_largest_from_a_partner_at_the_optimal_distance():
     learner = np.tile([1.0, 0.0], (a.size, 1))
     distance = 1 - a / np.sqrt(a**2 + 1)
     optimum = distance[2]
-    gained = learn_from_partners(learner, teacher, np.eye(2), 0.2, optimum)[:, 1]
+    gained = learn_from_partners_rows(learner, teacher, np.eye(2), 0.2, optimum)[:, 1]
     assert np.argmax(gained) == 2
     np.testing.assert_allclose(gained, 0.2 * absorptive_capacity(distance, optimum))
 
 
 def test_per_link_rates_scale_learning():
     learner, teacher = np.array([[1.0, 0.0]] * 2), np.array([[1.0, 1.0]] * 2)
-    delta = learn_from_partners(learner, teacher, np.eye(2), np.array([0.1, 0.2]), 0.3)
+    delta = learn_from_partners_rows(learner, teacher, np.eye(2), np.array([0.1, 0.2]), 0.3)
     assert delta[1, 1] == pytest.approx(2 * delta[0, 1])
 
 
@@ -206,3 +217,17 @@ def test_convolve_same_is_scipys_fftconvolve_to_the_bit(rng, side, scale):
     kernel = spillover_kernel(scale)
     expected = fftconvolve(field, kernel[None], mode="same", axes=(1, 2))
     np.testing.assert_array_equal(convolve_same(field, kernel), expected)
+
+
+def test_gains_from_several_partners_add_up():
+    # firm 0 learns from firm 1 and from university 0 (node 2)
+    firms = np.array([[1.0, 0.0], [1.0, 1.0]])
+    unis = np.array([[1.0, 1.0]])
+    nodes = NodeKnowledge.of(firms, unis, np.eye(2))
+    optimum = 1 - 1 / math.sqrt(2)  # absorption 1 from both
+    into = firms.copy()
+    learn_from_partners(
+        nodes, np.array([0, 0]), np.array([1, 2]), np.array([0.1, 0.2]), optimum, into
+    )
+    np.testing.assert_allclose(into[0], [1.0, 0.0 + 0.1 + 0.2])
+    np.testing.assert_array_equal(into[1], firms[1])

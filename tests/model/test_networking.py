@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from model.knowledge import cognitive_distance_rows
+from model.knowledge import NodeKnowledge, cognitive_distance_rows
 from model.networking import (
     Candidates,
     _already_linked,
@@ -25,11 +25,14 @@ from model.state import Instrument, LinkKind, LinkTable
 
 
 def test_complementarity_hand_computed():
-    own = np.array([[1.0, 0.0], [0.5, 0.5]])
-    other = np.array([[1.0, 1.0], [0.5, 0.5]])
+    # nodes: firms (1, 0), (0.5, 0.5), (1, 1); university (0.5, 0.5)
+    firms = np.array([[1.0, 0.0], [0.5, 0.5], [1.0, 1.0]])
+    nodes = NodeKnowledge.of(firms, np.array([[0.5, 0.5]]), np.eye(2))
     optimum = 1 - 1 / math.sqrt(2)  # the distance of the first pair: absorption 1
-    # first pair: A = 1, mean gap (0 + 1) / 2; second pair: identical, nothing to learn
-    np.testing.assert_allclose(complementarity(own, other, np.eye(2), optimum), [0.5, 0.0])
+    # first pair: A = 1, mean gap (0 + 1) / 2; second pair: identical, nothing to learn;
+    # third: firm (1, 0) and the university, at the same distance as the first pair
+    got = complementarity(nodes, np.array([0, 1, 0]), np.array([2, 3, 3]), optimum)
+    np.testing.assert_allclose(got, [0.5, 0.0, 0.25])
 
 
 def test_brings_fields_partner_strong_where_firm_weak():
