@@ -351,16 +351,33 @@ def _scan(
     """Draw one key per listing position, in chunks; keep those below their group's limit."""
     total = int(first[-1])
     where, keys = [np.zeros(0, np.int64)], [np.zeros(0)]
+    buffer = np.empty(min(CHUNK_KEYS, total))
     for a in range(0, total, CHUNK_KEYS):
         b = min(a + CHUNK_KEYS, total)
-        u = rng.random(b - a)
-        g0 = int(np.searchsorted(first, a, "right")) - 1
-        g1 = int(np.searchsorted(first, b, "left"))
-        length = np.minimum(first[g0 + 1 : g1 + 1], b) - np.maximum(first[g0:g1], a)
-        hit = np.flatnonzero(u < np.repeat(limit[g0:g1], length))
+        u = rng.random(out=buffer[: b - a])
+        hit = _below_limit(u, a, first, limit, int(np.searchsorted(first, a, "right")) - 1)
         where.append(a + hit)
         keys.append(u[hit])
     return np.concatenate(where), np.concatenate(keys)
+
+
+@njit(cache=True, nogil=True)
+def _below_limit(
+    u: FloatArray, offset: int, first: IntArray, limit: FloatArray, g: int
+) -> IntArray:
+    """Return the indices i of ``u`` below the limit of the group of position offset + i.
+
+    ``first`` holds each group's first position; position ``offset`` is in group ``g``.
+    """
+    out = np.empty(u.size, np.int64)
+    n = 0
+    for i in range(u.size):
+        while first[g + 1] <= offset + i:
+            g += 1
+        if u[i] < limit[g]:
+            out[n] = i
+            n += 1
+    return out[:n].copy()
 
 
 def _resolve(
