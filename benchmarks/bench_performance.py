@@ -48,7 +48,7 @@ from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
 from phase_timer import PhaseTimer
 
 from experiments.design import parse_experiment
-from experiments.runner import local_executor, run_experiment
+from experiments.runner import init_worker, local_executor, run_experiment
 from model.model import ClusterModel
 from model.presets import preset
 from model.simulate import simulate
@@ -125,10 +125,12 @@ def _timed_run(n_firms: int, seed: int) -> dict[str, Any]:
 def child_scale(n_firms: int, runs: int) -> dict[str, Any]:
     """``runs`` simulate() calls in one new process, seeds 1, 2, ...
 
-    The first run pays what a process pays once (loading the compiled kernels from their
-    on-disk cache, first calls into numpy and scipy); the later ones run as a sweep's
-    worker runs its second and later simulations.
+    The process is set up as the experiment runner sets up a worker
+    (:func:`experiments.runner.init_worker`). The first run pays what a process pays once
+    (loading the compiled kernels from their on-disk cache, first calls into numpy and
+    scipy); the later ones run as a sweep's worker runs its second and later simulations.
     """
+    init_worker()  # as the experiment runner sets up its workers
     results = [_timed_run(n_firms, seed) for seed in range(1, runs + 1)]
     return {"n_firms": n_firms, "runs": results, "peak_mb": _peak_mb()}
 

@@ -13,6 +13,7 @@ the sweep goes on. Re-running a sweep resumes: finished runs are skipped.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -38,7 +39,14 @@ from experiments.errors import OutputError
 from experiments.store import ResultStore
 from model.simulate import simulate
 
-__all__ = ["RunOutcome", "SweepReport", "execute", "local_executor", "run_experiment"]
+__all__ = [
+    "RunOutcome",
+    "SweepReport",
+    "execute",
+    "init_worker",
+    "local_executor",
+    "run_experiment",
+]
 
 
 @dataclass(frozen=True)
@@ -139,13 +147,27 @@ def execute(spec: RunSpec) -> RunOutcome:
     )
 
 
+def init_worker() -> None:
+    """Set up a worker process: freeze what importing this module (and the model) allocated.
+
+    ``gc.freeze()`` moves the objects alive now (modules and the libraries' objects, about
+    125,000) out of the garbage collector's reach, so the full collections that a
+    simulation triggers scan only its own objects (about 0.07 s less per collection).
+    """
+    gc.freeze()
+
+
 @contextmanager
 def local_executor(workers: int) -> Iterator[Executor | None]:
     """Open a pool of ``workers`` spawned processes, or yield None (in-process) for 0."""
     if workers == 0:
         yield None
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+    )
     try:
         yield pool
     finally:

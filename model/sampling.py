@@ -60,6 +60,12 @@ LIMIT_EXP_FROM = 4.0
 BLOCK_SCALES = 2
 """Side of the candidate blocks, in decay lengths lambda."""
 
+BLOCK_MIN_PAIRS = 1 << 13
+"""Below this many pairs all candidates form one block."""
+
+_ALL = 1 << 40
+"""A block side larger than any grid: one block holds every candidate."""
+
 CHUNK_PAIRS = 1 << 21
 """Customer-candidate pairs whose uniforms are drawn at once (bounds memory)."""
 
@@ -130,7 +136,9 @@ def top_k(
     m, n = cx.size, px.size
     if m == 0 or n == 0 or k == 0:
         return dense_top_k(customer_xy, candidate_xy, log_size, scale, k, rng, taken)
-    blocks = _CandidateBlocks(px, py, log_size, max(1, math.ceil(BLOCK_SCALES * scale)))
+    # few pairs: one block (every key computed costs less than bucketing the candidates)
+    side = max(1, math.ceil(BLOCK_SCALES * scale)) if m * n >= BLOCK_MIN_PAIRS else _ALL
+    blocks = _CandidateBlocks(px, py, log_size, side)
     rows = max(1, CHUNK_PAIRS // n)
     buffer = np.empty(min(m, rows) * n)
     no_taken = np.zeros((0, 0), bool)

@@ -102,6 +102,19 @@ def test_process_pool_gives_the_in_process_results(
     assert_same_results(load_results(tmp_path / "pool"), tiny_reference)
 
 
+def test_pool_workers_start_with_the_model_imported_and_the_heap_frozen() -> None:
+    with local_executor(1) as pool:
+        frozen, imported = pool.submit(_worker_state).result()
+    assert imported
+    assert frozen > 10_000  # the imports' objects are out of the collector's reach
+
+
+def _worker_state() -> tuple[int, bool]:
+    import gc
+
+    return gc.get_freeze_count(), "model.simulate" in sys.modules
+
+
 def test_dask_cluster_gives_the_in_process_results(
     tiny_file: Path,
     tiny_reference: Results,

@@ -19,8 +19,10 @@ def random_market(rng, m=60, n=400, span=80, clustered=True):
 
 @pytest.mark.parametrize("scale", [0.5, 6.0, 200.0])
 @pytest.mark.parametrize("clustered", [True, False])
-def test_lazy_draws_are_the_dense_draws(rng, monkeypatch, scale, clustered):
+@pytest.mark.parametrize("bucketed", [True, False])
+def test_lazy_draws_are_the_dense_draws(rng, monkeypatch, scale, clustered, bucketed):
     monkeypatch.setattr(sampling, "CHUNK_PAIRS", 5000)  # several customer blocks
+    monkeypatch.setattr(sampling, "BLOCK_MIN_PAIRS", 0 if bucketed else 1 << 40)
     customers, candidates, log_size = random_market(rng, clustered=clustered)
     taken = rng.random((60, 400)) < 0.05
     for k in (1, 2, 5):

@@ -1,0 +1,92 @@
+"""Reference runs: stored outputs of a few small simulations, to catch changes of behaviour.
+
+``python tests/model/test_reference.py --write`` (from the repository root) simulates
+:data:`RUNS` and writes their outputs to ``tests/model/data/reference/``; the tests run
+them again and compare. A speed-up must leave them unchanged: every event the same,
+numbers equal to ``RTOL`` (a compiled kernel may add in another order than numpy did,
+which changes the last bits). A deliberate change of the model regenerates them, in the
+same commit, with the reason in its message.
+
+The stored files were written by the code of commit 3493ad1 (before the compiled kernels
+of issue #8).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from model.presets import preset
+from model.simulate import simulate
+
+DATA = Path(__file__).resolve().parent / "data" / "reference"
+
+RUNS: dict[str, dict[str, Any]] = {
+    "baseline_400_seed1": {"preset": "baseline", "n_firms": 400, "seed": 1, "steps": 25},
+    "ris3_relatedness_300_seed3": {
+        "preset": "ris3_relatedness",
+        "n_firms": 300,
+        "seed": 3,
+        "steps": 25,
+    },
+    "marche_teaching_seed2": {"preset": "marche_teaching", "n_firms": None, "seed": 2, "steps": 15},
+}
+"""Name -> preset, firms (None: the preset's own), seed and years."""
+
+RTOL = 1e-9
+"""Relative tolerance of numbers (absolute 1e-9 too, for values near 0)."""
+
+
+def tables(spec: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Simulate one reference run; its output tables by name."""
+    overrides = {} if spec["n_firms"] is None else {"n_firms": spec["n_firms"]}
+    result = simulate(preset(spec["preset"], **overrides), seed=spec["seed"], steps=spec["steps"])
+    out = {
+        "timeseries": result.timeseries,
+        "panel": result.panel,
+        "clusters": result.clusters,
+        "summary": pd.DataFrame([result.summary]),
+    }
+    out |= {f"events_{kind}": frame for kind, frame in result.events.items()}
+    return out
+
+
+def write() -> None:
+    """Simulate every reference run and store its tables (Parquet) and the run list."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    for name, spec in RUNS.items():
+        for table, frame in tables(spec).items():
+            frame.to_parquet(DATA / f"{name}.{table}.parquet", index=False)
+    (DATA / "runs.json").write_text(json.dumps(RUNS, indent=1) + "\n")
+
+
+def test_the_stored_run_list_is_the_current_one():
+    assert json.loads((DATA / "runs.json").read_text()) == RUNS
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_reference_run_reproduces_its_stored_outputs(name):
+    got = tables(RUNS[name])
+    stored = sorted(p.name.split(".")[1] for p in DATA.glob(f"{name}.*.parquet"))
+    assert sorted(got) == stored, "the same tables (and kinds of events)"
+    for table, frame in got.items():
+        expected = pd.read_parquet(DATA / f"{name}.{table}.parquet")
+        pd.testing.assert_frame_equal(
+            frame.reset_index(drop=True),
+            expected,
+            check_dtype=False,
+            rtol=RTOL,
+            atol=RTOL,
+            obj=f"{name} {table}",
+        )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python tests/model/test_reference.py --write")
+    write()
