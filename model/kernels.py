@@ -17,9 +17,8 @@ from numba import njit
 
 __all__ = [
     "add_gains",
-    "kernel_sums_at_cells",
+    "local_knowledge",
     "node_distance_gap",
-    "raster_channels_last",
     "row_distances",
 ]
 
@@ -28,61 +27,89 @@ IntArray = npt.NDArray[np.int64]
 
 
 @njit(cache=True, nogil=True)
-def raster_channels_last(x: IntArray, y: IntArray, values: FloatArray, side: int) -> FloatArray:
-    """Sum the rows of ``values`` (n, C) by grid cell: shape (side, side, C).
+def local_knowledge(
+    x: IntArray,
+    y: IntArray,
+    employees: FloatArray,
+    knowledge: FloatArray,
+    side: int,
+    kernel: FloatArray,
+) -> FloatArray:
+    r"""Kernel- and employment-weighted knowledge around each firm, less its own.
 
-    Each cell adds its rows in their order, from zero (as ``np.add.at`` would).
+    :math:`L_i = \sum_{j \ne i} K_{ij} E_j k_j / \sum_{j \ne i} K_{ij} E_j`, clipped to
+    [0, 1]; a firm with nothing in reach (denominator at most 1e-9) keeps its own
+    knowledge. Firms are summed by cell (each cell adds its firms in order); the kernel
+    sums run over the occupied cells within reach of each occupied cell (cells beyond the
+    grid count as empty); the firm's own contribution (kernel weight 1) is then taken
+    out. Offsets of the (2r + 1)-square ``kernel`` are relative to the receiving cell.
     """
-    n, c = values.shape
-    grid = np.zeros((side, side, c))
+    n, k = knowledge.shape
+    slot, cell, cx, cy = _sum_by_cell(x, y, employees, knowledge, side)
+    near = _kernel_sums(slot, cell, cx, cy, kernel)
+    out = np.empty((n, k))
     for i in range(n):
-        for ch in range(c):
-            grid[x[i], y[i], ch] += values[i, ch]
-    return grid
+        s = slot[x[i], y[i]]
+        denom = near[s, k] - employees[i]
+        for f in range(k):
+            if denom > 1e-9:
+                value = (near[s, f] - employees[i] * knowledge[i, f]) / denom
+                out[i, f] = min(max(value, 0.0), 1.0)
+            else:
+                out[i, f] = knowledge[i, f]
+    return out
 
 
 @njit(cache=True, nogil=True)
-def kernel_sums_at_cells(
-    grid: FloatArray, cx: IntArray, cy: IntArray, kernel: FloatArray, mass: int
-) -> FloatArray:
-    r"""Kernel-weighted sums of a channels-last raster around the given cells.
+def _sum_by_cell(
+    x: IntArray, y: IntArray, employees: FloatArray, knowledge: FloatArray, side: int
+) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    """Employment-weighted knowledge and employment summed by occupied cell, in firm order.
 
-    Parameters
-    ----------
-    grid : ndarray, shape (side, side, C)
-        Raster, zero outside the grid.
-    cx, cy : ndarray of int, shape (m,)
-        Cells to evaluate.
-    kernel : ndarray, shape (2r + 1, 2r + 1)
-        Weights by offset; the centre is offset (0, 0).
-    mass : int
-        Channel that is zero wherever every channel is zero (employment, say): cells
-        where it is zero are skipped, which changes no sum.
-
-    Returns
-    -------
-    ndarray, shape (m, C)
-        :math:`S_{ic} = \sum_{(dx, dy)} K_{dx, dy}\, G_{c_x + dx,\, c_y + dy,\, c}`, the
-        ``mode="same"`` convolution of each channel with K at the given cells (K is
-        symmetric, so convolution and correlation agree), summed directly.
+    Returns the (side, side) slot of each cell (-1: empty), the sums (slots, K + 1) and
+    the cell of each slot.
     """
-    side = grid.shape[0]
-    c = grid.shape[2]
+    n, k = knowledge.shape
+    slot = np.full((side, side), -1, np.int64)
+    cell = np.zeros((n, k + 1))
+    cx = np.empty(n, np.int64)
+    cy = np.empty(n, np.int64)
+    occupied = 0
+    for i in range(n):
+        s = slot[x[i], y[i]]
+        if s < 0:
+            s = occupied
+            slot[x[i], y[i]] = s
+            cx[s], cy[s] = x[i], y[i]
+            occupied += 1
+        for f in range(k):
+            cell[s, f] += employees[i] * knowledge[i, f]
+        cell[s, k] += employees[i]
+    return slot, cell[:occupied], cx[:occupied], cy[:occupied]
+
+
+@njit(cache=True, nogil=True)
+def _kernel_sums(
+    slot: IntArray, cell: FloatArray, cx: IntArray, cy: IntArray, kernel: FloatArray
+) -> FloatArray:
+    """Kernel-weighted sums of the occupied cells' rows within reach of each occupied cell."""
+    side = slot.shape[0]
     r = kernel.shape[0] // 2
-    out = np.zeros((cx.size, c))
-    for i in range(cx.size):
+    near = np.zeros(cell.shape)
+    for s in range(cx.size):
         for dx in range(-r, r + 1):
-            gx = cx[i] - dx
+            gx = cx[s] - dx
             if gx < 0 or gx >= side:
                 continue
             for dy in range(-r, r + 1):
-                gy = cy[i] - dy
-                if gy < 0 or gy >= side or grid[gx, gy, mass] == 0.0:
+                gy = cy[s] - dy
+                if gy < 0 or gy >= side or slot[gx, gy] < 0:
                     continue
                 w = kernel[dx + r, dy + r]
-                for ch in range(c):
-                    out[i, ch] += w * grid[gx, gy, ch]
-    return out
+                t = slot[gx, gy]
+                for f in range(cell.shape[1]):
+                    near[s, f] += w * cell[t, f]
+    return near
 
 
 @njit(cache=True, nogil=True)

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft
 
-from model.kernels import add_gains, kernel_sums_at_cells, raster_channels_last
+from model.kernels import add_gains, local_knowledge
 from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.params import ModelParams
 from model.state import LinkKind, WorldState
@@ -126,25 +126,14 @@ def spillover_targets(
 
     Notes
     -----
-    Employment and employment-weighted knowledge are summed by grid cell; the
-    kernel-weighted sums around each occupied cell are computed directly
-    (:func:`model.kernels.kernel_sums_at_cells`, skipping empty cells), then the firm's own
+    Computed in one compiled pass (:func:`model.kernels.local_knowledge`): employment and
+    employment-weighted knowledge are summed by grid cell, the kernel-weighted sums are
+    taken over the occupied cells in reach of each occupied cell, and the firm's own
     contribution (kernel weight 1 at distance 0) is subtracted, which is exact for any
     number of firms per cell. The result is :func:`convolve_same` of the rasters read at
     the firms' cells, up to rounding (the FFT's rounding error is about 1e-14 here).
     """
-    k = knowledge.shape[1]
-    weighted = employees[:, None] * knowledge
-    channels = np.column_stack([weighted, employees])  # (n, K + 1)
-    grid = raster_channels_last(x, y, channels, side)
-    cells, at = np.unique(x * side + y, return_inverse=True)
-    sums = kernel_sums_at_cells(grid, cells // side, cells % side, kernel, k)[at]
-    denom = sums[:, k] - employees
-    numer = sums[:, :k] - weighted
-    has = denom > 1e-9
-    out = knowledge.copy()
-    out[has] = np.clip(numer[has] / denom[has, None], 0.0, 1.0)
-    return out
+    return local_knowledge(x, y, employees, knowledge, side, kernel)
 
 
 def raster(cell: IntArray, values: FloatArray, side: int) -> FloatArray:
