@@ -241,8 +241,8 @@ def scale_section(scale: dict[int, dict[str, Any]]) -> list[str]:
         "",
         "`simulate(preset('baseline', n_firms=n), seed, steps=50)`, several runs (seeds 1, "
         "2, ...) one after another in one new process per size. The *first run* pays what "
-        "a process pays once: loading the compiled kernels from their on-disk cache (about "
-        "0.15 s) and first calls into numpy and scipy; the *later runs* are what a worker "
+        "a process pays once: loading the compiled kernels from their on-disk cache and "
+        "first calls into numpy and scipy; the *later runs* are what a worker "
         "of a sweep spends on each of its simulations after its first. *Total* is the "
         "whole call (building the world and its 5 burn-in years, 50 years, result "
         "tables); the other columns describe the median later run (the only run at "
@@ -395,7 +395,7 @@ def figure(figures: dict[str, float], scale: dict[int, dict[str, Any]], out: Pat
     sizes = list(scale)
     shares = {n: _phase_ms(_typical(scale[n])) for n in sizes}
     base = [0.0] * len(sizes)
-    labels = [f"{n:,} firms\n{sum(shares[n].values()) / 1000:.2f} s/year" for n in sizes]
+    labels = [f"{n:,} firms\n{sum(shares[n].values()):,.0f} ms/year" for n in sizes]
     for i, phase in enumerate(PHASE_ORDER):
         share = [100 * shares[n].get(phase, 0.0) / sum(shares[n].values()) for n in sizes]
         right.barh(labels, share, left=base, label=phase, color=colours(i))
