@@ -112,6 +112,14 @@ def _kernel_sums(
     return near
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _distance(similarity: float, norm2_a: float, norm2_b: float) -> float:
+    """1 - cosine from a'Psi b, a'Psi a and b'Psi b; 1 where a norm is 0, clipped to [0, 1]."""
+    scale = math.sqrt(max(norm2_a, 0.0)) * math.sqrt(max(norm2_b, 0.0))
+    cosine = similarity / scale if scale > 0.0 else 0.0
+    return 1.0 - min(max(cosine, 0.0), 1.0)
+
+
 @njit(cache=True, nogil=True)
 def row_distances(a: FloatArray, b: FloatArray, a_psi: FloatArray, b_psi: FloatArray) -> FloatArray:
     r"""Cognitive distance of row i of ``a`` to row i of ``b``, given ``a @ Psi``, ``b @ Psi``.
@@ -131,9 +139,7 @@ def row_distances(a: FloatArray, b: FloatArray, a_psi: FloatArray, b_psi: FloatA
             sim += a_psi[i, f] * b[i, f]
             aa += a_psi[i, f] * a[i, f]
             bb += b_psi[i, f] * b[i, f]
-        scale = math.sqrt(max(aa, 0.0)) * math.sqrt(max(bb, 0.0))
-        cosine = sim / scale if scale > 0.0 else 0.0
-        out[i] = 1.0 - min(max(cosine, 0.0), 1.0)
+        out[i] = _distance(sim, aa, bb)
     return out
 
 
@@ -173,9 +179,7 @@ def node_distance_gap(
             beyond = knowledge[j, f] - knowledge[i, f]
             if beyond > 0.0:
                 total += beyond
-        scale = math.sqrt(max(aa, 0.0)) * math.sqrt(max(bb, 0.0))
-        cosine = sim / scale if scale > 0.0 else 0.0
-        distance[r] = 1.0 - min(max(cosine, 0.0), 1.0)
+        distance[r] = _distance(sim, aa, bb)
         gap[r] = total / k
     return distance, gap
 
