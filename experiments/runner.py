@@ -37,7 +37,7 @@ from tqdm import tqdm
 from experiments.design import Experiment, RunSpec, base_params
 from experiments.errors import OutputError
 from experiments.store import ResultStore
-from model.simulate import simulate
+from model.simulate import compile_kernels, simulate
 
 __all__ = [
     "RunOutcome",
@@ -163,6 +163,7 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
     if workers == 0:
         yield None
         return
+    compile_kernels()  # fill an empty kernel cache here, once, not in every worker at once
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),

@@ -133,7 +133,14 @@ def spillover_targets(
     number of firms per cell. The result is :func:`convolve_same` of the rasters read at
     the firms' cells, up to rounding (the FFT's rounding error is about 1e-14 here).
     """
-    return local_knowledge(x, y, employees, knowledge, side, kernel)
+    for name, c in (("x", x), ("y", y)):
+        if c.size and (c.min() < 0 or c.max() >= side):
+            raise ValueError(
+                f"spillover_targets: {name} must be cells of the grid, 0 to {side - 1}"
+            )
+    return local_knowledge(
+        np.asarray(x, np.int64), np.asarray(y, np.int64), employees, knowledge, side, kernel
+    )
 
 
 def raster(cell: IntArray, values: FloatArray, side: int) -> FloatArray:

@@ -195,6 +195,7 @@ def sample_nearby(
         return empty, empty.copy()
     zone = np.zeros(x.size, np.int64) if zone is None else zone
     searchers = searchers[np.argsort(zone[searchers], kind="stable")]
+    k = min(k, pool.size)  # nobody finds more firms than the pool holds
     blocks = _Blocks.build(pool, searchers, x, y, zone, radius)
     qx, qy, qz = x[searchers], y[searchers], zone[searchers]
     dx, dy = OFFSETS[:, :1], OFFSETS[:, 1:]  # (9, 1): offsets down, searchers across

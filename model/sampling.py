@@ -136,6 +136,7 @@ def top_k(
     m, n = cx.size, px.size
     if m == 0 or n == 0 or k == 0:
         return dense_top_k(customer_xy, candidate_xy, log_size, scale, k, rng, taken)
+    k = min(k, n)  # a customer cannot win more candidates than there are
     # few pairs: one block (every key computed costs less than bucketing the candidates)
     side = max(1, math.ceil(BLOCK_SCALES * scale)) if m * n >= BLOCK_MIN_PAIRS else _ALL
     blocks = _CandidateBlocks(px, py, log_size, side)
@@ -183,7 +184,7 @@ class _CandidateBlocks:
 
     def __init__(self, px: IntArray, py: IntArray, log_size: FloatArray, side: int) -> None:
         self.side = side
-        bx, by = px // side, py // side
+        bx, by = np.asarray(px, np.int64) // side, np.asarray(py, np.int64) // side
         block = (bx - bx.min()) * (int(by.max() - by.min()) + 1) + (by - by.min())
         occupied, of_candidate = np.unique(block, return_inverse=True)
         self.order = np.argsort(of_candidate, kind="stable").astype(np.int64)
@@ -243,7 +244,7 @@ def _lazy_rows(
                         continue
                     d = math.hypot(float(cx[i] - px[j]), float(cy[i] - py[j]))
                     key = (log_size[j] - d / scale) + (0.0 - 1.0 * math.log(-math.log(1.0 - u)))
-                    if kept == k and key <= kth:
+                    if not math.isfinite(key) or (kept == k and key <= kth):  # as dense
                         continue
                     kept = _insert(keys, cols[i], kept, key, j)
                     if kept == k:

@@ -11,11 +11,13 @@ from threadpoolctl import threadpool_limits
 
 from model.errors import ParameterError
 from model.model import ClusterModel
+from model.nearby import WALK_PER_SEARCHER, sample_nearby
 from model.params import ModelParams
+from model.presets import preset
 from model.record import ECONOMY
 from model.state import Instrument, Origin
 
-__all__ = ["SimulationResult", "simulate", "summarise"]
+__all__ = ["SimulationResult", "compile_kernels", "simulate", "summarise"]
 
 EVENT_TABLES = ("innovation", "birth", "death", "link", "specialisation")
 
@@ -196,6 +198,22 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
         )
     with threadpool_limits(limits=1, user_api="blas"):
         return _run(params, int(seed), int(steps))
+
+
+def compile_kernels() -> None:
+    """Compile the model's compiled kernels, or load them from their on-disk cache.
+
+    A kernel (numba) is compiled the first time it runs after the code is installed or
+    changed (a few seconds for all of them) and cached on disk; a new process loads it
+    (a few tenths of a second for all). The experiment runner calls this in its own
+    process before starting workers, so that an empty cache is filled once rather than by
+    every worker at the same time. Runs a small simulation and a crowded nearby-firm
+    search (the one kernel a small simulation does not reach).
+    """
+    simulate(preset("baseline", n_firms=60, burn_in=1), seed=0, steps=1)
+    crowded = np.zeros(2 * WALK_PER_SEARCHER, np.int64)  # everyone in one cell
+    firms = np.arange(crowded.size)
+    sample_nearby(firms[:2], firms, crowded, crowded, 1.0, 1, np.random.default_rng(0))
 
 
 def _run(params: ModelParams, seed: int, steps: int) -> SimulationResult:

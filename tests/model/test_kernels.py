@@ -68,3 +68,16 @@ def test_row_distances_are_the_diagonal_of_pairwise_distances(rng):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     assert got[0] == 1.0
     assert got[1] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(("x", "y"), [(10, 0), (0, -1), (500, 3)])
+def test_spillover_targets_refuse_firms_off_the_grid(x, y):
+    with pytest.raises(ValueError, match="grid"):
+        spillover_targets(
+            np.array([1, x]),
+            np.array([1, y]),
+            np.ones(2),
+            np.full((2, 3), 0.5),
+            10,
+            spillover_kernel(1.0),
+        )

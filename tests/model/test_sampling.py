@@ -101,3 +101,23 @@ def test_no_candidates_draws_nothing(rng):
     row, col = top_k((np.arange(3), np.arange(3)), (empty, empty), np.zeros(0), 6.0, 0, rng)
     assert row.size == col.size == 0
     assert rng.bit_generator.state == state
+
+
+@pytest.mark.parametrize("case", ["int32", "minus_inf", "k_above_n"])
+def test_edge_inputs_give_the_dense_result(rng, case):
+    customers, candidates, log_size = random_market(rng, m=7, n=12)
+    k = 3
+    if case == "int32":
+        customers = tuple(c.astype(np.int32) for c in customers)
+        candidates = tuple(c.astype(np.int32) for c in candidates)
+    elif case == "minus_inf":
+        log_size[[2, 5]] = -np.inf  # weight 0: never drawn
+    else:
+        k = 1000
+    seed = int(rng.integers(1 << 30))
+    dense_rng, lazy_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    expected = dense_top_k(customers, candidates, log_size, 6.0, k, dense_rng)
+    got = top_k(customers, candidates, log_size, 6.0, k, lazy_rng)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    assert dense_rng.random() == lazy_rng.random()

@@ -196,3 +196,40 @@ def test_a_fresh_process_reproduces_the_result(small_result):
         timeout=120,
     )
     assert done.stdout.strip() == _digest(small_result)
+
+
+COMPILE_CHECK = """
+import inspect
+import numba
+from model import kernels, nearby, sampling
+from model.simulate import compile_kernels
+
+compile_kernels()
+kernels_by_name = {
+    f"{module.__name__}.{name}": value
+    for module in (kernels, nearby, sampling)
+    for name, value in vars(module).items()
+    if isinstance(value, numba.core.registry.CPUDispatcher)
+}
+sources = {name: inspect.getsource(k.py_func) for name, k in kernels_by_name.items()}
+# entry points: kernels that Python calls (a helper called only inside kernels is
+# compiled into them, or loaded with them from the cache, and has no signature of its own)
+entry = [
+    name
+    for name in kernels_by_name
+    if not any(
+        name.rsplit(".", 1)[1] + "(" in src for other, src in sources.items() if other != name
+    )
+]
+print(len(entry), sorted(n for n in entry if not kernels_by_name[n].signatures))
+"""
+
+
+def test_compile_kernels_reaches_every_compiled_kernel():
+    # a new process: nothing compiled or loaded before compile_kernels()
+    done = subprocess.run(
+        [sys.executable, "-c", COMPILE_CHECK], capture_output=True, text=True, check=True
+    )
+    count, missing = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert int(count) >= 7
+    assert missing == "[]"
