@@ -17,6 +17,8 @@ from numba import njit
 
 __all__ = [
     "add_gains",
+    "add_shortfall",
+    "doing_rows",
     "local_knowledge",
     "node_distance_gap",
     "row_distances",
@@ -201,3 +203,44 @@ def add_gains(
         i, j, w = learner[r], teacher[r], weight[r]
         for f in range(knowledge.shape[1]):
             target[i, f] += w * max(0.0, knowledge[j, f] - knowledge[i, f])
+
+
+@njit(cache=True, nogil=True)
+def doing_rows(
+    knowledge: FloatArray,
+    rows: IntArray,
+    industry: IntArray,
+    recipes: FloatArray,
+    share: FloatArray,
+    rate: float,
+    decay: float,
+) -> None:
+    r"""Learning by doing and forgetting of the given rows of ``knowledge``, in place.
+
+    A field the firm's industry q uses (``recipes[q, f] > 0``) becomes
+    :math:`k + (\rho\, s_{qf})(1 - k)`, with s = ``share`` (recipe weight over the
+    recipe's largest); any other field :math:`(1 - \delta)\, k`.
+    """
+    for r in range(rows.size):
+        i = rows[r]
+        q = industry[i]
+        for f in range(knowledge.shape[1]):
+            k = knowledge[i, f]
+            if recipes[q, f] > 0:
+                knowledge[i, f] = k + rate * share[q, f] * (1.0 - k)
+            else:
+                knowledge[i, f] = (1.0 - decay) * k
+
+
+@njit(cache=True, nogil=True)
+def add_shortfall(
+    target: FloatArray, rows: IntArray, goal: FloatArray, own: FloatArray, rate: float
+) -> None:
+    r"""Add :math:`\rho \max(0, g_{rf} - o_{if})` to ``target[i, f]``, i = ``rows[r]``.
+
+    ``target[rows] += rate * np.maximum(0, goal - own[rows])``, in place, to the bit.
+    """
+    for r in range(rows.size):
+        i = rows[r]
+        for f in range(target.shape[1]):
+            target[i, f] += rate * max(0.0, goal[r, f] - own[i, f])

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft
 
-from model.kernels import add_gains, local_knowledge
+from model.kernels import add_gains, add_shortfall, doing_rows, local_knowledge
 from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.params import ModelParams
 from model.state import LinkKind, WorldState
@@ -34,17 +34,26 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 def learn_by_doing(
-    knowledge: FloatArray, used: FloatArray, rate: float, decay: float
+    knowledge: FloatArray,
+    industry: IntArray,
+    recipes: FloatArray,
+    rate: float,
+    decay: float,
+    rows: IntArray | None = None,
 ) -> FloatArray:
     r"""One year of learning by doing and forgetting.
 
     Parameters
     ----------
     knowledge : ndarray, shape (n, K)
-    used : ndarray, shape (n, K)
-        Recipe weight of each field in the firm's industry (0 where unused).
+    industry : ndarray of int, shape (n,)
+        Industry of each row.
+    recipes : ndarray, shape (P, K)
+        Recipe weight of each field in each industry (0 where unused).
     rate, decay : float
         Learning rate on used fields and decay rate of unused ones (1/year).
+    rows : ndarray of int, optional
+        Rows that learn (the alive firms); the others are copied unchanged. Default: all.
 
     Returns
     -------
@@ -52,13 +61,15 @@ def learn_by_doing(
 
     Notes
     -----
-    Used fields: :math:`k' = k + \rho\, (w / \max w)\,(1 - k)`, so the firm approaches
-    mastery fastest on its recipe's main field. Unused fields:
-    :math:`k' = (1 - \delta)\, k`.
+    Used fields: :math:`k' = k + \rho\, (w / \max w)\,(1 - k)`, with w the industry's
+    recipe, so the firm approaches mastery fastest on its recipe's main field. Unused
+    fields: :math:`k' = (1 - \delta)\, k`.
     """
-    w = used / np.maximum(used.max(axis=1, keepdims=True), 1e-12)
-    learned = knowledge + rate * w * (1.0 - knowledge)
-    return np.where(used > 0, learned, (1.0 - decay) * knowledge)
+    share = recipes / np.maximum(recipes.max(axis=1, keepdims=True), 1e-12)
+    out = np.array(knowledge, dtype=np.float64)  # a copy
+    rows = np.arange(out.shape[0]) if rows is None else np.asarray(rows, np.int64)
+    doing_rows(out, rows, np.asarray(industry, np.int64), recipes, share, rate, decay)
+    return out
 
 
 def learn_from_partners(
@@ -226,9 +237,8 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
     lp, f = params.learning, ws.firms
     live = np.flatnonzero(f.alive)
     old = f.knowledge
-    new = old.copy()
-    used = ws.industries.recipes[f.industry[live]]
-    new[live] = learn_by_doing(old[live], used, lp.doing_rate, lp.knowledge_decay)
+    recipes = ws.industries.recipes
+    new = learn_by_doing(old, f.industry, recipes, lp.doing_rate, lp.knowledge_decay, live)
     learner, teacher, is_uni = link_pairs(ws)
     nodes = NodeKnowledge.of(old, ws.unis.knowledge, ws.space.proximity)
     rate = lp.interaction_rate * np.where(is_uni, lp.university_teaching_multiplier, 1.0)
@@ -243,7 +253,7 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
         ws.geo.side,
         spillover_kernel(lp.spillover_distance),
     )
-    new[live] += lp.spillover_rate * np.maximum(0.0, local - old[live])
+    add_shortfall(new, live, local, old, lp.spillover_rate)
     f.knowledge = np.clip(new, 0.0, 1.0)
     f.productivity[live] = imitate(
         f.productivity[live],

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.kernels import add_gains, node_distance_gap, row_distances
+from model.kernels import add_gains, add_shortfall, node_distance_gap, row_distances
 from model.learning import convolve_same, raster, spillover_kernel, spillover_targets
 from model.metrics.heterogeneity import pairwise_cognitive_distance
 
@@ -81,3 +81,13 @@ def test_spillover_targets_refuse_firms_off_the_grid(x, y):
             10,
             spillover_kernel(1.0),
         )
+
+
+def test_add_shortfall_is_the_numpy_update_to_the_bit(rng):
+    target, own = rng.random((40, 5)), rng.random((40, 5))
+    rows = rng.permutation(40)[:25]
+    goal = rng.random((25, 5))
+    expected = target.copy()
+    expected[rows] += 0.3 * np.maximum(0.0, goal - own[rows])
+    add_shortfall(target, rows, goal, own, 0.3)
+    np.testing.assert_array_equal(target, expected)

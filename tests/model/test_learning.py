@@ -21,22 +21,39 @@ from model.state import LinkKind, LinkTable
 
 
 def test_learn_by_doing_hand_computed():
-    knowledge = np.array([[0.5, 0.5, 0.5]])
-    used = np.array([[0.6, 0.3, 0.0]])
-    # w = used / max = (1, 0.5, 0)
+    knowledge = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])
+    recipes = np.array([[0.6, 0.3, 0.0], [0.0, 0.0, 1.0]])
+    # industry 0: w = recipe / max = (1, 0.5, 0)
     # field 0: 0.5 + 0.1 * 1 * 0.5 = 0.55; field 1: 0.5 + 0.1 * 0.5 * 0.5 = 0.525
     # field 2 is unused: 0.5 * (1 - 0.2) = 0.4
-    out = learn_by_doing(knowledge, used, rate=0.1, decay=0.2)
-    np.testing.assert_allclose(out, [[0.55, 0.525, 0.4]])
+    out = learn_by_doing(knowledge, np.array([0, 1]), recipes, rate=0.1, decay=0.2)
+    np.testing.assert_allclose(out, [[0.55, 0.525, 0.4], [0.4, 0.4, 0.55]])
+    # only the given rows learn; the input is not changed
+    part = learn_by_doing(knowledge, np.array([0, 1]), recipes, 0.1, 0.2, rows=np.array([1]))
+    np.testing.assert_allclose(part, [[0.5, 0.5, 0.5], [0.4, 0.4, 0.55]])
+    assert (knowledge == 0.5).all()
+
+
+def test_learn_by_doing_is_the_numpy_formula_to_the_bit(rng):
+    recipes = rng.random((5, 8)) * (rng.random((5, 8)) < 0.5)
+    industry = rng.integers(0, 5, 300)
+    knowledge = rng.random((300, 8))
+    used = recipes[industry]
+    w = used / np.maximum(used.max(axis=1, keepdims=True), 1e-12)
+    learned = knowledge + 0.07 * w * (1.0 - knowledge)
+    expected = np.where(used > 0, learned, (1.0 - 0.03) * knowledge)
+    got = learn_by_doing(knowledge, industry, recipes, 0.07, 0.03)
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_learn_by_doing_moves_used_fields_toward_one_and_decays_unused(rng):
     knowledge = rng.random((20, 6))
-    used = np.zeros((20, 6))
-    used[:, :2] = [0.7, 0.3]
+    recipes = np.zeros((1, 6))
+    recipes[0, :2] = [0.7, 0.3]
+    industry = np.zeros(20, np.int64)
     k = knowledge
     for _ in range(200):
-        new = learn_by_doing(k, used, rate=0.1, decay=0.05)
+        new = learn_by_doing(k, industry, recipes, rate=0.1, decay=0.05)
         assert (new[:, :2] >= k[:, :2]).all()
         assert (new[:, 2:] <= k[:, 2:]).all()
         k = new
