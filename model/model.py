@@ -113,6 +113,16 @@ class ClusterModel(mesa.Model):
                 f"The 'rng' argument of ClusterModel must be an integer seed. Got {rng!r}."
             )
         super().__init__(rng=rng)
+        try:
+            self._build(params, preset_name, overrides)
+        except BaseException:
+            self.release()  # a model that failed half-built leaves nothing in Mesa's registries
+            raise
+
+    def _build(
+        self, params: ModelParams | None, preset_name: str, overrides: dict[str, Any]
+    ) -> None:
+        """Set up the world, the Mesa grid and agents, run the burn-in, record step 0."""
         base = params if params is not None else preset(preset_name)
         self.params = base.replace(**overrides) if overrides else base
         self.state = self._build_world()

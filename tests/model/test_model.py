@@ -32,6 +32,19 @@ def test_simulate_leaves_no_model_in_mesa_registries():
     assert leaked == []
 
 
+def test_a_model_failing_half_built_leaves_nothing_in_mesa_registries(monkeypatch):
+    import model.model as model_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("market down")
+
+    monkeypatch.setattr(model_module, "run_market", broken)  # fails in the burn-in
+    before = set(Agent._ids)
+    with pytest.raises(RuntimeError, match="market down"):
+        ClusterModel(rng=1, n_firms=100, burn_in=1)  # after its Firm agents exist
+    assert [m for m in Agent._ids if m not in before] == []
+
+
 def test_seed_must_be_an_integer():
     with pytest.raises(
         ParameterError,
