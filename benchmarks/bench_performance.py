@@ -546,6 +546,11 @@ NOTES = [
     "keys for every pair, entrants' cells drawn as firm-then-offset mixtures): the same "
     "distributions, other draws, so runs that no longer match the reference runs. That is "
     "a modelling decision, left open.",
+    "- **For fast sweeps**: one worker per core (`clusterlab sweep --workers N`); each "
+    "worker holds about 0.35-0.45 GB at 1,000 firms (numba's compiler included) and about "
+    "2.2 GB at 100,000. The runner loads (or, after an install, compiles) the kernels once "
+    "before it starts the workers. To see where a run of your own spends its time, wrap it "
+    "in `benchmarks/phase_timer.PhaseTimer` (the phases of this report).",
     "- Wall times depend on what else runs on the machine and on the virtual machine's "
     "speed, which varies by about 20% from minute to minute here: compare the *CPU* column "
     "and the *fastest* run, and read the *load* columns.",
