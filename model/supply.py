@@ -97,9 +97,12 @@ def rewire_supply(
     has_upstream = supplies.any(axis=0)
     need = supply_need(firms, links, has_upstream, per_firm)
     new_a, new_b = [], []
+    needy = np.flatnonzero(need > 0)
+    alive = np.flatnonzero(firms.alive)
+    needy_industry, alive_industry = firms.industry[needy], firms.industry[alive]
     for q in np.flatnonzero(has_upstream):
-        customers = np.flatnonzero((need > 0) & (firms.industry == q))
-        candidates = np.flatnonzero(firms.alive & supplies[firms.industry, q])
+        customers = needy[needy_industry == q]
+        candidates = alive[supplies[alive_industry, q]]
         if customers.size == 0 or candidates.size == 0:
             continue
         taken = current_suppliers(links, customers, candidates)
