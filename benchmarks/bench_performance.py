@@ -525,7 +525,7 @@ NOTES = [
     "(about 1e-15 relative), no event changes.",
     "- **Compiled kernels** (numba; `model/kernels.py`, `model/nearby.py`, "
     "`model/sampling.py`) are compiled on first use after installing or changing the code "
-    "(about 3.5 s, once) and cached on disk; each new process loads them (the *first run* "
+    "(about 6 s, once) and cached on disk; each new process loads them (the *first run* "
     "column: about 0.15-0.3 s more than a later run). They run on one thread: parallel "
     "runs are the runner's job.",
     "- **Runner workers** freeze the objects their imports allocated (`gc.freeze()` in "
