@@ -186,12 +186,6 @@ Matrix = FloatArray
 BoolMatrix = BoolArray
 
 
-def column_sum_by(group: IntArray, values: FloatArray, n_groups: int) -> npt.NDArray[np.float64]:
-    """Sum ``values`` by integer ``group`` (groups outside 0..n_groups-1 are ignored)."""
-    ok = (group >= 0) & (group < n_groups)
-    return np.bincount(group[ok], weights=values[ok], minlength=n_groups).astype(np.float64)
-
-
 def rows_sum_by(group: IntArray, values: FloatArray, n_groups: int) -> FloatArray:
     """Sum the rows of ``values`` (n, C) by ``group`` (0..n_groups-1): shape (n_groups, C).
 

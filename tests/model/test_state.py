@@ -8,7 +8,6 @@ from model.state import (
     Instrument,
     LinkKind,
     LinkTable,
-    column_sum_by,
 )
 
 
@@ -80,13 +79,6 @@ def test_event_log_concatenates_batches_and_skips_empty_ones():
 def test_event_log_rejects_columns_of_different_lengths():
     with pytest.raises(ValueError, match="columns of 'birth' differ in length"):
         EventLog().add("birth", step=[1, 2], firm=[1])
-
-
-def test_column_sum_by_ignores_groups_out_of_range():
-    group = np.array([0, 1, 1, -1, 3])
-    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
-    # group 0: 1; group 1: 2 + 3; group 2: none; -1 and 3 are ignored
-    assert column_sum_by(group, values, 3).tolist() == [1.0, 5.0, 0.0]
 
 
 def test_spending_instruments_are_all_but_none_in_order():
