@@ -27,7 +27,7 @@ PHASES: dict[str, tuple[str, ...]] = {
     "learning": ("run_learning",),
     "innovation": ("run_incremental", "run_radical"),
     "diversification": ("diversify",),
-    "networking": ("renew_or_expire", "search_partners", "rewire_supply"),
+    "networking": ("network_nodes", "renew_or_expire", "search_partners", "rewire_supply"),
     "demography": ("exits", "spinoffs", "academic_spinoffs", "entrants"),
     "mesa agents": ("ClusterModel._remove_firm_agents", "ClusterModel._add_firm_agents"),
     "recording": ("ClusterModel.record",),

@@ -34,7 +34,7 @@ from model.industries import build_economy
 from model.innovation import run_incremental, run_radical
 from model.learning import run_learning
 from model.market import input_coefficients, run_market, set_rd_budgets, total_demand
-from model.networking import renew_or_expire, search_partners
+from model.networking import network_nodes, renew_or_expire, search_partners
 from model.params import ModelParams
 from model.policy import missing_link_fields, run_policy
 from model.presets import preset
@@ -236,8 +236,9 @@ class ClusterModel(mesa.Model):
         counts["recombinant"] = np.bincount(recombinant, minlength=n)
         counts["radical"] = np.bincount(radical, minlength=n)
         born = [diversify(ws, p, self.demand > 0, rng)]
-        renew_or_expire(ws, p)
-        search_partners(ws, p, rng)
+        nodes = network_nodes(ws)  # knowledge does not change while links are made
+        renew_or_expire(ws, p, nodes)
+        search_partners(ws, p, rng, nodes)
         dead = exits(ws, p)
         born += [
             spinoffs(ws, p, rng),

@@ -28,6 +28,7 @@ __all__ = [
     "Candidates",
     "complementarity",
     "local_candidates",
+    "network_nodes",
     "partner_counts",
     "pick_best",
     "renew_or_expire",
@@ -285,7 +286,7 @@ def link_value(
     """
     net, learn = params.networking, params.learning
     if nodes is None:
-        nodes = _nodes(ws)
+        nodes = network_nodes(ws)
     c = complementarity(
         nodes, firm, nodes.node(other, university), learn.optimal_cognitive_distance
     )
@@ -297,8 +298,16 @@ def link_value(
     return value, instrument, share, fee
 
 
-def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generator) -> int:
-    """One year of partner search. Returns the number of links formed."""
+def search_partners(
+    ws: WorldState,
+    params: ModelParams,
+    rng: np.random.Generator,
+    nodes: NodeKnowledge | None = None,
+) -> int:
+    """One year of partner search. Returns the number of links formed.
+
+    ``nodes`` (the firms' and universities' current knowledge) is built when not given.
+    """
     net = params.networking
     firms, links = ws.firms, ws.links
     n_partners, n_uni = partner_counts(
@@ -313,7 +322,8 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
     ok = cand.university | (firms.alive[as_firm] & (cand.candidate != cand.searcher))
     ok &= ~_already_linked(links, cand, len(firms))
     cand = Candidates(cand.searcher[ok], cand.candidate[ok], cand.university[ok])
-    nodes = _nodes(ws)
+    if nodes is None:
+        nodes = network_nodes(ws)
     value, instrument, share, fee = link_value(
         ws, cand.searcher, cand.candidate, cand.university, params, nodes
     )
@@ -359,7 +369,7 @@ def search_partners(ws: WorldState, params: ModelParams, rng: np.random.Generato
     return len(chosen)
 
 
-def _nodes(ws: WorldState) -> NodeKnowledge:
+def network_nodes(ws: WorldState) -> NodeKnowledge:
     """Return the firms' and universities' knowledge now, as link-valuation nodes."""
     return NodeKnowledge.of(ws.firms.knowledge, ws.unis.knowledge, ws.space.proximity)
 
@@ -416,8 +426,11 @@ def _add_links(
     )
 
 
-def renew_or_expire(ws: WorldState, params: ModelParams) -> int:
-    """Renew due links still worth their fee to the firm; drop the others. Returns drops."""
+def renew_or_expire(ws: WorldState, params: ModelParams, nodes: NodeKnowledge | None = None) -> int:
+    """Renew due links still worth their fee to the firm; drop the others. Returns drops.
+
+    ``nodes`` (the firms' and universities' current knowledge) is built when not given.
+    """
     links = ws.links
     due = np.flatnonzero(
         links.active & (links.kind != LinkKind.SUPPLY) & (links.expires <= ws.step)
@@ -425,7 +438,7 @@ def renew_or_expire(ws: WorldState, params: ModelParams) -> int:
     if due.size == 0:
         return 0
     uni = links.kind[due] == LinkKind.UNIVERSITY
-    value, _, share, _ = link_value(ws, links.a[due], links.b[due], uni, params)
+    value, _, share, _ = link_value(ws, links.a[due], links.b[due], uni, params, nodes)
     keep = value > 0
     links.expires[due[keep]] = ws.step + params.networking.link_duration
     links.eligible_share[due[keep]] = share[keep]

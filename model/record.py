@@ -227,16 +227,22 @@ class Recorder:
 
     def _clusters(self, ws: WorldState) -> None:
         f, links = ws.firms, ws.links
-        collab = links.active & (links.kind != LinkKind.SUPPLY)
-        is_uni = links.kind == LinkKind.UNIVERSITY
+        # active collaboration and university links, in table order
+        live = np.flatnonzero(links.active & (links.kind != LinkKind.SUPPLY))
+        a, b = links.a[live], links.b[live]
+        is_uni = links.kind[live] == LinkKind.UNIVERSITY
+        external_link = links.cross_cluster[live] | is_uni
         # cluster of each link end that is an alive firm (-1 otherwise)
-        a_cluster = np.where(f.alive[links.a], f.cluster[links.a], -1)
-        b_firm = np.where(is_uni, 0, links.b)
+        a_cluster = np.where(f.alive[a], f.cluster[a], -1)
+        b_firm = np.where(is_uni, 0, b)
         b_cluster = np.where(~is_uni & f.alive[b_firm], f.cluster[b_firm], -1)
+        alive = np.flatnonzero(f.alive)
+        alive = alive[np.argsort(f.cluster[alive], kind="stable")]  # rows ascending per cluster
+        first = np.searchsorted(f.cluster[alive], np.arange(len(ws.orgs) + 1))
         for c in range(len(ws.orgs)):
-            members = np.flatnonzero(f.alive & (f.cluster == c))
-            mine = collab & ((a_cluster == c) | (b_cluster == c))
-            external = links.cross_cluster[mine] | (links.kind[mine] == LinkKind.UNIVERSITY)
+            members = alive[first[c] : first[c + 1]]
+            mine = (a_cluster == c) | (b_cluster == c)
+            external = external_link[mine]
             self.cluster_rows.append(
                 {
                     "step": ws.step,

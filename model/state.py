@@ -77,19 +77,36 @@ class _Table:
     """Column store: every dataclass field is an array whose first axis is the row."""
 
     def append(self, **columns: Any) -> IntArray:
-        """Append rows; every column must be given. Returns the new row indices."""
+        """Append rows; every column must be given. Returns the new row indices.
+
+        Columns are views of buffers with room to grow (doubling), so that appending a
+        few rows copies only them, not the whole table; a column replaced by another
+        array gets a new buffer at the next append.
+        """
         names = [f.name for f in dataclasses.fields(self)]
         missing = set(names) - set(columns)
         if missing:
             raise KeyError(f"append() is missing columns {sorted(missing)}")
         start = len(self)
+        rows = {}
         for name in names:
             old = getattr(self, name)
             new = np.asarray(columns[name], dtype=old.dtype)
-            if old.ndim == 2:
-                new = new.reshape(-1, old.shape[1])
-            setattr(self, name, np.concatenate([old, new]))
-        return np.arange(start, len(self))
+            rows[name] = new.reshape(-1, *old.shape[1:]) if old.ndim == 2 else new.reshape(-1)
+        sizes = {new.shape[0] for new in rows.values()}
+        if len(sizes) != 1:
+            raise ValueError(f"append() columns differ in length: {sorted(sizes)}")
+        stop = start + sizes.pop()
+        spare = self.__dict__.setdefault("_spare", {})
+        for name, new in rows.items():
+            old, buffer = getattr(self, name), spare.get(name)
+            if buffer is None or buffer.shape[0] < stop or not _is_prefix(old, buffer):
+                buffer = np.empty((max(2 * stop, 16), *old.shape[1:]), old.dtype)
+                buffer[:start] = old
+                spare[name] = buffer
+            buffer[start:stop] = new
+            setattr(self, name, buffer[:stop])
+        return np.arange(start, stop)
 
     def __len__(self) -> int:
         first = next(iter(self.__dataclass_fields__))  # cheaper than dataclasses.fields()
@@ -103,6 +120,15 @@ class _Table:
             dtype, two_d = _DTYPES[f.type]
             cols[f.name] = np.zeros((0, n_fields) if two_d else 0, dtype=dtype)
         return cls(**cols)
+
+
+def _is_prefix(column: npt.NDArray[Any], buffer: npt.NDArray[Any]) -> bool:
+    """Whether ``column`` is ``buffer[:len(column)]`` (a table column kept in its buffer)."""
+    return (
+        column.base is buffer
+        and column.ctypes.data == buffer.ctypes.data
+        and column.strides == buffer.strides
+    )
 
 
 _DTYPES = {

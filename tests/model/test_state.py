@@ -63,6 +63,35 @@ def test_append_without_every_column_raises():
         LinkTable.empty(0).append(**cols)
 
 
+def test_many_appends_keep_every_row_and_edits_in_place():
+    links = LinkTable.empty(0)
+    for i in range(40):
+        links.append(**link_rows(3, formed=np.full(3, i)))
+        links.active[0] = False  # an edit in place survives later appends
+    assert len(links) == 120
+    assert links.formed.tolist() == [i for i in range(40) for _ in range(3)]
+    assert links.active.sum() == 119
+    assert not links.active[0]
+
+
+def test_append_after_a_column_was_replaced_keeps_the_new_values():
+    firms = FirmTable.empty(2)
+    cols = {name: np.zeros(2) for name in FirmTable.__dataclass_fields__}
+    cols["knowledge"] = np.zeros((2, 2))
+    firms.append(**cols)
+    firms.knowledge = np.ones((2, 2))  # as learning does each year
+    firms.append(**cols)
+    assert firms.knowledge.tolist() == [[1, 1], [1, 1], [0, 0], [0, 0]]
+    kept = firms.cash  # a column held before an append is not changed by it
+    firms.append(**cols)
+    assert kept.shape == (4,)
+
+
+def test_append_with_columns_of_different_lengths_raises():
+    with pytest.raises(ValueError, match="differ in length"):
+        LinkTable.empty(0).append(**link_rows(2, fee=np.zeros(3)))
+
+
 def test_event_log_concatenates_batches_and_skips_empty_ones():
     log = EventLog()
     log.add("birth", step=[1, 1], firm=[10, 11])
