@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.learning import convolve_same, raster, spillover_kernel
+from model.learning import spillover_kernel
 from model.params import ModelParams
 from model.state import LinkKind, Origin, WorldState
 from model.world import initial_knowledge
@@ -191,25 +191,95 @@ def academic_spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Genera
     )
 
 
-def entry_weights(ws: WorldState, industries: IntArray, kernel: FloatArray) -> FloatArray:
-    r"""Location weights of entrants: local employment in related industries.
+ENTRY_FLOOR = 1e-3
+"""Weight of every cell in the entrants' location choice besides related employment."""
 
-    Returns
-    -------
-    ndarray, shape (len(industries), side, side)
-        :math:`w_{xyq} = \epsilon + \sum_p (K * E_p)_{xy}\,(\phi_{pq} + [p = q])`, with
-        :math:`E_p` the employment raster of industry p, K the spillover kernel and φ the
-        industry relatedness; ε = 1e-3 keeps every cell possible.
+
+def entry_cells(
+    ws: WorldState, industry: IntArray, kernel: FloatArray, rng: np.random.Generator
+) -> IntArray:
+    r"""Cells (``x * side + y``) of entrants of the given industries: agglomeration.
+
+    An entrant of industry q lands on cell c with probability proportional to
+
+    .. math:: w_{cq} = \epsilon + \sum_i E_i\,(\phi_{p_i q} + [p_i = q])\,K(c - c_i),
+
+    the sum over alive firms i (employees E, industry p, cell c_i), K the spillover kernel
+    (cut at the grid's edges), φ the industry relatedness and ε = :data:`ENTRY_FLOOR`,
+    which keeps every cell possible.
+
+    Notes
+    -----
+    Drawn as the mixture this weight is, without forming it cell by cell: with total
+    weight :math:`\epsilon\, S^2` a uniform cell of the S x S grid; otherwise firm i
+    with probability proportional to :math:`E_i (\phi_{p_i q} + [p_i = q]) M_i`, where
+    :math:`M_i` is the kernel's mass on the grid around :math:`c_i` (an industry p first,
+    then a firm of p), and then the offset c - c_i with probability proportional to K,
+    redrawn while it falls off the grid. Cost: one pass over the alive firms per call and
+    a few uniforms per entrant, instead of a convolution of the whole grid per industry.
     """
     f = ws.firms
+    side, n_ind = ws.geo.side, ws.industries.n
     live = np.flatnonzero(f.alive)
-    related = ws.industries.relatedness[:, industries] + (
-        np.arange(ws.industries.n)[:, None] == industries[None, :]
+    live = live[np.argsort(f.industry[live], kind="stable")]  # grouped by industry
+    mass = f.employees[live] * _kernel_mass_on_grid(kernel, f.x[live], f.y[live], side)
+    cum = np.concatenate([[0.0], np.cumsum(mass)])
+    bounds = np.searchsorted(f.industry[live], np.arange(n_ind + 1))
+    by_industry = np.diff(cum[bounds])  # (P,): sum of E_i M_i in each industry
+    related = ws.industries.relatedness[:, industry] + (
+        np.arange(n_ind)[:, None] == industry[None, :]
+    )  # (P, n)
+    if (related < 0).any():
+        raise ValueError("industry relatedness must be >= 0 for the entrants' location choice")
+    # components of each entrant's mixture: the uniform floor, then one per industry
+    weight = np.vstack(
+        [np.full((1, industry.size), ENTRY_FLOOR * side * side), related * by_industry[:, None]]
     )
-    side = ws.geo.side
-    weight = f.employees[live, None] * related[f.industry[live]]  # (n_live, n_targets)
-    smooth = convolve_same(raster(f.x[live] * side + f.y[live], weight, side), kernel)
-    return np.maximum(smooth, 0.0) + 1e-3
+    cumw = np.cumsum(weight, axis=0)
+    u = rng.random(industry.size) * cumw[-1]
+    comp = np.minimum((u[None, :] >= cumw).sum(axis=0), n_ind)  # first component above u
+    cells = np.empty(industry.size, np.int64)
+    floor = comp == 0
+    cells[floor] = np.minimum(
+        (rng.random(int(floor.sum())) * side * side).astype(np.int64), side * side - 1
+    )
+    p = comp[~floor] - 1  # source industry
+    lo, hi = cum[bounds[p]], cum[bounds[p + 1]]
+    at = np.searchsorted(cum, lo + rng.random(p.size) * (hi - lo), "right") - 1
+    source = live[np.clip(at, bounds[p], bounds[p + 1] - 1)]
+    cells[~floor] = _kernel_offsets(kernel, f.x[source], f.y[source], side, rng)
+    return cells
+
+
+def _kernel_mass_on_grid(kernel: FloatArray, x: IntArray, y: IntArray, side: int) -> FloatArray:
+    """Sum of the kernel's entries whose offset from (x, y) stays on the grid.
+
+    From the kernel's summed-area table: the offsets on the grid form a rectangle.
+    """
+    reach = kernel.shape[0] // 2
+    table = np.zeros((kernel.shape[0] + 1, kernel.shape[1] + 1))
+    table[1:, 1:] = kernel.cumsum(0).cumsum(1)
+    x0, x1 = np.maximum(reach - x, 0), np.minimum(reach + side - x, 2 * reach + 1)
+    y0, y1 = np.maximum(reach - y, 0), np.minimum(reach + side - y, 2 * reach + 1)
+    return table[x1, y1] - table[x0, y1] - table[x1, y0] + table[x0, y0]
+
+
+def _kernel_offsets(
+    kernel: FloatArray, x: IntArray, y: IntArray, side: int, rng: np.random.Generator
+) -> IntArray:
+    """Cells (x + dx, y + dy) with (dx, dy) drawn from the kernel, redrawn off the grid."""
+    reach = kernel.shape[0] // 2
+    cum = np.cumsum(kernel.ravel())
+    cells = np.empty(x.size, np.int64)
+    todo = np.arange(x.size)
+    while todo.size:
+        k = np.searchsorted(cum, rng.random(todo.size) * cum[-1], "right")
+        dx, dy = np.divmod(np.minimum(k, cum.size - 1), kernel.shape[1])
+        cx, cy = x[todo] + dx - reach, y[todo] + dy - reach
+        on = (cx >= 0) & (cx < side) & (cy >= 0) & (cy < side)
+        cells[todo[on]] = cx[on] * side + cy[on]
+        todo = todo[~on]
+    return cells
 
 
 def entrants(
@@ -217,8 +287,8 @@ def entrants(
 ) -> IntArray:
     """Poisson(entry_rate x firms) exogenous entrants.
 
-    Each picks an industry with probability proportional to its demand, and a cell with
-    probability proportional to :func:`entry_weights` (agglomeration).
+    Each picks an industry with probability proportional to its demand, and a cell by
+    :func:`entry_cells` (agglomeration).
     """
     f, dem = ws.firms, params.demography
     n = rng.poisson(dem.entry_rate * f.alive.sum())
@@ -226,14 +296,7 @@ def entrants(
         return np.zeros(0, np.int64)
     industry = rng.choice(ws.industries.n, size=n, p=demand / demand.sum())
     kernel = spillover_kernel(params.learning.spillover_distance)
-    cells = np.zeros(n, np.int64)
-    targets = np.unique(industry)
-    weights = entry_weights(ws, targets, kernel)
-    for j, q in enumerate(targets):
-        w = weights[j].ravel()
-        sel = industry == q
-        cells[sel] = rng.choice(w.size, size=int(sel.sum()), p=w / w.sum())
-    x, y = np.divmod(cells, ws.geo.side)
+    x, y = np.divmod(entry_cells(ws, industry, kernel, rng), ws.geo.side)
     return add_firms(
         ws,
         params,

@@ -1,31 +1,38 @@
-r"""Gumbel top-k sampling of distance-decayed suppliers, drawn densely, evaluated lazily.
+r"""Successive sampling of distance-decayed suppliers, by rejection from ring envelopes.
 
-Each customer i draws up to k suppliers without replacement among candidates j, with
-weights :math:`w_{ij} = \exp(s_j - d_{ij} / \lambda)` (:math:`s_j` the log size,
-:math:`d_{ij}` the distance in cells): every pair gets the key
-:math:`\log w_{ij} + G_{ij}`, :math:`G_{ij}` standard Gumbel drawn row by row by
-``Generator.gumbel``, and the k largest keys win, in decreasing order (the Gumbel top-k
-trick; Vieira 2014, Kool et al. 2019).
+Each customer i draws up to :math:`m_i` candidates j without replacement (successive
+sampling: each draw proportional to the weights of the candidates not drawn yet), with
+weights :math:`w_{ij} = s_j e^{-d_{ij}/\lambda}` (:math:`s_j > 0` the size, :math:`d_{ij}`
+the Euclidean distance between cells, :math:`\lambda` the decay length), never drawing an
+excluded (taken) candidate. This is the distribution of the Gumbel top-k trick (Vieira
+2014, Kool et al. 2019), drawn with a few random numbers per winner instead of one per
+pair (:func:`_draw_rows`, compiled):
 
-:func:`dense_top_k` computes every key: two logarithms and a distance per pair, which
-at 100,000 firms means tens of millions of pairs a year. Far candidates almost never
-win, so :func:`top_k` draws the same uniforms (``gumbel`` uses one per pair, as
-:math:`G = -\log(-\log(1 - u))`) but computes keys only where they can matter, customer
-by customer in compiled code (:func:`_lazy_rows`):
+1. candidates are bucketed into square blocks of side about :math:`\lambda`
+   (``BLOCK_SCALES``), listed twice, block row by block row and block column by block
+   column, with running sums of size, so the total size of any run of blocks along a row
+   or a column is a difference of two sums;
+2. around customer i, the blocks at Chebyshev block distance r form a ring of four
+   *strips* (a row above, a row below, a column left, a column right); the distance from
+   i to any cell of a strip is at least the strip's distance along one axis,
+   :math:`\delta`, so :math:`S \, e^{-\delta/\lambda}` (S the strip's total size) bounds
+   the strip's total weight. Rings are added outwards until the weight outside them is
+   bounded by a small share (``TAIL_SHARE``) of the strips' bounds; four more strips
+   then cover everything outside (whole block rows above and below, whole block columns
+   left and right, whose candidates above or below the rings are rejected);
+3. a proposal takes a strip with probability proportional to its bound, a candidate of
+   the strip with probability proportional to its size (binary search in the running
+   sums) and accepts it with probability :math:`e^{-(d_{ij} - \delta)/\lambda}`; an
+   accepted candidate that is excluded or already drawn is rejected. Every accepted
+   proposal is thus candidate j with probability proportional to :math:`w_{ij}` among
+   those still allowed, which is successive sampling;
+4. after ``MAX_FAILS`` proposals in a row without a winner (most of the weight excluded
+   or drawn), the customer is finished exactly by drawing each remaining winner with
+   probability proportional to its weight among all its remaining candidates.
 
-1. candidates are bucketed into square blocks of side :math:`2\lambda`; for each block b
-   the largest log weight any of its candidates can have, :math:`B_b` (largest log size
-   in b, at the distance of b's nearest cell), is an upper bound of their log weights;
-2. the blocks next to the customer come first; once k keys are kept, with kappa the
-   k-th largest, a candidate in block b can enter only if its Gumbel exceeds
-   :math:`\kappa - B_b`, a condition on its uniform alone (one comparison per pair);
-3. keys of the pairs that pass are computed as ``gumbel`` computes them (the C library's
-   logarithm) and the k largest are kept, in decreasing order.
-
-Bounds carry a slack of ``MARGIN``, so rounding never drops a winner: the result is that
-of :func:`dense_top_k`, bit for bit (ties between keys, probability about 1e-16 a pair,
-aside). A zero uniform, which ``gumbel`` rejects and draws again (probability 2**-53 a
-draw), sends its block of customers to :func:`dense_top_k`.
+Sizes are summed in floating point, so probabilities are exact up to rounding (relative
+errors about 1e-13); a customer never gets a candidate twice, never an excluded one, and
+gets :math:`\min(m_i, \text{allowed candidates})` winners, in drawing order.
 
 References
 ----------
@@ -44,247 +51,491 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["dense_top_k", "top_k"]
+__all__ = ["successive_sample"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-MARGIN = 1e-6
-"""Slack of the bounds, in key units (rounding errors are below 1e-13)."""
+BLOCK_SCALES = 1.0
+"""Side of the candidate blocks, in decay lengths lambda (at least one cell)."""
 
-LIMIT_EXP_FROM = 4.0
-"""From this Gumbel on, a bound's uniform limit is taken as exp(-g), above the exact
-1 - exp(-exp(-g)) by less than 1% (it only admits a few more pairs)."""
+MAX_BLOCKS = 1 << 20
+"""Most blocks over the candidates' bounding box (the side grows to stay below)."""
 
-BLOCK_SCALES = 2
-"""Side of the candidate blocks, in decay lengths lambda."""
+TAIL_SHARE = 1.0 / 16.0
+"""Rings are added until the tail bound is at most this share of the strips' bounds."""
 
-BLOCK_MIN_PAIRS = 1 << 13
-"""Below this many pairs all candidates form one block."""
+MAX_FAILS = 64
+"""Proposals in a row without a winner after which a customer is finished densely."""
 
-_ALL = 1 << 40
-"""A block side larger than any grid: one block holds every candidate."""
-
-CHUNK_PAIRS = 1 << 21
-"""Customer-candidate pairs whose uniforms are drawn at once (bounds memory)."""
+_ROW, _COL, _SIDE = 0, 1, 2
+"""Strip kinds: a run of the block-row listing, of the block-column listing, or of the
+block-column listing whose candidates outside the rings' rows are rejected."""
 
 
-def dense_top_k(
+def successive_sample(
     customer_xy: tuple[IntArray, IntArray],
     candidate_xy: tuple[IntArray, IntArray],
-    log_size: FloatArray,
+    size: FloatArray,
     scale: float,
-    k: int,
+    need: IntArray,
     rng: np.random.Generator,
-    taken: BoolArray | None = None,
+    taken: tuple[IntArray, IntArray] | None = None,
+    groups: tuple[IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Top-k candidates of each customer by Gumbel key, computing every key.
+    r"""Draw, for each customer, candidates by successive sampling with distance decay.
 
     Parameters
     ----------
     customer_xy, candidate_xy : (x, y) pairs of int arrays, shapes (m,) and (n,)
         Cells of customers and candidates.
-    log_size : ndarray, shape (n,)
-        Log size of each candidate.
+    size : ndarray, shape (n,)
+        Positive size :math:`s_j` of each candidate.
     scale : float
-        Distance decay length lambda, in cells.
-    k : int
-        Winners per customer (at most).
+        Distance decay length :math:`\lambda`, in cells.
+    need : ndarray of int, shape (m,)
+        Winners each customer draws (at most; fewer if fewer candidates are allowed).
     rng : numpy.random.Generator
-        Draws one Gumbel per (customer, candidate), row by row.
-    taken : ndarray of bool, shape (m, n), optional
-        Pairs that may not win (key minus infinity).
+    taken : (start, column) pair of int arrays, optional
+        Excluded candidates, row by row (compressed rows): customer i may not draw
+        candidates ``column[start[i]:start[i + 1]]``; ``start`` has m + 1 entries.
+        Columns outside the customer's group, and repeats, are ignored.
+    groups : (customer_start, candidate_start) pair of int arrays, optional
+        Several independent draws in one call: the customers
+        ``customer_start[g]:customer_start[g + 1]`` draw among the candidates
+        ``candidate_start[g]:candidate_start[g + 1]`` only (both have G + 1 entries, from
+        0 to m and n). By default, one group: every customer among every candidate.
 
     Returns
     -------
     (row, column) : ndarrays of int
-        Winners, row by row, each row's in decreasing key order; never a taken pair.
+        Winners (customer and candidate indices), customer by customer, each customer's
+        in drawing order.
     """
     (cx, cy), (px, py) = customer_xy, candidate_xy
-    log_w = log_size[None, :] - np.hypot(cx[:, None] - px, cy[:, None] - py) / scale
-    if taken is not None:
-        log_w = np.where(taken, -np.inf, log_w)
-    keys = log_w + rng.gumbel(size=log_w.shape)
-    if k < px.size:  # the k largest keys, then ordered among themselves
-        top = np.argpartition(-keys, k - 1, axis=1)[:, :k]
-        pick = np.take_along_axis(
-            top, np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1), axis=1
-        )
-    else:
-        pick = np.argsort(-keys, axis=1, kind="stable")
-    finite = np.isfinite(np.take_along_axis(keys, pick, axis=1))
-    rows = np.broadcast_to(np.arange(cx.size)[:, None], pick.shape)
-    return rows[finite], pick[finite]
-
-
-def top_k(
-    customer_xy: tuple[IntArray, IntArray],
-    candidate_xy: tuple[IntArray, IntArray],
-    log_size: FloatArray,
-    scale: float,
-    k: int,
-    rng: np.random.Generator,
-    taken: BoolArray | None = None,
-) -> tuple[IntArray, IntArray]:
-    """Return what :func:`dense_top_k` returns, with the same draws, computing few keys.
-
-    Customers are taken in blocks of about ``CHUNK_PAIRS`` pairs, so memory stays bounded;
-    the uniforms are drawn block after block, row by row, as one draw would give them.
-    """
-    (cx, cy), (px, py) = customer_xy, candidate_xy
-    m, n = cx.size, px.size
-    if m == 0 or n == 0 or k == 0:
-        return dense_top_k(customer_xy, candidate_xy, log_size, scale, k, rng, taken)
-    k = min(k, n)  # a customer cannot win more candidates than there are
-    # few pairs: one block (every key computed costs less than bucketing the candidates)
-    side = max(1, math.ceil(BLOCK_SCALES * scale)) if m * n >= BLOCK_MIN_PAIRS else _ALL
-    blocks = _CandidateBlocks(px, py, log_size, side)
-    rows = max(1, CHUNK_PAIRS // n)
-    buffer = np.empty(min(m, rows) * n)
-    no_taken = np.zeros((0, 0), bool)
-    found_row, found_col = [], []
-    for start in range(0, m, rows):
-        part = slice(start, start + rows)
-        r = cx[part].size
-        part_taken = None if taken is None else taken[part]
-        state = rng.bit_generator.state
-        uniform = rng.random(out=buffer[: r * n].reshape(r, n))
-        if not uniform.all():  # gumbel would have drawn this one again
-            rng.bit_generator.state = state
-            xy = (cx[part], cy[part])
-            row, col = dense_top_k(xy, candidate_xy, log_size, scale, k, rng, part_taken)
-        else:
-            cols, count = _lazy_rows(
-                uniform,
-                np.asarray(cx[part], np.int64),
-                np.asarray(cy[part], np.int64),
-                np.asarray(px, np.int64),
-                np.asarray(py, np.int64),
-                log_size,
-                float(scale),
-                k,
-                no_taken if part_taken is None else part_taken,
-                blocks.order,
-                blocks.start,
-                blocks.x,
-                blocks.y,
-                blocks.side,
-                blocks.max_log,
-            )
-            row = np.repeat(np.arange(r), count)
-            col = cols[np.arange(k) < count[:, None]]
-        found_row.append(row + start)
-        found_col.append(col)
-    return np.concatenate(found_row), np.concatenate(found_col)
-
-
-class _CandidateBlocks:
-    """Candidates bucketed into square blocks of ``side`` cells (occupied blocks only)."""
-
-    def __init__(self, px: IntArray, py: IntArray, log_size: FloatArray, side: int) -> None:
-        self.side = side
-        bx, by = np.asarray(px, np.int64) // side, np.asarray(py, np.int64) // side
-        block = (bx - bx.min()) * (int(by.max() - by.min()) + 1) + (by - by.min())
-        occupied, of_candidate = np.unique(block, return_inverse=True)
-        self.order = np.argsort(of_candidate, kind="stable").astype(np.int64)
-        self.start = np.searchsorted(of_candidate[self.order], np.arange(occupied.size + 1))
-        first = self.order[self.start[:-1]]
-        self.x, self.y = bx[first] * side, by[first] * side  # lowest cell of each block
-        self.max_log = np.full(occupied.size, -np.inf)
-        np.maximum.at(self.max_log, of_candidate, log_size)
+    m, n = len(cx), len(px)
+    if groups is None:
+        groups = (np.array([0, m]), np.array([0, n]))
+    if taken is None:
+        taken = (np.zeros(m + 1, np.int64), np.zeros(0, np.int64))
+    as_int = [np.asarray(a, np.int64) for a in (cx, cy, px, py, need, *taken, *groups)]
+    return _draw_groups(
+        *as_int,
+        np.asarray(size, np.float64),
+        float(scale),
+        float(BLOCK_SCALES),
+        MAX_BLOCKS,
+        float(TAIL_SHARE),
+        MAX_FAILS,
+        rng,
+    )
 
 
 @njit(cache=True, nogil=True)
-def _lazy_rows(
-    uniform: FloatArray,
+def _draw_groups(
     cx: IntArray,
     cy: IntArray,
     px: IntArray,
     py: IntArray,
-    log_size: FloatArray,
+    need: IntArray,
+    taken_start: IntArray,
+    taken_col: IntArray,
+    customer_start: IntArray,
+    candidate_start: IntArray,
+    size: FloatArray,
     scale: float,
-    k: int,
-    taken: BoolArray,
-    order: IntArray,
-    start: IntArray,
-    block_x: IntArray,
-    block_y: IntArray,
-    side: int,
-    max_log: FloatArray,
+    block_scales: float,
+    max_blocks: int,
+    tail_share: float,
+    max_fails: int,
+    rng: np.random.Generator,
 ) -> tuple[IntArray, IntArray]:
-    """Each customer's k largest keys (module docstring): columns (m, k) and counts (m,).
-
-    ``taken`` is (m, n), or empty for none taken.
-    """
-    m = uniform.shape[0]
-    n_blocks = max_log.size
-    has_taken = taken.shape[0] > 0
-    cols = np.full((m, k), -1, np.int64)
-    count = np.zeros(m, np.int64)
-    keys = np.empty(k)
-    bound = np.empty(n_blocks)
+    """Every customer's winners, group by group (:func:`successive_sample`)."""
+    m = cx.size
+    excluded = np.zeros(px.size, np.bool_)
+    want = np.zeros(m, np.int64)
+    # taken candidates of each customer, within its group's and each once
+    start = np.zeros(m + 1, np.int64)
+    column = np.empty(taken_col.size, np.int64)
+    for g in range(customer_start.size - 1):
+        for i in range(customer_start[g], customer_start[g + 1]):
+            start[i + 1] = start[i]
+            for p in range(taken_start[i], taken_start[i + 1]):
+                c = taken_col[p]
+                if candidate_start[g] <= c < candidate_start[g + 1] and not excluded[c]:
+                    excluded[c] = True
+                    column[start[i + 1]] = c
+                    start[i + 1] += 1
+            free = candidate_start[g + 1] - candidate_start[g] - (start[i + 1] - start[i])
+            want[i] = max(0, min(need[i], free))
+            for p in range(start[i], start[i + 1]):
+                excluded[column[p]] = False
+    offset = np.zeros(m + 1, np.int64)
     for i in range(m):
-        for b in range(n_blocks):  # largest log weight in b: nearest cell, largest size
-            gx = max(block_x[b] - cx[i], cx[i] - block_x[b] - side + 1, 0)
-            gy = max(block_y[b] - cy[i], cy[i] - block_y[b] - side + 1, 0)
-            bound[b] = max_log[b] - math.sqrt(gx * gx + gy * gy) / scale
-        kept = 0
-        kth = -np.inf
-        for near in (True, False):  # blocks next to the customer first
-            for b in range(n_blocks):
-                close = abs(block_x[b] - cx[i]) < 2 * side and abs(block_y[b] - cy[i]) < 2 * side
-                if close != near:
-                    continue
-                limit = _uniform_limit(kth, bound[b]) if kept == k else 1.0
-                for p in range(start[b], start[b + 1]):
-                    j = order[p]
-                    u = uniform[i, j]
-                    if u > limit or (has_taken and taken[i, j]):
-                        continue
-                    d = math.hypot(float(cx[i] - px[j]), float(cy[i] - py[j]))
-                    key = (log_size[j] - d / scale) + (0.0 - 1.0 * math.log(-math.log(1.0 - u)))
-                    if not math.isfinite(key) or (kept == k and key <= kth):  # as dense
-                        continue
-                    kept = _insert(keys, cols[i], kept, key, j)
-                    if kept == k:
-                        kth = keys[k - 1]
-                        limit = _uniform_limit(kth, bound[b])
-        count[i] = kept
-    return cols, count
+        offset[i + 1] = offset[i] + want[i]
+    out_row = np.empty(offset[m], np.int64)
+    out_col = np.empty(offset[m], np.int64)
+    for g in range(customer_start.size - 1):
+        first, stop = candidate_start[g], candidate_start[g + 1]
+        if first == stop or customer_start[g] == customer_start[g + 1]:
+            continue
+        side = max(1, math.ceil(block_scales * scale))
+        x, y = px[first:stop], py[first:stop]
+        span = max(x.max() - x.min(), y.max() - y.min())
+        while (span // side + 1) ** 2 > max_blocks:
+            side *= 2
+        _draw_group(
+            customer_start[g], customer_start[g + 1], first,
+            cx, cy, px[first:stop], py[first:stop], size[first:stop], scale, side,
+            start, column, want, offset, excluded[first:stop],
+            tail_share, max_fails, out_row, out_col, rng,
+        )  # fmt: skip
+    return out_row, out_col
 
 
 @njit(cache=True, nogil=True)
-def _uniform_limit(kth: float, bound: float) -> float:
-    r"""Largest uniform whose Gumbel can lift a log weight of at most ``bound`` to ``kth``.
-
-    :math:`G = -\log(-\log(1 - u)) > g` iff :math:`u < 1 - e^{-e^{-g}}`, with
-    :math:`g = \kappa - B - \mathrm{MARGIN}`; from ``LIMIT_EXP_FROM`` on the limit is
-    :math:`e^{-g}`, larger (so it only admits more pairs) and one exponential cheaper.
-    """
-    g = kth - bound - MARGIN
-    if g > LIMIT_EXP_FROM:  # 1 - exp(-x) < x: one exponential, a limit only a bit higher
-        return math.exp(-g)
-    return -math.expm1(-math.exp(-g))
+def _listing(key: IntArray, n_keys: int, size: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Sort candidates by block key (counting sort): order, start per key, running size."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for j in range(key.size):
+        start[key[j] + 1] += 1
+    for b in range(n_keys):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    order = np.empty(key.size, np.int64)
+    for j in range(key.size):
+        order[fill[key[j]]] = j
+        fill[key[j]] += 1
+    running = np.zeros(key.size + 1)
+    for p in range(key.size):
+        running[p + 1] = running[p] + size[order[p]]
+    return order, start, running
 
 
 @njit(cache=True, nogil=True)
-def _insert(keys: FloatArray, cols: IntArray, kept: int, key: float, col: int) -> int:
-    """Insert (key, col) into the first ``kept`` entries, sorted by decreasing key.
+def _draw_group(
+    customer_first: int,
+    customer_stop: int,
+    shift: int,
+    cx: IntArray,
+    cy: IntArray,
+    px: IntArray,
+    py: IntArray,
+    size: FloatArray,
+    scale: float,
+    side: int,
+    taken_start: IntArray,
+    taken_col: IntArray,
+    want: IntArray,
+    offset: IntArray,
+    excluded: BoolArray,
+    tail_share: float,
+    max_fails: int,
+    out_row: IntArray,
+    out_col: IntArray,
+    rng: np.random.Generator,
+) -> None:
+    """Winners of customers ``customer_first:customer_stop`` (module docstring).
 
-    With all k places taken the smallest drops out; an equal key goes after those already
-    there. Returns the new count.
+    Candidates (``px``, ``py``, ``size``, ``excluded``) are the group's; taken columns and
+    output columns are shifted by ``shift``, the group's first candidate.
     """
-    k = keys.size
-    if kept == k:
-        q = k - 1
-    else:
-        q = kept
-        kept += 1
-    while q > 0 and keys[q - 1] < key:
-        keys[q] = keys[q - 1]
-        cols[q] = cols[q - 1]
-        q -= 1
-    keys[q] = key
-    cols[q] = col
-    return kept
+    x0, y0 = px.min(), py.min()
+    nbx, nby = (px.max() - x0) // side + 1, (py.max() - y0) // side + 1
+    grid = np.array([x0, y0, nbx, nby, side])
+    bx, by = (px - x0) // side, (py - y0) // side
+    row_order, row_start, row_run = _listing(by * nbx + bx, nbx * nby, size)
+    col_order, col_start, col_run = _listing(bx * nby + by, nbx * nby, size)
+    listings, starts, runs = (row_order, col_order), (row_start, col_start), (row_run, col_run)
+    most = 4 * (max(nbx, nby) + 3)
+    strip = np.empty((most, 3), np.int64)  # kind, run [lo, hi) of its listing
+    dist = np.empty(most)  # distance along its axis
+    cum = np.empty(most)  # running sum of the bounds
+    factor = np.empty(4)
+    distances = np.empty(px.size)  # dense finish
+    for i in range(customer_first, customer_stop):
+        out_row[offset[i] : offset[i + 1]] = i
+        if want[i] == 0:
+            continue
+        taken = taken_col[taken_start[i] : taken_start[i + 1]]
+        _mark(excluded, taken, shift, True)
+        strips, ring = _envelope(
+            cx[i], cy[i], grid, starts, runs, scale, tail_share, strip, dist, cum, factor
+        )
+        out = out_col[offset[i] : offset[i + 1]]
+        _draw_winners(
+            cx[i], cy[i], px, py, size, scale, grid, listings, runs, strip, dist, cum,
+            strips, ring, excluded, max_fails, distances, out, rng,
+        )  # fmt: skip
+        _mark(excluded, out, 0, False)
+        _mark(excluded, taken, shift, False)
+        out += shift
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mark(excluded: BoolArray, columns: IntArray, shift: int, value: bool) -> None:
+    """Set ``excluded`` at ``columns - shift``."""
+    for c in columns:
+        excluded[c - shift] = value
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _envelope(
+    xi: int,
+    yi: int,
+    grid: IntArray,
+    starts: tuple[IntArray, IntArray],
+    runs: tuple[FloatArray, FloatArray],
+    scale: float,
+    tail_share: float,
+    strip: IntArray,
+    dist: FloatArray,
+    cum: FloatArray,
+    factor: FloatArray,
+) -> tuple[int, int]:
+    r"""Fill the strips of customer (xi, yi)'s envelope (module docstring, step 2).
+
+    The bound of a strip at distance :math:`\delta` is its size times
+    :math:`e^{-(\delta - \mathrm{ref})/\lambda}`, ref the distance of the first non-empty
+    strip (so that no bound underflows); ``factor`` holds that exponential for each edge of
+    the next ring, shrunk by :math:`e^{-\mathrm{side}/\lambda}` a ring (no exponential a
+    ring). Returns the strip count and the last ring.
+    """
+    x0, y0, nbx, nby, side = grid[0], grid[1], grid[2], grid[3], grid[4]
+    cbx, cby = (xi - x0) // side, (yi - y0) // side
+    # a ring r strip's distance along its axis is base + r * side
+    base = (
+        y0 + cby * side - yi,  # row above
+        yi - (y0 + cby * side + side - 1),  # row below
+        xi - (x0 + cbx * side + side - 1),  # column left
+        x0 + cbx * side - xi,  # column right
+    )
+    shrink = math.exp(-side / scale)
+    total = runs[0][-1]
+    ring = max(0, -cbx, cbx - (nbx - 1), -cby, cby - (nby - 1))  # first with blocks
+    last = max(cbx, nbx - 1 - cbx, cby, nby - 1 - cby)  # holds the farthest block
+    strips = 0
+    inside = 0.0
+    ref = -1.0
+    while True:
+        for edge in range(4 if ring > 0 else 1):
+            listing, first, stop = _ring_strip(edge, ring, cbx, cby, nbx, nby, starts)
+            if first == stop:
+                continue
+            delta = 0.0 if ring == 0 else float(base[edge] + ring * side)
+            if ref < 0.0:
+                ref = delta
+                for e in range(4):
+                    factor[e] = math.exp(-(base[e] + ring * side - ref) / scale)
+            weight = runs[listing][stop] - runs[listing][first]
+            inside += weight
+            bound = weight if ring == 0 else weight * factor[edge]
+            strips = _append(strip, dist, cum, strips, listing, first, stop, delta, bound)
+        factor *= shrink  # unset (and unused) until ref is set
+        if ring >= last:
+            return strips, ring
+        # factor.max() is exp(-(distance to anything outside the rings - ref) / scale)
+        if ref >= 0.0 and (total - inside) * factor.max() <= tail_share * cum[strips - 1]:
+            for edge in range(4):
+                kind, first, stop = _outside_strip(edge, ring, cbx, cby, nbx, nby, starts)
+                run = runs[min(kind, _COL)]
+                bound = (run[stop] - run[first]) * factor[edge]
+                delta = float(base[edge] + (ring + 1) * side)
+                strips = _append(strip, dist, cum, strips, kind, first, stop, delta, bound)
+            return strips, ring
+        ring += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ring_strip(
+    edge: int,
+    ring: int,
+    cbx: int,
+    cby: int,
+    nbx: int,
+    nby: int,
+    starts: tuple[IntArray, IntArray],
+) -> tuple[int, int, int]:
+    """Find the listing and run of an edge of a ring: row above, below, column left, right.
+
+    The rows span the ring's block columns, the columns its block rows but the corners.
+    """
+    if edge < 2:
+        b = cby + ring if edge == 0 else cby - ring
+        a0, a1 = max(0, cbx - ring), min(nbx - 1, cbx + ring)
+        if b < 0 or b >= nby or a0 > a1:
+            return _ROW, 0, 0
+        return _ROW, starts[_ROW][b * nbx + a0], starts[_ROW][b * nbx + a1 + 1]
+    b = cbx - ring if edge == 2 else cbx + ring
+    a0, a1 = max(0, cby - ring + 1), min(nby - 1, cby + ring - 1)
+    if b < 0 or b >= nbx or a0 > a1:
+        return _COL, 0, 0
+    return _COL, starts[_COL][b * nby + a0], starts[_COL][b * nby + a1 + 1]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _outside_strip(
+    edge: int,
+    ring: int,
+    cbx: int,
+    cby: int,
+    nbx: int,
+    nby: int,
+    starts: tuple[IntArray, IntArray],
+) -> tuple[int, int, int]:
+    """Find the kind and run of one of four strips covering all blocks outside the rings.
+
+    Whole block rows above and below the rings, whole block columns left and right of
+    them (kind ``_SIDE``: their candidates in the rows above or below are rejected when
+    drawn, the row strips have them).
+    """
+    nb = nbx * nby
+    if edge == 0:
+        return _ROW, starts[_ROW][min(max(cby + ring + 1, 0), nby) * nbx], starts[_ROW][nb]
+    if edge == 1:
+        return _ROW, 0, starts[_ROW][min(max(cby - ring, 0), nby) * nbx]
+    if edge == 2:
+        return _SIDE, 0, starts[_COL][min(max(cbx - ring, 0), nbx) * nby]
+    return _SIDE, starts[_COL][min(max(cbx + ring + 1, 0), nbx) * nby], starts[_COL][nb]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _append(
+    strip: IntArray,
+    dist: FloatArray,
+    cum: FloatArray,
+    strips: int,
+    kind: int,
+    first: int,
+    stop: int,
+    delta: float,
+    weight: float,
+) -> int:
+    """Append a strip and its bound unless its run is empty; returns the strip count."""
+    if first >= stop:
+        return strips
+    strip[strips, 0] = kind
+    strip[strips, 1] = first
+    strip[strips, 2] = stop
+    dist[strips] = delta
+    cum[strips] = weight + (cum[strips - 1] if strips > 0 else 0.0)
+    return strips + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _draw_winners(
+    xi: int,
+    yi: int,
+    px: IntArray,
+    py: IntArray,
+    size: FloatArray,
+    scale: float,
+    grid: IntArray,
+    listings: tuple[IntArray, IntArray],
+    runs: tuple[FloatArray, FloatArray],
+    strip: IntArray,
+    dist: FloatArray,
+    cum: FloatArray,
+    strips: int,
+    ring: int,
+    excluded: BoolArray,
+    max_fails: int,
+    distances: FloatArray,
+    out: IntArray,
+    rng: np.random.Generator,
+) -> None:
+    """Draw ``out.size`` winners into ``out`` (module docstring, steps 3 and 4)."""
+    total = cum[strips - 1] if strips > 0 else 0.0
+    cby = (yi - grid[1]) // grid[4]
+    got = 0
+    fails = 0
+    while got < out.size:
+        if fails >= max_fails or not total > 0.0:
+            _finish_densely(xi, yi, px, py, size, scale, excluded, distances, out[got:], rng)
+            return
+        s = _first_above(cum, strips, rng.random() * total)
+        kind, first, stop = strip[s, 0], strip[s, 1], strip[s, 2]
+        run = runs[min(kind, _COL)]
+        target = run[first] + rng.random() * (run[stop] - run[first])
+        j = listings[min(kind, _COL)][_search(run, first, stop, target)]
+        fails += 1
+        if kind == _SIDE and abs((py[j] - grid[1]) // grid[4] - cby) > ring:
+            continue  # a corner outside the rings: the strip above or below has it
+        excess = math.hypot(float(xi - px[j]), float(yi - py[j])) - dist[s]
+        if (excess > 0.0 and rng.random() >= math.exp(-excess / scale)) or excluded[j]:
+            continue
+        excluded[j] = True
+        out[got] = j
+        got += 1
+        fails = 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _search(run: FloatArray, first: int, stop: int, value: float) -> int:
+    """Last index p in [first, stop) with ``run[p] <= value`` (``first`` if none)."""
+    a, b = first, stop - 1
+    while a < b:
+        mid = (a + b + 1) // 2
+        if run[mid] <= value:
+            a = mid
+        else:
+            b = mid - 1
+    return a
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _first_above(cum: FloatArray, count: int, value: float) -> int:
+    """First index k < ``count`` with ``cum[k] > value`` (``count - 1`` if none)."""
+    a, b = 0, count - 1
+    while a < b:
+        mid = (a + b) // 2
+        if cum[mid] > value:
+            b = mid
+        else:
+            a = mid + 1
+    return a
+
+
+@njit(cache=True, nogil=True)
+def _finish_densely(
+    xi: int,
+    yi: int,
+    px: IntArray,
+    py: IntArray,
+    size: FloatArray,
+    scale: float,
+    excluded: BoolArray,
+    distances: FloatArray,
+    out: IntArray,
+    rng: np.random.Generator,
+) -> None:
+    """Draw ``out.size`` more winners into ``out``, one by one, densely.
+
+    Each winner is drawn with probability proportional to its weight among all candidates
+    not excluded, then marked excluded. Weights are taken relative to the nearest allowed
+    candidate, again at every draw, so that none underflows to zero while a winner is
+    still needed.
+    """
+    n = px.size
+    for j in range(n):
+        distances[j] = math.hypot(float(xi - px[j]), float(yi - py[j]))
+    for q in range(out.size):
+        near = np.inf
+        for j in range(n):
+            if not excluded[j] and distances[j] < near:
+                near = distances[j]
+        total = 0.0
+        for j in range(n):
+            if not excluded[j]:
+                total += size[j] * math.exp(-(distances[j] - near) / scale)
+        v = rng.random() * total
+        pick = -1
+        for j in range(n):
+            if not excluded[j]:
+                pick = j  # the last allowed one, should rounding leave v unspent
+                v -= size[j] * math.exp(-(distances[j] - near) / scale)
+                if v < 0.0:
+                    break
+        excluded[pick] = True
+        out[q] = pick

@@ -11,7 +11,6 @@ from threadpoolctl import threadpool_limits
 
 from model.errors import ParameterError
 from model.model import ClusterModel
-from model.nearby import WALK_PER_SEARCHER, sample_nearby
 from model.params import ModelParams
 from model.presets import preset
 from model.record import ECONOMY
@@ -207,13 +206,9 @@ def compile_kernels() -> None:
     changed (a few seconds for all of them) and cached on disk; a new process loads it
     (a few tenths of a second for all). The experiment runner calls this in its own
     process before starting workers, so that an empty cache is filled once rather than by
-    every worker at the same time. Runs a small simulation and a crowded nearby-firm
-    search (the one kernel a small simulation does not reach).
+    every worker at the same time. Runs a small simulation, which reaches every kernel.
     """
     simulate(preset("baseline", n_firms=60, burn_in=1), seed=0, steps=1)
-    crowded = np.zeros(2 * WALK_PER_SEARCHER, np.int64)  # everyone in one cell
-    firms = np.arange(crowded.size)
-    sample_nearby(firms[:2], firms, crowded, crowded, 1.0, 1, np.random.default_rng(0))
 
 
 def _run(params: ModelParams, seed: int, steps: int) -> SimulationResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.sampling import top_k
+from model.sampling import successive_sample
 from model.state import FirmTable, Instrument, LinkKind, LinkTable
 
 __all__ = ["rewire_supply"]
@@ -27,8 +27,19 @@ def supply_need(
     firms: FirmTable, links: LinkTable, has_upstream: BoolArray, per_firm: int
 ) -> IntArray:
     """Count the suppliers each firm still needs (0 in industries without suppliers)."""
-    active = links.active & (links.kind == LinkKind.SUPPLY)
-    have = np.bincount(links.a[active], minlength=len(firms))
+    customer, _ = _supply_pairs(links)
+    return _need(firms, customer, has_upstream, per_firm)
+
+
+def _supply_pairs(links: LinkTable) -> tuple[IntArray, IntArray]:
+    """Return (customer, supplier) of every active supply link."""
+    live = np.flatnonzero(links.active & (links.kind == LinkKind.SUPPLY))
+    return links.a[live], links.b[live]
+
+
+def _need(firms: FirmTable, customer: IntArray, has_upstream: BoolArray, per_firm: int) -> IntArray:
+    """:func:`supply_need` given the customers of the active supply links."""
+    have = np.bincount(customer, minlength=len(firms))
     need = np.where(firms.alive & has_upstream[firms.industry], per_firm - have, 0)
     return np.maximum(need, 0)
 
@@ -39,16 +50,29 @@ def current_suppliers(links: LinkTable, customers: IntArray, candidates: IntArra
     Returns a bool array of shape (customers, candidates); both index arrays must be sorted
     (as ``np.flatnonzero`` returns them).
     """
-    live = links.active & (links.kind == LinkKind.SUPPLY)
-    a, b = links.a[live], links.b[live]
-    size = 1 + max(int(rows.max(initial=0)) for rows in (a, b, customers, candidates))
-    is_customer, is_candidate = np.zeros(size, bool), np.zeros(size, bool)
-    is_customer[customers] = True
-    is_candidate[candidates] = True
-    keep = is_customer[a] & is_candidate[b]
     taken = np.zeros((customers.size, candidates.size), dtype=bool)
-    taken[np.searchsorted(customers, a[keep]), np.searchsorted(candidates, b[keep])] = True
+    start, column = _taken_rows(*_supply_pairs(links), customers, candidates)
+    taken[np.repeat(np.arange(customers.size), np.diff(start)), column] = True
     return taken
+
+
+def _taken_rows(
+    customer: IntArray, supplier: IntArray, customers: IntArray, candidates: IntArray
+) -> tuple[IntArray, IntArray]:
+    """List the current suppliers of each customer among the candidates (compressed rows).
+
+    ``customer``, ``supplier`` are supply pairs; ``customers`` and ``candidates`` are
+    sorted firm rows. Returns ``start`` (one entry per customer, plus one) and ``column``
+    (candidate positions): customer i buys from candidates ``column[start[i]:start[i + 1]]``.
+    """
+    if customers.size == 0 or candidates.size == 0 or customer.size == 0:
+        return np.zeros(customers.size + 1, np.int64), np.zeros(0, np.int64)
+    row = np.minimum(np.searchsorted(customers, customer), customers.size - 1)
+    col = np.minimum(np.searchsorted(candidates, supplier), candidates.size - 1)
+    keep = np.flatnonzero((customers[row] == customer) & (candidates[col] == supplier))
+    order = np.argsort(row[keep], kind="stable")
+    row, col = row[keep][order], col[keep][order]
+    return np.searchsorted(row, np.arange(customers.size + 1)), col
 
 
 def choose_suppliers(
@@ -62,26 +86,45 @@ def choose_suppliers(
 ) -> tuple[IntArray, IntArray]:
     r"""Weighted sampling without replacement of suppliers for each customer.
 
-    Weights are :math:`E_j \exp(-d_{ij}/\lambda)`; sampling uses the Gumbel top-k trick
-    (:mod:`model.sampling`: one Gumbel per customer-candidate pair, row by row, keys
-    computed only where they can win, customers in blocks so that memory stays bounded).
-    ``taken`` (customers x candidates) marks current suppliers, which are not drawn again.
-    Returns paired arrays (customer, supplier).
+    Customer i draws ``need[i]`` suppliers by successive sampling with weights
+    :math:`(E_j + 10^{-9}) \exp(-d_{ij}/\lambda)` (:func:`model.sampling.successive_sample`:
+    rejection from bounds over blocks of candidates, a few random numbers per supplier).
+    ``taken`` (customers x candidates) marks current suppliers, which are not drawn again;
+    a customer with fewer other candidates than it needs gets them all. Returns paired
+    arrays (customer, supplier), each customer's suppliers in drawing order.
     """
-    if customers.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    row, col = top_k(
+    rows = None
+    if taken is not None:
+        row, col = np.nonzero(taken)
+        rows = np.searchsorted(row, np.arange(customers.size + 1)), col
+    row, col = _draw(customers, need, candidates, firms, distance_scale, rng, rows)
+    return customers[row], candidates[col]
+
+
+def _draw(
+    customers: IntArray,
+    need: IntArray,
+    candidates: IntArray,
+    firms: FirmTable,
+    distance_scale: float,
+    rng: np.random.Generator,
+    taken: tuple[IntArray, IntArray] | None,
+    groups: tuple[IntArray, IntArray] | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Draw suppliers (:func:`model.sampling.successive_sample` on firm rows).
+
+    Returns positions (row in ``customers``, column in ``candidates``).
+    """
+    return successive_sample(
         (firms.x[customers], firms.y[customers]),
         (firms.x[candidates], firms.y[candidates]),
-        np.log(firms.employees[candidates] + 1e-9),
+        firms.employees[candidates] + 1e-9,
         distance_scale,
-        min(int(need.max()), candidates.size),
+        need,
         rng,
         taken,
+        groups,
     )
-    # each customer's winners come in decreasing key order: keep as many as it needs
-    keep = np.arange(row.size) - np.searchsorted(row, row, "left") < need[row]
-    return customers[row[keep]], candidates[col[keep]]
 
 
 def rewire_supply(
@@ -93,27 +136,41 @@ def rewire_supply(
     step: int,
     rng: np.random.Generator,
 ) -> int:
-    """Give every customer firm the suppliers it lacks. Returns the number of new links."""
+    """Give every customer firm the suppliers it lacks. Returns the number of new links.
+
+    Customers draw industry by industry of customer (in industry order), each among the
+    alive firms of its upstream industries, all in one call of the sampler.
+    """
     has_upstream = supplies.any(axis=0)
-    need = supply_need(firms, links, has_upstream, per_firm)
-    new_a, new_b = [], []
+    customer, supplier = _supply_pairs(links)
+    need = _need(firms, customer, has_upstream, per_firm)
     needy = np.flatnonzero(need > 0)
-    alive = np.flatnonzero(firms.alive)
-    needy_industry, alive_industry = firms.industry[needy], firms.industry[alive]
-    for q in np.flatnonzero(has_upstream):
-        customers = needy[needy_industry == q]
-        candidates = alive[supplies[alive_industry, q]]
-        if customers.size == 0 or candidates.size == 0:
-            continue
-        taken = current_suppliers(links, customers, candidates)
-        a, b = choose_suppliers(
-            customers, need[customers], candidates, firms, distance_scale, rng, taken
-        )
-        new_a.append(a)
-        new_b.append(b)
-    if not new_a:
+    if needy.size == 0:
         return 0
-    a, b = np.concatenate(new_a), np.concatenate(new_b)
+    # needy customers by industry, then row; candidates of each such industry by row
+    needy = needy[np.argsort(firms.industry[needy], kind="stable")]
+    industries, customer_start = np.unique(firms.industry[needy], return_index=True)
+    alive = np.flatnonzero(firms.alive)
+    alive_industry = firms.industry[alive]
+    candidates = [alive[np.flatnonzero(supplies[:, q][alive_industry])] for q in industries]
+    candidate_start = np.cumsum([0] + [c.size for c in candidates])
+    # current suppliers of needy customers, as (group, firm) keys of customer and candidate
+    group_of = np.full(supplies.shape[0], -1)
+    group_of[industries] = np.arange(industries.size)
+    held = np.flatnonzero(need[customer] > 0)
+    customer, supplier = customer[held], supplier[held]
+    group = group_of[firms.industry[customer]]
+    n = len(firms)
+    customer_key = group_of[firms.industry[needy]] * n + needy
+    candidate_key = np.repeat(np.arange(industries.size), np.diff(candidate_start)) * n
+    candidate_key += np.concatenate(candidates)
+    taken = _taken_rows(group * n + customer, group * n + supplier, customer_key, candidate_key)
+    groups = np.append(customer_start, needy.size), candidate_start
+    candidates = np.concatenate(candidates)
+    row, col = _draw(needy, need[needy], candidates, firms, distance_scale, rng, taken, groups)
+    if row.size == 0:
+        return 0
+    a, b = needy[row], candidates[col]
     same_cluster = (firms.cluster[a] >= 0) & (firms.cluster[a] == firms.cluster[b])
     links.append(
         a=a,

@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
+from scipy import stats
 
 from model.demography import (
+    _kernel_mass_on_grid,
     academic_spinoffs,
     add_firms,
     entrants,
-    entry_weights,
+    entry_cells,
     exits,
     near_cells,
     nearby_cluster,
@@ -142,26 +144,82 @@ def test_no_academic_spinoffs_at_rate_zero(make_model):
     assert academic_spinoffs(model.state, model.params, np.random.default_rng(0)).size == 0
 
 
-def test_entry_weights_match_the_formula_cell_by_cell(make_model):
-    ws = make_model(n_firms=200).state
-    f = ws.firms
-    q = int(f.industry[0])
-    kernel = spillover_kernel(1.0)  # reach 3 cells
-    weights = entry_weights(ws, np.array([q]), kernel)[0]
-    assert weights.shape == (ws.geo.side, ws.geo.side)
+def entry_weights_by_formula(ws, q, kernel):
+    """w_c = 1e-3 + sum_i E_i (phi_{p_i q} + [p_i = q]) K(c - c_i), cell by cell."""
+    f, side = ws.firms, ws.geo.side
+    reach = kernel.shape[0] // 2
     live = np.flatnonzero(f.alive)
     related = ws.industries.relatedness[f.industry[live], q] + (f.industry[live] == q)
-    for cx, cy in [(f.x[0], f.y[0]), (0, 0), (ws.geo.side // 2, 3)]:
-        # w = 1e-3 + sum_j E_j (phi_{p_j q} + [p_j = q]) K(x - x_j, y - y_j) within reach
-        dx, dy = f.x[live] - cx, f.y[live] - cy
-        reach = (np.abs(dx) <= 3) & (np.abs(dy) <= 3)
-        expected = (
-            1e-3
-            + (
-                f.employees[live][reach] * related[reach] * kernel[3 + dx[reach], 3 + dy[reach]]
-            ).sum()
+    w = np.full((side, side), 1e-3)
+    for i, a in zip(live, f.employees[live] * related, strict=True):
+        for dx in range(-reach, reach + 1):
+            for dy in range(-reach, reach + 1):
+                cx, cy = f.x[i] + dx, f.y[i] + dy
+                if 0 <= cx < side and 0 <= cy < side:
+                    w[cx, cy] += a * kernel[reach + dx, reach + dy]
+    return w.ravel()
+
+
+def chisquare_pvalue(cells, weights):
+    """p-value of the cells' counts against the weights; rare cells pooled into one bin."""
+    expected = weights / weights.sum() * cells.size
+    seen = np.bincount(cells, minlength=weights.size)
+    big = expected >= 5
+    observed, wanted = seen[big], expected[big]
+    if (~big).any():
+        observed, wanted = np.r_[observed, seen[~big].sum()], np.r_[wanted, expected[~big].sum()]
+    return stats.chisquare(observed, wanted).pvalue
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.5])
+def test_entry_cells_follow_the_weights_cell_by_cell(make_model, scale):
+    """Chi-square of 60,000 entrant cells against the formula (edges and floor included)."""
+    ws = make_model(n_firms=40).state
+    q = int(ws.firms.industry[0])
+    kernel = spillover_kernel(scale)
+    weights = entry_weights_by_formula(ws, q, kernel)
+    cells = entry_cells(ws, np.full(60_000, q), kernel, np.random.default_rng(5))
+    assert cells.min() >= 0
+    assert cells.max() < ws.geo.side**2
+    assert chisquare_pvalue(cells, weights) > 1e-4
+
+
+def test_entry_cells_without_the_edge_correction_fail_the_test(make_model, monkeypatch):
+    """The test above can fail: ignoring the kernel's mass lost off the grid is detected."""
+    from model import demography
+
+    ws = make_model(n_firms=40).state
+    q = int(ws.firms.industry[0])
+    kernel = spillover_kernel(2.5)
+    weights = entry_weights_by_formula(ws, q, kernel)
+    monkeypatch.setattr(demography, "_kernel_mass_on_grid", lambda k, x, y, side: np.ones(x.size))
+    cells = entry_cells(ws, np.full(60_000, q), kernel, np.random.default_rng(5))
+    assert chisquare_pvalue(cells, weights) < 1e-4
+
+
+def test_kernel_mass_on_grid_sums_the_offsets_that_stay_on_it():
+    kernel = spillover_kernel(1.0)  # 7 x 7
+    side = 5
+    x, y = np.array([0, 2, 4, 1]), np.array([0, 2, 1, 4])
+    expected = [
+        sum(
+            kernel[3 + dx, 3 + dy]
+            for dx in range(-3, 4)
+            for dy in range(-3, 4)
+            if 0 <= cx + dx < side and 0 <= cy + dy < side
         )
-        assert weights[cx, cy] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        for cx, cy in zip(x, y, strict=True)
+    ]
+    np.testing.assert_allclose(_kernel_mass_on_grid(kernel, x, y, side), expected, rtol=1e-12)
+
+
+def test_entry_cells_with_no_firm_alive_are_uniform(make_model):
+    ws = make_model(n_firms=40).state
+    ws.firms.alive[:] = False
+    cells = entry_cells(
+        ws, np.zeros(20_000, np.int64), spillover_kernel(2.0), np.random.default_rng(1)
+    )
+    assert chisquare_pvalue(cells, np.ones(ws.geo.side**2)) > 1e-4
 
 
 def test_entrants_choose_industries_with_demand(make_model):

@@ -1,43 +1,23 @@
-import math
+from collections import Counter
+from itertools import combinations
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from model import nearby
-from model.nearby import sample_nearby
-
-
-def listing_sample(searchers, pool, x, y, radius, k, rng):
-    """The definition (module docstring): list every pair, draw a key each, keep k smallest."""
-    side = max(1, math.ceil(radius))
-    bx, by = x // side, y // side
-    order = np.argsort(bx[pool] * 10**6 + by[pool], kind="stable")  # blocks, pool order
-    blocks = pool[order]
-    pairs = [
-        (s, c)
-        for dx in (-1, 0, 1)
-        for dy in (-1, 0, 1)
-        for s in searchers
-        for c in blocks
-        if bx[c] == bx[s] + dx
-        and by[c] == by[s] + dy
-        and c != s
-        and np.hypot(x[s] - x[c], y[s] - y[c]) <= radius
-    ]
-    s = np.array([p[0] for p in pairs], dtype=np.int64)
-    c = np.array([p[1] for p in pairs], dtype=np.int64)
-    order = np.lexsort((rng.random(s.size), s))
-    s, c = s[order], c[order]
-    keep = np.arange(s.size) - np.searchsorted(s, s, "left") < k
-    return s[keep], c[keep]
+from model.nearby import row_spans, sample_nearby
 
 
-@pytest.fixture(autouse=True, params=["walk", "count"])
-def strategy(request, monkeypatch):
-    """Run every test with each way of drawing the sample (module docstring of nearby)."""
-    limit = np.inf if request.param == "walk" else -1
-    monkeypatch.setattr(nearby, "WALK_PER_SEARCHER", limit)
-    return request.param
+def in_reach(searcher, pool, x, y, radius, zone=None):
+    """The definition: pool firms of the searcher's zone within the radius, not itself."""
+    zone = np.zeros(x.size, int) if zone is None else zone
+    return {
+        int(c)
+        for c in pool
+        if c != searcher
+        and zone[c] == zone[searcher]
+        and np.hypot(x[searcher] - x[c], y[searcher] - y[c]) <= radius
+    }
 
 
 def random_world(rng, n=150, span=25):
@@ -48,55 +28,104 @@ def random_world(rng, n=150, span=25):
     return searchers, pool, x, y
 
 
-@pytest.mark.parametrize(("radius", "k"), [(1.0, 1), (2.5, 3), (4.0, 4), (7.3, 2), (3.0, 100)])
-def test_same_sample_and_draws_as_the_listing(rng, radius, k):
+@pytest.mark.parametrize(
+    ("radius", "k"), [(0.0, 2), (1.0, 1), (2.5, 3), (4.0, 4), (7.3, 2), (3.0, 100)]
+)
+def test_each_searcher_gets_min_k_distinct_firms_in_reach(rng, radius, k):
     searchers, pool, x, y = random_world(rng)
-    seed = int(rng.integers(1 << 30))
-    ref, fast = np.random.default_rng(seed), np.random.default_rng(seed)
-    expected = listing_sample(searchers, pool, x, y, radius, k, ref)
-    got = sample_nearby(searchers, pool, x, y, radius, k, fast)
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
-    assert ref.random() == fast.random()  # the same number of draws
+    s, c = sample_nearby(searchers, pool, x, y, radius, k, rng)
+    for searcher in searchers:
+        mine = c[s == searcher].tolist()
+        reach = in_reach(searcher, pool, x, y, radius)
+        assert set(mine) <= reach
+        assert len(mine) == len(set(mine)) == min(k, len(reach))
 
 
-def test_crowded_world_many_pairs_per_searcher_matches_the_listing(rng):
-    # 300 firms on 10 x 10 cells: each searcher has dozens of pairs, most keys rejected
-    searchers, pool, x, y = random_world(rng, n=300, span=10)
-    seed = int(rng.integers(1 << 30))
-    ref, fast = np.random.default_rng(seed), np.random.default_rng(seed)
-    expected = listing_sample(searchers, pool, x, y, 3.0, 4, ref)
-    got = sample_nearby(searchers, pool, x, y, 3.0, 4, fast)
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
-    assert ref.random() == fast.random()
+def test_crowded_cell_and_searchers_outside_the_pool(rng):
+    x = np.r_[np.zeros(500, int), 40]  # 500 firms in one cell, one far away
+    y = np.r_[np.zeros(500, int), 40]
+    pool = np.arange(250)  # the searchers 250.. are not in the pool
+    s, c = sample_nearby(np.array([0, 300, 500]), pool, x, y, 1.0, 5, rng)
+    assert s.tolist() == [0] * 5 + [300] * 5  # firm 500 has nobody in reach
+    assert 0 not in c[:5]
+    assert len(set(c[:5])) == len(set(c[5:])) == 5
+    assert set(c) <= set(pool.tolist())
 
 
-def test_a_firm_listed_twice_as_searcher_keeps_k_over_both_listings(rng):
+def test_row_spans_follow_the_distance_between_cells():
+    for radius in (0.0, 0.5, 1.0, 1.5, 2.0, 2.9, 4.0, 7.3):
+        spans = row_spans(radius)
+        reach = spans.size // 2
+        for dx in range(-reach - 1, reach + 2):
+            for dy in range(-reach - 1, reach + 2):
+                inside = abs(dx) <= reach and abs(dy) <= spans[dx + reach]
+                assert inside == (np.hypot(dx, dy) <= radius), (radius, dx, dy)
+
+
+def test_every_set_equally_likely_and_first_firm_uniform():
+    """A searcher with 6 firms in reach and k = 2: the 15 pairs, chi-square test."""
+    x = np.array([5, 5, 6, 4, 5, 5, 7, 9])  # firm 7 is out of reach
+    y = np.array([5, 6, 5, 5, 4, 3, 7, 9])
+    rng = np.random.default_rng(7)
+    sets, first = Counter(), Counter()
+    draws = 15_000
+    for _ in range(draws):
+        _, c = sample_nearby(np.array([0]), np.arange(8), x, y, 3.0, 2, rng)
+        sets[frozenset(c.tolist())] += 1
+        first[int(c[0])] += 1
+    assert set(sets) == {frozenset(p) for p in combinations(range(1, 7), 2)}
+    assert stats.chisquare(list(sets.values())).pvalue > 1e-4
+    assert sorted(first) == list(range(1, 7))
+    assert stats.chisquare(list(first.values())).pvalue > 1e-4
+
+
+def test_many_in_reach_few_drawn_uniform(rng):
+    """Rejection of repeats (many firms in reach): each firm equally often."""
+    x = np.r_[0, rng.integers(-3, 4, 60)]
+    y = np.r_[0, rng.integers(-3, 4, 60)]
+    hits = Counter()
+    for _ in range(3000):
+        _, c = sample_nearby(np.array([0]), np.arange(61), x, y, 10.0, 3, rng)
+        hits.update(c.tolist())
+    assert sorted(hits) == list(range(1, 61))
+    assert stats.chisquare(list(hits.values())).pvalue > 1e-4
+
+
+def test_a_biased_sampler_fails_the_uniformity_test():
+    """The test above can fail: firms listed first found twice as often do fail it."""
+    counts = np.full(60, 150)
+    counts[:20] = 300
+    assert stats.chisquare(counts).pvalue < 1e-4
+
+
+def test_zones_searchers_find_only_their_zone_sorted_by_zone_then_row(rng):
     searchers, pool, x, y = random_world(rng)
-    searchers = np.concatenate([searchers, searchers[:5]])
-    seed = int(rng.integers(1 << 30))
-    ref, fast = np.random.default_rng(seed), np.random.default_rng(seed)
-    expected = listing_sample(searchers, pool, x, y, 4.0, 3, ref)
-    got = sample_nearby(searchers, pool, x, y, 4.0, 3, fast)
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
-    assert np.bincount(got[0]).max() <= 3
+    zone = rng.integers(0, 3, x.size)
+    s, c = sample_nearby(searchers, pool, x, y, 6.0, 3, rng, zone)
+    assert (zone[s] == zone[c]).all()
+    assert np.all(np.diff(zone[s] * 10_000 + s) >= 0)
+    for searcher in searchers:
+        reach = in_reach(searcher, pool, x, y, 6.0, zone)
+        assert len(c[s == searcher]) == min(3, len(reach))
 
 
-def test_zones_give_one_call_per_zone_in_zone_order(rng):
+def test_a_firm_listed_twice_searches_once(rng):
     searchers, pool, x, y = random_world(rng)
-    zone = (x >= 12).astype(np.int64)  # two regions side by side
-    seed = int(rng.integers(1 << 30))
-    one, apart = np.random.default_rng(seed), np.random.default_rng(seed)
-    got = sample_nearby(searchers, pool, x, y, 4.0, 3, one, zone)
-    parts = [
-        sample_nearby(searchers[zone[searchers] == z], pool[zone[pool] == z], x, y, 4.0, 3, apart)
-        for z in (0, 1)
-    ]
-    np.testing.assert_array_equal(got[0], np.concatenate([p[0] for p in parts]))
-    np.testing.assert_array_equal(got[1], np.concatenate([p[1] for p in parts]))
-    assert (zone[got[0]] == zone[got[1]]).all()
+    twice = np.r_[searchers, searchers[:5]]
+    s1, c1 = sample_nearby(twice, pool, x, y, 4.0, 3, np.random.default_rng(3))
+    s2, c2 = sample_nearby(np.sort(searchers), pool, x, y, 4.0, 3, np.random.default_rng(3))
+    np.testing.assert_array_equal(s1, s2)
+    np.testing.assert_array_equal(c1, c2)
+
+
+def test_same_seed_same_sample_and_int32_coordinates(rng):
+    searchers, pool, x, y = random_world(rng)
+    a = sample_nearby(searchers, pool, x, y, 4.0, 3, np.random.default_rng(11))
+    b = sample_nearby(
+        searchers, pool, x.astype(np.int32), y.astype(np.int32), 4.0, 3, np.random.default_rng(11)
+    )
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
 
 
 def test_nothing_to_find_draws_nothing(rng):
@@ -107,33 +136,8 @@ def test_nothing_to_find_draws_nothing(rng):
     assert rng.bit_generator.state == state
 
 
-def test_small_chunks_rare_replay_and_no_lookup_table_change_nothing(rng, monkeypatch):
-    searchers, pool, x, y = random_world(rng, n=300, span=10)  # crowded: many pairs each
-    seed = int(rng.integers(1 << 30))
-    expected = sample_nearby(searchers, pool, x, y, 3.0, 4, np.random.default_rng(seed))
-    monkeypatch.setattr(nearby, "CHUNK_KEYS", 7)
-    monkeypatch.setattr(nearby, "KEEP_PER_K", 0.01)  # almost every searcher short: replay
-    monkeypatch.setattr(nearby, "TABLE_SIDE", 0)
-    got = sample_nearby(searchers, pool, x, y, 3.0, 4, np.random.default_rng(seed))
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
-
-
-def test_the_default_preset_walks_and_crowded_cores_count(monkeypatch):
-    """Which way a call takes follows the firms in the searchers' blocks."""
-    taken = []
-    for name in ("_sample_by_walking", "_sample_by_counting"):
-        original = getattr(nearby, name)
-
-        def spy(*args, _name=name, _original=original, **kwargs):
-            taken.append(_name)
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(nearby, name, spy)
-    monkeypatch.setattr(nearby, "WALK_PER_SEARCHER", 1500)
-    rng = np.random.default_rng(0)
-    sparse = rng.integers(0, 200, 400), rng.integers(0, 200, 400)
-    sample_nearby(np.arange(50), np.arange(400), *sparse, 4.0, 4, rng)
-    crowded = rng.integers(0, 12, 6000), rng.integers(0, 12, 6000)
-    sample_nearby(np.arange(50), np.arange(6000), *crowded, 4.0, 4, rng)
-    assert taken == ["_sample_by_walking", "_sample_by_counting"]
+def test_a_negative_radius_is_refused(rng):
+    with pytest.raises(ValueError, match="radius"):
+        sample_nearby(
+            np.array([0]), np.array([1]), np.zeros(2, int), np.zeros(2, int), -1.0, 1, rng
+        )

@@ -7,8 +7,10 @@ numbers equal to ``RTOL`` (a compiled kernel may add in another order than numpy
 which changes the last bits). A deliberate change of the model regenerates them, in the
 same commit, with the reason in its message.
 
-The stored files were written by the code of commit 3493ad1 (before the compiled kernels
-of issue #8).
+The stored files were first written by the code of commit 3493ad1 (before the compiled
+kernels of issue #8), then regenerated when the samplers of nearby firms, suppliers and
+entrants' cells changed to draw the same distributions with fewer random numbers (issue
+#8, third session).
 """
 
 from __future__ import annotations

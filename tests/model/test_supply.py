@@ -1,7 +1,9 @@
+import copy
 from collections import Counter
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from model.state import FirmTable, Instrument, LinkKind, LinkTable
 from model.supply import NEVER, choose_suppliers, current_suppliers, rewire_supply, supply_need
@@ -71,6 +73,36 @@ def test_choose_suppliers_prefers_near_suppliers(rng):
         for _ in range(200)
     ]
     assert picks.count(1) > 190
+
+
+def test_choose_suppliers_draws_by_size_and_distance():
+    # five upstream firms at known cells; weights (E + 1e-9) exp(-d / 4); 10,000 customers
+    x, y = np.array([0, 0, 3, 10, 11, 40]), np.array([0, 0, 4, 2, 12, 40])
+    employees = np.array([1.0, 5.0, 1.0, 20.0, 3.0, 400.0])
+    n = 10_000
+    firms = firm_table(
+        np.r_[0, 0, 0, 0, 0, np.ones(n, int)],
+        x=np.r_[x[1:], np.full(n, 2)],
+        y=np.r_[y[1:], np.full(n, 3)],
+        employees=np.r_[employees[1:], np.ones(n)],
+    )
+    customers, candidates = np.arange(5, 5 + n), np.arange(5)
+    w = employees[1:] * np.exp(-np.hypot(2 - x[1:], 3 - y[1:]) / 4.0)
+    rng = np.random.default_rng(3)
+    a, b = choose_suppliers(customers, np.ones(n, int), candidates, firms, 4.0, rng)
+    np.testing.assert_array_equal(a, customers)
+    assert stats.chisquare(np.bincount(b, minlength=5), n * w / w.sum()).pvalue > 1e-4
+    # two each: ordered pairs as successive sampling, P(j, k) = w_j / W * w_k / (W - w_j)
+    a, b = choose_suppliers(customers, np.full(n, 2), candidates, firms, 4.0, rng)
+    first, second = b[::2], b[1::2]
+    observed = np.bincount(first * 5 + second, minlength=25)
+    expected = (w[:, None] / w.sum() * w[None, :] / (w.sum() - w[:, None])).ravel()
+    expected[::6] = 0.0  # never the same firm twice
+    assert observed[::6].sum() == 0
+    big = n * expected >= 5
+    observed = np.append(observed[big], observed[~big].sum())
+    expected = n * np.append(expected[big], expected[~big].sum())
+    assert stats.chisquare(observed, expected).pvalue > 1e-4
 
 
 def test_current_suppliers_marks_active_supply_pairs(rng):
@@ -163,3 +195,31 @@ def test_no_supply_links_when_suppliers_per_firm_is_zero(rng):
     links = LinkTable.empty(0)
     assert rewire_supply(firms, links, SUPPLIES, 0, 5.0, step=0, rng=rng) == 0
     assert len(links) == 0
+
+
+def test_rewire_draws_as_choose_suppliers_industry_by_industry(make_model):
+    # one call of the sampler for every industry gives what one call per industry gives
+    model = make_model("baseline", rng=3, n_firms=300)
+    for _ in range(3):
+        model.step()
+    ws, p = model.state, model.params.networking
+    live = np.flatnonzero(ws.links.active & (ws.links.kind == LinkKind.SUPPLY))
+    ws.links.active[live[::3]] = False  # customers that keep one supplier and lose one
+    links = copy.deepcopy(ws.links)
+    f, supplies = ws.firms, ws.industries.supplies
+    made = rewire_supply(f, links, supplies, p.suppliers_per_firm, 6.0, 9, np.random.default_rng(4))
+    need = supply_need(f, ws.links, supplies.any(axis=0), p.suppliers_per_firm)
+    rng = np.random.default_rng(4)
+    expected_a, expected_b = [], []
+    for q in np.flatnonzero(supplies.any(axis=0)):
+        customers = np.flatnonzero((need > 0) & (f.industry == q))
+        candidates = np.flatnonzero(f.alive & supplies[f.industry, q])
+        if customers.size:
+            taken = current_suppliers(ws.links, customers, candidates)
+            a, b = choose_suppliers(customers, need[customers], candidates, f, 6.0, rng, taken)
+            expected_a.append(a)
+            expected_b.append(b)
+    new = slice(len(ws.links), None)
+    assert made == len(links) - len(ws.links) > 0
+    np.testing.assert_array_equal(links.a[new], np.concatenate(expected_a))
+    np.testing.assert_array_equal(links.b[new], np.concatenate(expected_b))
