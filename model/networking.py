@@ -343,21 +343,29 @@ def search_partners(
     chosen = []
     # Two searchers may pick each other in one year: link such a pair only once.
     paired: set[tuple[int, int]] = set()
-    for i in best[np.argsort(position[cand.searcher[best]], kind="stable")]:
-        s, o, uni = cand.searcher[i], cand.candidate[i], cand.university[i]
-        if n_partners[s] >= cap[s]:
+    best = best[np.argsort(position[cand.searcher[best]], kind="stable")]
+    # Python lists: a sequential loop over numpy scalars would cost ten times more
+    partners, caps, uni_links = n_partners.tolist(), cap.tolist(), n_uni.tolist()
+    for i, s, o, uni in zip(
+        best.tolist(),
+        cand.searcher[best].tolist(),
+        cand.candidate[best].tolist(),
+        cand.university[best].tolist(),
+        strict=True,
+    ):
+        if partners[s] >= caps[s]:
             continue
         if uni:
-            if n_uni[o] >= net.university_capacity:
+            if uni_links[o] >= net.university_capacity:
                 continue
-            n_uni[o] += 1
+            uni_links[o] += 1
         else:
-            pair = (min(int(s), int(o)), max(int(s), int(o)))
-            if n_partners[o] >= cap[o] or pair in paired:
+            pair = (min(s, o), max(s, o))
+            if partners[o] >= caps[o] or pair in paired:
                 continue
             paired.add(pair)
-            n_partners[o] += 1
-        n_partners[s] += 1
+            partners[o] += 1
+        partners[s] += 1
         chosen.append(i)
     _add_links(
         ws,
