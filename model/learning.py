@@ -254,7 +254,7 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
         spillover_kernel(lp.spillover_distance),
     )
     add_shortfall(new, live, local, old, lp.spillover_rate)
-    f.knowledge = np.clip(new, 0.0, 1.0)
+    f.knowledge = np.clip(new, 0.0, 1.0, out=new)
     f.productivity[live] = imitate(
         f.productivity[live],
         f.industry[live],

@@ -327,14 +327,12 @@ def search_partners(
     value, instrument, share, fee = link_value(
         ws, cand.searcher, cand.candidate, cand.university, params, nodes
     )
-    back, _, _, _ = link_value(
-        ws,
-        np.where(cand.university, cand.searcher, cand.candidate),
-        cand.searcher,
-        np.zeros(cand.searcher.size, bool),
-        params,
-        nodes,
-    )
+    # a firm candidate must value the link too (universities accept every link)
+    firm = np.flatnonzero(~cand.university)
+    back = np.zeros(cand.searcher.size)
+    back[firm] = link_value(
+        ws, cand.candidate[firm], cand.searcher[firm], np.zeros(firm.size, bool), params, nodes
+    )[0]
     accept = (value > 0) & (cand.university | (back > 0))
     best = pick_best(np.where(accept, value, -np.inf), cand.searcher)
     best = best[accept[best]]
