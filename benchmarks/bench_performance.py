@@ -513,16 +513,16 @@ def targets_section(
 NOTES = [
     "## Notes",
     "",
-    "- **Same results.** The speed-ups of issue #8 keep every event of a run: "
-    "`tests/model/test_reference.py` stores three runs written by the code before them "
-    "(commit 3493ad1) and checks, in every test run, that the current code gives the same "
-    "events and numbers equal to 1e-9. Most kernels compute the same sums in the same "
-    "order and give the same bits (partner and supplier sampling draw the same random "
-    "numbers in the same order; the partner-learning and distance kernels add as before). "
-    "Two do not: the local spillovers are now summed directly over the cells in reach "
-    "instead of by FFT convolution (whose rounding error was about 1e-14), and row-wise dot "
-    "products add in row order; outputs differ from the old ones in the last bits "
-    "(about 1e-15 relative), no event changes.",
+    "- **Same results, same distributions.** The first speed-ups of issue #8 kept every "
+    "event of a run (kernels that add the same numbers, the same draws). The last ones "
+    "changed three samplers so that they draw the same distributions with far fewer random "
+    "numbers: nearby partner candidates (k ranks among the firms in reach, counted row by "
+    "row of the disc, instead of a uniform key per searcher-firm pair), suppliers (exact "
+    "successive sampling by rejection from ring envelopes, instead of a Gumbel per "
+    "customer-candidate pair) and entrants' cells (the weight's mixture, firm then kernel "
+    "offset, instead of an FFT per industry). A seed still fixes a run, but not the run it "
+    "fixed before: chi-square tests against exact probabilities check each sampler, and "
+    "`tests/model/test_reference.py` pins three regenerated runs.",
     "- **Compiled kernels** (numba; `model/kernels.py`, `model/nearby.py`, "
     "`model/sampling.py`) are compiled on first use after installing or changing the code "
     "(about 6 s, once) and cached on disk; each new process loads them (the *first run* "
@@ -533,19 +533,15 @@ NOTES = [
     "run scan only the run's own objects; this benchmark's processes do the same.",
     "- **What is left.** At 1,000 firms a year is spread over some hundred small steps of "
     "the ten mechanisms (see the phases), each a few tens of microseconds of numpy calls. "
-    "At 10,000 and 100,000 firms the cost is in draws the model's definitions ask for: one "
-    "uniform key per pair of a searcher and a firm within reach in partner search, one "
-    "Gumbel per pair of a customer and a candidate supplier (half a million to tens of "
-    "millions a year), the entrants' location weights (an FFT convolution of one "
-    "employment raster per entrant industry), and Mesa's bookkeeping of `Firm` agents.",
-    "- **Per-agent parity with BoltzmannWealth is not reached.** A BoltzmannWealth agent "
-    "moves one cell and hands over one coin; a ClusterLab firm learns over 24 knowledge "
-    "fields from partners and from every firm within 6 cells, competes, innovates, "
-    "searches partners and suppliers. Closing the remaining factor would need sampling "
-    "definitions with fewer draws (for example k nearby firms drawn directly instead of "
-    "keys for every pair, entrants' cells drawn as firm-then-offset mixtures): the same "
-    "distributions, other draws, so runs that no longer match the reference runs. That is "
-    "a modelling decision, left open.",
+    "At 10,000 firms the largest shares are partner search (candidates and the value of "
+    "about 20,000 candidate links a year), learning (partners and spillovers over 24 "
+    "knowledge fields) and Mesa's bookkeeping of the `Firm` agents that are born and die "
+    "each year; at 100,000 firms, learning and partner search.",
+    "- **Per-agent comparison.** A BoltzmannWealth agent moves one cell and hands over one "
+    "coin; a ClusterLab firm learns over 24 knowledge fields from partners and from every "
+    "firm within 6 cells, competes, innovates, searches partners and suppliers. Both "
+    "models' times move with the virtual machine's speed; BoltzmannWealth runs three "
+    "times around our runs so that the ratio compares the same minutes.",
     "- **For fast sweeps**: one worker per core (`clusterlab sweep --workers N`); each "
     "worker holds about 0.35-0.45 GB at 1,000 firms (numba's compiler included) and about "
     "2.2 GB at 100,000. The runner loads (or, after an install, compiles) the kernels once "
