@@ -58,6 +58,7 @@ DOSE_RESPONSE = ROOT / "experiments" / "files" / "dose_response.toml"
 STEPS = 50
 BOLTZMANN_AGENTS, BOLTZMANN_SIDE, BOLTZMANN_STEPS = 10_000, 100, 40
 PHASE_ORDER = (
+    "compaction",
     "policy",
     "governance",
     "market",

@@ -17,10 +17,12 @@ from typing import Any
 
 import model.model as model_module
 from model.model import ClusterModel
+from model.state import WorldState
 
 __all__ = ["PHASES", "PhaseTimer"]
 
 PHASES: dict[str, tuple[str, ...]] = {
+    "compaction": ("WorldState.compact",),
     "policy": ("set_rd_budgets", "run_policy"),
     "governance": ("fund_organizations", "update_partnerships"),
     "market": ("run_market",),
@@ -32,7 +34,10 @@ PHASES: dict[str, tuple[str, ...]] = {
     "mesa agents": ("ClusterModel._remove_firm_agents", "ClusterModel._add_firm_agents"),
     "recording": ("ClusterModel.record",),
 }
-"""Phase -> functions (in ``model.model``) or ClusterModel methods timed as that phase."""
+"""Phase -> functions (in ``model.model``), or ClusterModel or WorldState methods, timed as
+that phase."""
+
+_OWNERS = {"ClusterModel": ClusterModel, "WorldState": WorldState}
 
 
 class PhaseTimer:
@@ -74,11 +79,8 @@ class PhaseTimer:
     def __enter__(self) -> PhaseTimer:
         for phase, names in PHASES.items():
             for name in names:
-                owner, attr = (
-                    (ClusterModel, name.split(".")[1])
-                    if name.startswith("ClusterModel.")
-                    else (model_module, name)
-                )
+                cls, _, method = name.rpartition(".")
+                owner, attr = (_OWNERS[cls], method) if cls else (model_module, name)
                 original = getattr(owner, attr)
                 self._saved.append((owner, attr, original))
                 setattr(owner, attr, self._wrap(phase, original))

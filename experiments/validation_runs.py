@@ -38,12 +38,13 @@ class ValidationRun:
 
 
 def _edges(model: ClusterModel) -> np.ndarray:
-    """Active knowledge links as node pairs; universities get ids after the firms."""
-    links = model.state.links
+    """Active knowledge links as node pairs: firm ids, then universities after every firm id."""
+    ws = model.state
+    links, ids = ws.links, ws.firms.id
     live = links.active & (links.kind != LinkKind.SUPPLY)
     uni = links.kind[live] == LinkKind.UNIVERSITY
-    b = np.where(uni, links.b[live] + len(model.state.firms), links.b[live])
-    return np.column_stack([links.a[live], b])
+    b = np.where(uni, links.b[live] + ws.firm_ids_issued, ids[np.where(uni, 0, links.b[live])])
+    return np.column_stack([ids[links.a[live]], b])
 
 
 def validation_run(seed: int, steps: int, overrides: dict[str, Any]) -> ValidationRun:
@@ -56,15 +57,15 @@ def validation_run(seed: int, steps: int, overrides: dict[str, Any]) -> Validati
     try:
         f = model.state.firms
         growth = []
-        before = f.employees.copy()
-        alive_before = f.alive.copy()
+        ids, before = f.id[f.alive], f.employees[f.alive]
         for _ in range(steps):
             model.step()
             f = model.state.firms
-            n = alive_before.size
-            both = alive_before & f.alive[:n] & (before >= 1) & (f.employees[:n] >= 1)
-            growth.append(np.log(f.employees[:n][both] / before[both]))
-            before, alive_before = f.employees.copy(), f.alive.copy()
+            rows = f.rows_of(ids)  # firms alive a year ago are still in the table
+            now = f.employees[rows]
+            both = f.alive[rows] & (before >= 1) & (now >= 1)
+            growth.append(np.log(now[both] / before[both]))
+            ids, before = f.id[f.alive], f.employees[f.alive]
         events = model.state.events.columns("innovation")
         innovations = pd.DataFrame(events)
         if not innovations.empty:

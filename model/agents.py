@@ -1,8 +1,9 @@
 """Mesa agents: identity, place on the grid, and a readable view of each actor.
 
-The numbers live in the numpy tables of :mod:`model.state`; each agent keeps its row
-index ``idx`` and exposes its state as read-only properties, so the browser app and users
-can inspect agents the Mesa way while the yearly work stays vectorised.
+The numbers live in the numpy tables of :mod:`model.state`; each agent knows its row
+``idx`` (a firm through its stable ``firm_id``, since firm rows are renumbered when exited
+firms are dropped) and exposes its state as read-only properties, so the browser app and
+users can inspect agents the Mesa way while the yearly work stays vectorised.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ __all__ = ["ClusterOrganization", "Firm", "University"]
 
 
 class Firm(CellAgent):
-    """A firm (or a division of one) on a grid cell."""
+    """A firm (or a division of one) on a grid cell, named by its firm id."""
 
-    def __init__(self, model: ClusterModel, idx: int, cell: Cell) -> None:
+    def __init__(self, model: ClusterModel, firm_id: int, cell: Cell) -> None:
         super().__init__(model)
-        self.idx = idx
+        self.firm_id = firm_id
         self.cell = cell
+
+    @property
+    def idx(self) -> int:
+        """Row of the firm in the firm table this year."""
+        return int(self.model.state.firms.rows_of(self.firm_id))
 
     @property
     def _t(self):

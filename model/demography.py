@@ -55,13 +55,23 @@ def add_firms(ws: WorldState, params: ModelParams, **cols: npt.ArrayLike) -> Int
     """Append new firms and log their births.
 
     ``cols`` must give x, y, industry, origin, parent, knowledge, productivity, employees,
-    cash and cluster; region and bookkeeping columns are filled here.
+    cash and cluster; ids, region and bookkeeping columns are filled here. ``parent`` is
+    the parent's row (or -1, or -1 - u for university u); the table keeps the parent's
+    id. A division joins its parent's group; any other new firm founds its own.
     """
     x = np.asarray(cols["x"], np.int64)
     n = x.size
     if n == 0:
         return np.zeros(0, np.int64)
     y = np.asarray(cols["y"], np.int64)
+    f = ws.firms
+    parent = np.asarray(cols.pop("parent"), np.int64).copy()
+    firm_parent = np.flatnonzero(parent >= 0)
+    ids = ws.new_firm_ids(n)
+    group = ids.copy()
+    division = firm_parent[np.asarray(cols["origin"])[firm_parent] == Origin.DIVISION]
+    group[division] = f.group[parent[division]]
+    parent[firm_parent] = f.id[parent[firm_parent]]
     region = ws.geo.region_of_cell[x, y]
     # A firm that lands outside its parent's region cannot belong to the parent's cluster.
     cluster = np.asarray(cols.pop("cluster"), np.int64)
@@ -69,7 +79,10 @@ def add_firms(ws: WorldState, params: ModelParams, **cols: npt.ArrayLike) -> Int
         cluster = np.where((cluster >= 0) & (ws.orgs.region[cluster] == region), cluster, -1)
     employees = np.asarray(cols["employees"], float)
     revenue = employees * params.market.output_per_employee * np.asarray(cols["productivity"])
-    idx = ws.firms.append(
+    idx = f.append(
+        id=ids,
+        group=group,
+        parent=parent,
         alive=np.ones(n, bool),
         region=region,
         cluster=cluster,
@@ -82,11 +95,10 @@ def add_firms(ws: WorldState, params: ModelParams, **cols: npt.ArrayLike) -> Int
         loss_streak=np.zeros(n, np.int64),
         **cols,
     )
-    f = ws.firms
     ws.events.add(
         "birth",
         step=np.full(n, ws.step),
-        firm=idx,
+        firm=ids,
         region=f.region[idx],
         cluster=f.cluster[idx],
         industry=f.industry[idx],
@@ -119,7 +131,7 @@ def exits(ws: WorldState, params: ModelParams) -> IntArray:
     ws.events.add(
         "death",
         step=np.full(out.size, ws.step),
-        firm=out,
+        firm=f.id[out],
         region=f.region[out],
         cluster=f.cluster[out],
         industry=f.industry[out],

@@ -25,27 +25,17 @@ MIN_AGE = 2
 """Years a firm must have existed before it may open a division."""
 
 
-def group_root(ws: WorldState) -> IntArray:
-    """Return the founding firm of each firm's group (divisions join their parent's)."""
-    f = ws.firms
-    root = np.arange(len(f))
-    is_div = f.origin == Origin.DIVISION
-    for _ in range(len(f)):  # each pass climbs one level; groups are shallow
-        climb = is_div[root]
-        if not climb.any():
-            break
-        root = np.where(climb, f.parent[root], root)
-    return root
-
-
 def present_industries(ws: WorldState) -> BoolArray:
-    """(n_firms, P): industries where a firm's group (itself, parent, divisions) is present."""
+    """(n_firms, P): industries where a firm's group (itself, parent, divisions) is present.
+
+    A group is a founding firm and the divisions opened by it or by its divisions
+    (``group``, the founder's id); it is present where any of its alive firms is.
+    """
     f = ws.firms
-    root = group_root(ws)
-    group_has = np.zeros((len(f), ws.industries.n), dtype=bool)
+    group_has = np.zeros((ws.firm_ids_issued, ws.industries.n), dtype=bool)
     live = np.flatnonzero(f.alive)
-    group_has[root[live], f.industry[live]] = True  # industries of the group's alive firms
-    return group_has[root] | (np.arange(ws.industries.n)[None, :] == f.industry[:, None])
+    group_has[f.group[live], f.industry[live]] = True  # industries of the group's alive firms
+    return group_has[f.group] | (np.arange(ws.industries.n)[None, :] == f.industry[:, None])
 
 
 def diversification_targets(

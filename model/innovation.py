@@ -155,7 +155,7 @@ def run_incremental(ws: WorldState, params: ModelParams, rng: np.random.Generato
     ws.events.add(
         "innovation",
         step=np.full(won.size, ws.step),
-        firm=won,
+        firm=f.id[won],
         region=f.region[won],
         cluster=f.cluster[won],
         industry=f.industry[won],
@@ -228,7 +228,7 @@ def run_radical(
     ws.events.add(
         "innovation",
         step=np.full(n, ws.step),
-        firm=firm,
+        firm=f.id[firm],
         region=f.region[firm],
         cluster=f.cluster[firm],
         industry=f.industry[firm],

@@ -179,6 +179,7 @@ class ClusterModel(mesa.Model):
             step=-p.world.burn_in,
             policy_on=False,
             events=EventLog(),
+            firm_ids_issued=len(firms),
         )
         rewire_supply(
             ws.firms,
@@ -194,7 +195,7 @@ class ClusterModel(mesa.Model):
 
     def _place_agents(self) -> None:
         ws = self.state
-        self.firm_agents: dict[int, Firm] = {}
+        self.firm_agents: dict[int, Firm] = {}  # by firm id
         self._add_firm_agents(np.arange(len(ws.firms)))
         for u in range(len(ws.unis)):
             University(self, u, self.grid[(int(ws.unis.x[u]), int(ws.unis.y[u]))])
@@ -202,13 +203,16 @@ class ClusterModel(mesa.Model):
             ClusterOrganization(self, c, self.grid[(int(ws.orgs.x[c]), int(ws.orgs.y[c]))])
 
     def _add_firm_agents(self, rows: np.ndarray) -> None:
-        f = self.state.firms
-        for i in rows:
-            self.firm_agents[int(i)] = Firm(self, int(i), self.grid[(int(f.x[i]), int(f.y[i]))])
+        f, agents, grid = self.state.firms, self.firm_agents, self.grid
+        for firm_id, x, y in zip(
+            f.id[rows].tolist(), f.x[rows].tolist(), f.y[rows].tolist(), strict=True
+        ):
+            agents[firm_id] = Firm(self, firm_id, grid[(x, y)])
 
     def _remove_firm_agents(self, rows: np.ndarray) -> None:
-        for i in rows:
-            self.firm_agents.pop(int(i)).remove()
+        agents = self.firm_agents
+        for firm_id in self.state.firms.id[rows].tolist():
+            agents.pop(firm_id).remove()
 
     def _zero_counts(self) -> dict[str, np.ndarray]:
         n = self.state.geo.n_regions
@@ -223,6 +227,7 @@ class ClusterModel(mesa.Model):
     def _advance(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Run the yearly schedule once (also used, with policy off, for the burn-in)."""
         ws, p, rng = self.state, self.params, self.rng
+        ws.compact()  # drop last year's exited firms and ended links
         sme = ws.firms.employees < p.market.sme_employee_limit
         set_rd_budgets(ws.firms, sme, p, ws.policy_on)
         year = run_policy(ws, p, sme)

@@ -315,7 +315,9 @@ def search_partners(
     )
     large = firms.employees >= params.market.sme_employee_limit
     cap = np.where(large, net.max_partners_large, net.max_partners_sme)
-    want = firms.alive & (n_partners < cap) & (rng.random(len(firms)) < net.search_probability)
+    # one draw per firm id ever issued, so that the draws do not depend on compaction
+    draw = rng.random(ws.firm_ids_issued)[firms.id]
+    want = firms.alive & (n_partners < cap) & (draw < net.search_probability)
     searchers = rng.permutation(np.flatnonzero(want))
     cand = gather_candidates(ws, searchers, net, rng)
     as_firm = np.where(cand.university, 0, cand.candidate)  # university rows are not firm rows
@@ -423,8 +425,8 @@ def _add_links(
     ws.events.add(
         "link",
         step=np.full(a.size, ws.step),
-        firm=a,
-        partner=b,
+        firm=firms.id[a],
+        partner=np.where(uni, b, firms.id[np.where(uni, 0, b)]),
         partner_is_university=uni,
         instrument=instrument[chosen],
         cross_cluster=~same & ~uni,

@@ -1,8 +1,12 @@
 """Dense numeric state of the simulation: plain numpy columns indexed by actor.
 
-Rows are never removed: a firm that exits keeps its row with ``alive`` False, so an index
-names the same firm for the whole run (Mesa agents keep their index in ``idx``). New
-rows are appended in batches once per mechanism call.
+New rows are appended in batches once per mechanism call. A firm that exits keeps its row,
+with ``alive`` False, until the start of the next year, when :meth:`WorldState.compact`
+drops the rows of exited firms and of ended links, so that the yearly work runs over
+what is alive rather than everything that ever lived. A firm's row may therefore change
+from one year to the next; its ``id`` never does (ids are issued in order of creation, so
+they are the rows the firm would have in a table that is never compacted). Events and
+Mesa agents name firms by id.
 """
 
 from __future__ import annotations
@@ -122,6 +126,23 @@ class _Table:
         return cls(**cols)
 
 
+def _keep_rows(table: _Table, keep: BoolArray) -> None:
+    """Keep the rows of ``table`` where ``keep`` is True, in their order.
+
+    Each column is gathered into a new buffer with room to grow, as :meth:`_Table.append`
+    keeps them, so that the next append copies only its own rows.
+    """
+    rows = np.flatnonzero(keep)
+    n = rows.size
+    spare = table.__dict__.setdefault("_spare", {})
+    for f in dataclasses.fields(table):
+        old = getattr(table, f.name)
+        buffer = np.empty((max(2 * n, 16), *old.shape[1:]), old.dtype)
+        np.take(old, rows, axis=0, out=buffer[:n], mode="clip")  # rows are in range
+        spare[f.name] = buffer
+        setattr(table, f.name, buffer[:n])
+
+
 def _is_prefix(column: npt.NDArray[Any], buffer: npt.NDArray[Any]) -> bool:
     """Whether ``column`` is ``buffer[:len(column)]`` (a table column kept in its buffer)."""
     return (
@@ -142,8 +163,13 @@ _DTYPES = {
 
 @dataclass(eq=False)
 class FirmTable(_Table):
-    """Firms: one row per firm ever created (money in M€, sizes in employees)."""
+    """Firms: one row per firm (money in M€, sizes in employees), in order of ``id``.
 
+    Rows of exited firms are dropped at the start of each year (:meth:`WorldState.compact`).
+    """
+
+    id: IntArray  # stable firm id, issued in order of creation (0, 1, 2, ...)
+    group: IntArray  # id of the group's founding firm (a division joins its parent's group)
     alive: BoolArray
     region: IntArray
     x: IntArray
@@ -151,7 +177,7 @@ class FirmTable(_Table):
     cluster: IntArray  # initial cluster (-1: none); a division inherits its parent's
     industry: IntArray
     origin: IntArray  # Origin
-    parent: IntArray  # -1: none (for academic spin-offs: -1 - university index)
+    parent: IntArray  # parent's id; -1: none (for academic spin-offs: -1 - university index)
     born: IntArray  # step of birth (negative during burn-in)
     died: IntArray  # step of exit, or a large number while alive
     knowledge: Matrix  # (n, K) expertise per field in [0, 1]
@@ -164,10 +190,35 @@ class FirmTable(_Table):
     rd_support: FloatArray  # pooled cluster R&D received this year
     loss_streak: IntArray
 
+    def rows_of(self, ids: npt.ArrayLike) -> IntArray:
+        """Rows of the firms with these ids now.
+
+        Raises
+        ------
+        KeyError
+            If a firm is no longer in the table (it exited before this year).
+        """
+        ids = np.asarray(ids, np.int64)
+        flat = ids.reshape(-1)
+        rows = np.searchsorted(self.id, flat)
+        found = rows < self.id.size
+        found[found] = self.id[rows[found]] == flat[found]
+        if not found.all():
+            missing = flat[~found][:5].tolist()
+            raise KeyError(
+                f"firm ids {missing} are not in the firm table: they exited before this year "
+                "(exited firms are dropped at the start of each year)"
+            )
+        return rows.reshape(ids.shape)
+
 
 @dataclass(eq=False)
 class LinkTable(_Table):
-    """Typed, dated links. ``b`` is a firm row, or a university row for UNIVERSITY links."""
+    """Typed, dated links. ``b`` is a firm row, or a university row for UNIVERSITY links.
+
+    ``a`` and firm ``b`` are rows of the firm table; :meth:`WorldState.compact` renumbers
+    them with the table and drops ended (inactive) links.
+    """
 
     a: IntArray
     b: IntArray
@@ -276,6 +327,35 @@ class WorldState:
     step: int
     policy_on: bool
     events: EventLog
+    firm_ids_issued: int  # ids 0 .. firm_ids_issued - 1 have been given to firms
+
+    def new_firm_ids(self, n: int) -> IntArray:
+        """Issue ids for ``n`` new firms."""
+        ids = np.arange(self.firm_ids_issued, self.firm_ids_issued + n)
+        self.firm_ids_issued += n
+        return ids
+
+    def compact(self) -> None:
+        """Drop the rows of exited firms and of ended links; renumber the links' firm ends.
+
+        Rows keep their order, so every computation over the remaining rows gives the same
+        result as over the full tables. Active links join alive firms only (an exit ends
+        its firm's links), so every link kept has its firm ends in the table.
+        """
+        links, firms = self.links, self.firms
+        if not links.active.all():
+            _keep_rows(links, links.active)
+        alive = firms.alive
+        if alive.all():
+            return
+        row = np.cumsum(alive) - 1
+        firm_b = links.kind != LinkKind.UNIVERSITY
+        ends = np.concatenate([links.a, links.b[firm_b]])
+        if not alive[ends].all():
+            raise RuntimeError("an active link has an exited firm at one end")
+        links.a[:] = row[links.a]  # in place: the columns stay in their buffers
+        links.b[firm_b] = row[links.b[firm_b]]
+        _keep_rows(firms, alive)
 
     def node_knowledge(self, node: IntArray, university: BoolArray) -> FloatArray:
         """Knowledge rows of link partners that may be firms or universities."""

@@ -234,6 +234,8 @@ def _firm_rows(
     revenue = employees * m.output_per_employee * productivity
     firms = FirmTable.empty(industries.recipes.shape[1])
     firms.append(
+        id=np.arange(n),
+        group=np.arange(n),
         alive=np.ones(n, bool),
         origin=np.full(n, Origin.INITIAL),
         parent=np.full(n, -1),

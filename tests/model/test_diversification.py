@@ -46,6 +46,7 @@ def test_present_industries_include_alive_divisions(make_model):
     parent = 0
     other = (f.industry[parent] + 1) % ws.industries.n
     f.origin[1], f.parent[1], f.industry[1] = Origin.DIVISION, parent, other
+    f.group[1] = f.group[parent]
     out = present_industries(ws)
     assert out[parent, f.industry[parent]]
     assert out[parent, other]
@@ -59,6 +60,7 @@ def test_a_dead_founders_industry_no_longer_counts_for_its_divisions(make_model)
     founder, division = 0, 1
     other = (f.industry[founder] + 1) % ws.industries.n
     f.origin[division], f.parent[division], f.industry[division] = Origin.DIVISION, founder, other
+    f.group[division] = f.group[founder]
     assert present_industries(ws)[division, f.industry[founder]]  # the group is there
     f.alive[founder] = False
     out = present_industries(ws)
@@ -77,8 +79,9 @@ def test_divisions_open_next_to_their_parent_in_a_new_industry(make_model):
     present = present_industries(ws)
     new = diversify(ws, params, np.ones(ws.industries.n, bool), np.random.default_rng(0))
     assert new.size > 0
-    parents = f.parent[new]
+    parents = f.rows_of(f.parent[new])  # the table keeps the parent's id
     assert (f.origin[new] == Origin.DIVISION).all()
+    assert (f.group[new] == f.group[parents]).all(), "a division joins its parent's group"
     assert not present[parents, f.industry[new]].any(), "a division enters a new industry"
     assert (np.abs(f.x[new] - f.x[parents]) <= 1).all()
     assert (np.abs(f.y[new] - f.y[parents]) <= 1).all()
@@ -89,7 +92,7 @@ def test_divisions_open_next_to_their_parent_in_a_new_industry(make_model):
     np.testing.assert_allclose(f.employees[new], params.diversification.division_employees)
     assert (ws.step - f.born[parents] >= MIN_AGE).all()
     births = ws.events.columns("birth")
-    assert set(new.tolist()) <= set(births["firm"].tolist())
+    assert set(f.id[new].tolist()) <= set(births["firm"].tolist())
 
 
 def test_no_divisions_when_nothing_fits_or_cash_is_short(make_model):

@@ -90,10 +90,12 @@ def test_agents_mirror_the_tables(make_model):
         model.step()
     ws = model.state
     alive = np.flatnonzero(ws.firms.alive)
-    assert sorted(model.firm_agents) == alive.tolist()
+    assert sorted(model.firm_agents) == ws.firms.id[alive].tolist()  # keyed by firm id
+    assert ws.firms.id[alive].tolist() != alive.tolist(), "rows were renumbered: a real test"
     firms = model.agents_by_type[Firm]
     assert len(firms) == alive.size
     for agent in firms:
+        assert ws.firms.id[agent.idx] == agent.firm_id
         assert agent.cell.coordinate == (ws.firms.x[agent.idx], ws.firms.y[agent.idx])
     assert len(model.agents_by_type[University]) == len(ws.unis)
     assert len(model.agents_by_type[ClusterOrganization]) == len(ws.orgs)
@@ -154,22 +156,28 @@ INVARIANT_RUNS = [
 ]
 
 
-def _check_accounts(model, alive_before, cash_before):
-    """Cash change of a firm alive all year is its profit minus payout and division costs."""
+def _check_accounts(model, ids_before, cash_before):
+    """Cash change of a firm alive all year is its profit minus payout and division costs.
+
+    Firms are named by id: their rows change when last year's exits are dropped.
+    """
     ws, p = model.state, model.params
-    f, n = ws.firms, alive_before.size
-    throughout = alive_before & f.alive[:n]
+    f = ws.firms
+    rows = f.rows_of(ids_before)  # alive at the start of the year, so still in the table
+    throughout = f.alive[rows]
     births = ws.events.columns("birth")
     opened = (births["step"] == ws.step) & (births["origin"] == Origin.DIVISION)
-    divisions = np.bincount(births["parent"][opened], minlength=n)[:n]
-    profit = f.profit[:n]
+    divisions = np.bincount(births["parent"][opened], minlength=ws.firm_ids_issued)[ids_before]
+    profit = f.profit[rows]
     expected = (
         cash_before
         + profit
         - p.market.payout_share * np.maximum(profit, 0.0)
         - p.diversification.division_cost * divisions
     )
-    np.testing.assert_allclose(f.cash[:n][throughout], expected[throughout], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        f.cash[rows][throughout], expected[throughout], rtol=1e-10, atol=1e-12
+    )
 
 
 def _check_state(model):
@@ -205,6 +213,16 @@ def _check_state(model):
     assert (ws.orgs.region[ws.orgs.partner[has]] != ws.orgs.region[has]).all()
     # every alive firm has its agent, and only those
     assert len(model.firm_agents) == f.alive.sum()
+    # the table holds this year's firms only (last year's exits were dropped), by id
+    assert (f.alive | (f.died == ws.step)).all()
+    assert (np.diff(f.id) > 0).all()
+    assert f.id.max(initial=-1) < ws.firm_ids_issued
+    # a division belongs to its parent's group while the parent is in the table
+    division = np.flatnonzero(f.origin == Origin.DIVISION)
+    known = np.isin(f.parent[division], f.id)
+    parents = f.rows_of(f.parent[division][known])
+    assert (f.group[division][known] == f.group[parents]).all()
+    assert (f.group[f.origin != Origin.DIVISION] == f.id[f.origin != Origin.DIVISION]).all()
 
 
 def _check_timeseries(model):
@@ -223,10 +241,10 @@ def _check_timeseries(model):
 def test_invariants_hold_every_step(make_model, preset_name, seed):
     model = make_model(preset_name, rng=seed, n_firms=200)
     for _ in range(12):
-        alive_before = model.state.firms.alive.copy()
-        cash_before = model.state.firms.cash.copy()
+        f = model.state.firms
+        ids_before, cash_before = f.id[f.alive], f.cash[f.alive]
         model.step()
-        _check_accounts(model, alive_before, cash_before)
+        _check_accounts(model, ids_before, cash_before)
         _check_state(model)
     _check_timeseries(model)
     assert model.state.firms.alive.sum() > 50, "the economy collapsed: invariants prove little"

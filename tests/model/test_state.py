@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from model.state import (
@@ -8,6 +9,7 @@ from model.state import (
     Instrument,
     LinkKind,
     LinkTable,
+    WorldState,
 )
 
 
@@ -126,3 +128,114 @@ def test_node_knowledge_reads_firm_and_university_rows(make_model):
     np.testing.assert_array_equal(out[2], ws.firms.knowledge[7])
     out[0] = -1.0  # a copy: the tables are untouched
     assert (ws.firms.knowledge[5] >= 0).all()
+
+
+# --- compaction: exited firms and ended links are dropped at the start of a year ---------------
+
+
+def test_compact_drops_exited_firms_and_ended_links_and_renumbers_link_ends(make_model):
+    ws = make_model(n_firms=60, burn_in=0).state
+    f, links = ws.firms, ws.links
+    # three firm-firm links and one university link, on known firms
+    links.append(
+        **link_rows(4)
+        | {
+            "a": [10, 11, 40, 41],
+            "b": [20, 30, 50, 0],
+            "kind": [LinkKind.COLLABORATION] * 3 + [LinkKind.UNIVERSITY],
+        }
+    )
+    added = np.arange(len(links) - 4, len(links))
+    links.active[:] = False
+    links.active[added] = True
+    links.active[added[1]] = False  # an ended link (10 is not its end, 11 is)
+    f.alive[[5, 30, 55]] = False  # firm 30 exits with its link (already ended above)
+    before = {name: getattr(f, name).copy() for name in ("id", "cash", "knowledge")}
+    ws.compact()
+    kept = np.setdiff1d(np.arange(60), [5, 30, 55])
+    assert len(f) == 57
+    assert f.alive.all()
+    np.testing.assert_array_equal(f.id, before["id"][kept])
+    np.testing.assert_array_equal(f.cash, before["cash"][kept])
+    np.testing.assert_array_equal(f.knowledge, before["knowledge"][kept])
+    assert len(links) == 3
+    assert links.active.all()
+    # the same firms (by id) at the ends, rows renumbered; a university end is not a firm row
+    assert f.id[links.a].tolist() == [10, 40, 41]
+    assert f.id[links.b[:2]].tolist() == [20, 50]
+    assert links.b[2] == 0
+    assert links.kind[2] == LinkKind.UNIVERSITY
+    assert f.rows_of([10, 59]).tolist() == [9, 56]
+    with pytest.raises(KeyError, match=r"firm ids \[30\] are not in the firm table"):
+        f.rows_of([30])
+    assert int(f.rows_of(41)) == 39  # one id gives one row
+
+
+def test_compact_refuses_a_link_to_an_exited_firm(make_model):
+    ws = make_model(n_firms=30, burn_in=0).state
+    ws.links.append(**link_rows(1) | {"a": [3], "b": [4]})
+    ws.firms.alive[4] = False  # exited without its link being ended: a broken state
+    with pytest.raises(RuntimeError, match="exited firm"):
+        ws.compact()
+
+
+def test_new_firms_get_new_ids_and_a_division_its_parents_group(make_model):
+    model = make_model(n_firms=40, burn_in=0)
+    ws, f = model.state, model.state.firms
+    issued = ws.firm_ids_issued
+    f.alive[:10] = False
+    ws.links.active[:] = False  # as exits would have ended their links
+    ws.compact()  # row 0 is now firm 10
+    from model.demography import add_firms
+    from model.state import Origin
+
+    new = add_firms(
+        ws,
+        model.params,
+        x=[1, 2, 3],
+        y=[1, 2, 3],
+        industry=[0, 0, 0],
+        origin=[Origin.DIVISION, Origin.SPINOFF, Origin.ACADEMIC_SPINOFF],
+        parent=[0, 0, -1 - 2],  # parents by row
+        cluster=[-1, -1, -1],
+        knowledge=np.zeros((3, ws.space.n_fields)),
+        productivity=[1.0, 1.0, 1.0],
+        employees=[5.0, 5.0, 5.0],
+        cash=[1.0, 1.0, 1.0],
+    )
+    assert f.id[new].tolist() == [issued, issued + 1, issued + 2]
+    assert ws.firm_ids_issued == issued + 3
+    assert f.parent[new].tolist() == [10, 10, -3]  # the table keeps the parent's id
+    assert f.group[new].tolist() == [f.group[0], issued + 1, issued + 2]
+    assert ws.events.columns("birth")["firm"][-3:].tolist() == f.id[new].tolist()
+
+
+def test_compaction_changes_no_result(make_model, monkeypatch):
+    """A run that never drops a row gives the same outputs: compaction is bookkeeping only."""
+
+    def run():
+        model = make_model("ris3_relatedness", rng=4, n_firms=250, burn_in=2)
+        for _ in range(12):
+            model.step()
+        ws = model.state
+        return ws, pd.DataFrame(model.recorder.rows), ws.events
+
+    compacted, rows, events = run()
+    assert compacted.firm_ids_issued > len(compacted.firms), "some rows must have been dropped"
+    with monkeypatch.context() as m:
+        m.setattr(WorldState, "compact", lambda self: None)
+        full, full_rows, full_events = run()
+    assert len(full.firms) == full.firm_ids_issued
+    pd.testing.assert_frame_equal(rows, full_rows)
+    assert events.kinds() == full_events.kinds()
+    for kind in events.kinds():
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(events.columns(kind)), pd.DataFrame(full_events.columns(kind))
+        )
+    kept = full.firms.rows_of(compacted.firms.id)
+    np.testing.assert_array_equal(full.firms.knowledge[kept], compacted.firms.knowledge)
+    np.testing.assert_array_equal(full.firms.cash[kept], compacted.firms.cash)
+    live = full.links.active
+    ends = full.firms.id[full.links.a[live]]
+    ends_compacted = compacted.links.a[compacted.links.active]
+    np.testing.assert_array_equal(ends, compacted.firms.id[ends_compacted])
