@@ -18,7 +18,9 @@ from numba import njit
 __all__ = [
     "add_gains",
     "add_shortfall",
+    "best_per_group",
     "doing_rows",
+    "linked_pairs",
     "local_knowledge",
     "node_distance_gap",
     "row_distances",
@@ -244,3 +246,59 @@ def add_shortfall(
         i = rows[r]
         for f in range(target.shape[1]):
             target[i, f] += rate * max(0.0, goal[r, f] - own[i, f])
+
+
+@njit(cache=True, nogil=True)
+def best_per_group(value: FloatArray, group: IntArray, n_groups: int) -> IntArray:
+    """Index of the highest ``value`` of each group, the first listed among ties; -1: none.
+
+    What a stable sort by (group, -value) gives as each group's first entry, for values
+    that are not NaN.
+    """
+    best = np.full(n_groups, -1, np.int64)
+    for i in range(value.size):
+        g = group[i]
+        j = best[g]
+        if j < 0 or value[i] > value[j]:
+            best[g] = i
+    return best
+
+
+@njit(cache=True, nogil=True)
+def linked_pairs(
+    a: IntArray, b: IntArray, kind: IntArray, n_firms: int, query_a: IntArray, query_b: IntArray
+) -> npt.NDArray[np.bool_]:
+    """Whether node pair i of the queries is joined by one of the links ``a``-``b``.
+
+    Nodes are coded as firm row f -> 2f and university u -> 2u + 1. A link of ``kind`` 1
+    (collaboration) joins a and b both ways, of kind 2 (university) a to university b;
+    other kinds are ignored. The links are listed per firm (counting sort), so each query
+    scans the links of its first node only.
+    """
+    count = np.zeros(n_firms + 1, np.int64)
+    for r in range(a.size):
+        if kind[r] == 1:
+            count[a[r] + 1] += 1
+            count[b[r] + 1] += 1
+        elif kind[r] == 2:
+            count[a[r] + 1] += 1
+    start = np.cumsum(count)
+    fill = start[:-1].copy()
+    other = np.empty(start[-1], np.int64)
+    for r in range(a.size):
+        if kind[r] == 1:
+            other[fill[a[r]]] = 2 * b[r]
+            fill[a[r]] += 1
+            other[fill[b[r]]] = 2 * a[r]
+            fill[b[r]] += 1
+        elif kind[r] == 2:
+            other[fill[a[r]]] = 2 * b[r] + 1
+            fill[a[r]] += 1
+    out = np.zeros(query_a.size, np.bool_)
+    for q in range(query_a.size):
+        f = query_a[q]
+        for t in range(start[f], start[f + 1]):
+            if other[t] == query_b[q]:
+                out[q] = True
+                break
+    return out

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from model.kernels import best_per_group, linked_pairs
 from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.nearby import sample_nearby
 from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
@@ -126,11 +127,16 @@ def local_candidates(
 
 
 def pick_best(value: FloatArray, searcher: IntArray) -> IntArray:
-    """Index of the highest-value candidate of each searcher (ties: first listed)."""
-    order = np.lexsort((-value, searcher))
-    first = np.ones(order.size, bool)
-    first[1:] = searcher[order][1:] != searcher[order][:-1]
-    return order[first]
+    """Index of the highest-value candidate of each searcher (ties: first listed).
+
+    In ascending order of searcher. Values must not be NaN (-inf is allowed).
+    """
+    if searcher.size == 0:
+        return np.zeros(0, np.int64)
+    best = best_per_group(
+        np.asarray(value, np.float64), np.asarray(searcher, np.int64), int(searcher.max()) + 1
+    )
+    return best[best >= 0]
 
 
 def _university_candidates(ws: WorldState, searchers: IntArray, reach: float) -> Candidates:
@@ -165,7 +171,9 @@ def _brokered_candidates(
         other = clustered[(region_of == region) & (home != c)]
         partner = orgs.partner[c]
         regions = [region] if partner < 0 else [region, orgs.region[partner]]
-        unis = np.flatnonzero(np.isin(ws.unis.region, regions))
+        unis = np.flatnonzero(
+            (ws.unis.region == regions[0]) | (ws.unis.region == regions[-1])
+        )  # of the region or the partner's
         for pool, is_uni in ((other, False), (unis, True)):
             if pool.size:
                 parts.append(
@@ -254,17 +262,11 @@ def link_fee(
     Coordination costs rise with geographic distance (Boschma 2005), so local links are
     cheaper than distant ones.
     """
-    x = np.where(
-        university,
-        ws.unis.x[np.where(university, other, 0)] if len(ws.unis) else 0,
-        ws.firms.x[np.where(university, 0, other)],
-    )
-    y = np.where(
-        university,
-        ws.unis.y[np.where(university, other, 0)] if len(ws.unis) else 0,
-        ws.firms.y[np.where(university, 0, other)],
-    )
-    d = np.hypot(ws.firms.x[firm] - x, ws.firms.y[firm] - y)
+    firms, unis = ws.firms, ws.unis
+    node = np.where(university, len(firms) + other, other)  # firms, then universities
+    x = np.concatenate([firms.x, unis.x])[node]
+    y = np.concatenate([firms.y, unis.y])[node]
+    d = np.hypot(firms.x[firm] - x, firms.y[firm] - y)
     return net.link_fee_per_year * (1.0 + d / net.fee_distance_scale)
 
 
@@ -384,16 +386,15 @@ def network_nodes(ws: WorldState) -> NodeKnowledge:
 
 def _already_linked(links: LinkTable, cand: Candidates, n_firms: int) -> BoolArray:
     """Whether each candidate pair already has an active collaboration or university link."""
-    live = links.active & (links.kind != LinkKind.SUPPLY)
-    code = (
-        links.a[live] * 2 * (n_firms + 1)
-        + 2 * links.b[live]
-        + (links.kind[live] == LinkKind.UNIVERSITY)
+    live = np.flatnonzero(links.active & (links.kind != LinkKind.SUPPLY))
+    return linked_pairs(
+        links.a[live],
+        links.b[live],
+        links.kind[live],
+        n_firms,
+        np.asarray(cand.searcher, np.int64),
+        2 * np.asarray(cand.candidate, np.int64) + cand.university,
     )
-    rev = links.b[live] * 2 * (n_firms + 1) + 2 * links.a[live]
-    known = np.concatenate([code, rev[links.kind[live] == LinkKind.COLLABORATION]])
-    query = cand.searcher * 2 * (n_firms + 1) + 2 * cand.candidate + cand.university
-    return np.isin(query, known)
 
 
 def _add_links(

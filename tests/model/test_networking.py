@@ -67,6 +67,68 @@ def test_pick_best_highest_value_per_searcher_first_on_ties():
     assert pick_best(value, searcher).tolist() == [1, 3, 5]
 
 
+def _pick_best_by_sorting(value, searcher):
+    """The definition: first entry per searcher of a stable sort by (searcher, -value)."""
+    order = np.lexsort((-value, searcher))
+    first = np.ones(order.size, bool)
+    first[1:] = searcher[order][1:] != searcher[order][:-1]
+    return order[first]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pick_best_is_the_stable_sort_definition(seed):
+    rng = np.random.default_rng(seed)
+    n = 500
+    searcher = rng.integers(0, 80, n)
+    value = rng.integers(-3, 4, n).astype(float)  # many ties
+    value[rng.random(n) < 0.3] = -np.inf  # as search_partners marks refused candidates
+    np.testing.assert_array_equal(
+        pick_best(value, searcher), _pick_best_by_sorting(value, searcher)
+    )
+    assert pick_best(np.zeros(0), np.zeros(0, np.int64)).size == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_already_linked_is_the_pair_code_definition(seed):
+    """Against the pair codes the check was first written with (np.isin)."""
+    rng = np.random.default_rng(seed)
+    n_firms, m = 40, 120
+    links = LinkTable.empty(0)
+    kind = rng.integers(0, 3, m)
+    a = rng.integers(0, n_firms, m)
+    b = np.where(kind == LinkKind.UNIVERSITY, rng.integers(0, 4, m), rng.integers(0, n_firms, m))
+    links.append(
+        a=a,
+        b=b,
+        kind=kind,
+        formed=np.zeros(m),
+        expires=np.ones(m),
+        cross_cluster=np.zeros(m, bool),
+        interregional=np.zeros(m, bool),
+        fee=np.zeros(m),
+        instrument=np.zeros(m),
+        eligible_share=np.zeros(m),
+        active=rng.random(m) < 0.7,
+    )
+    q = 400
+    uni = rng.random(q) < 0.3
+    cand = Candidates(
+        rng.integers(0, n_firms, q),
+        np.where(uni, rng.integers(0, 4, q), rng.integers(0, n_firms, q)),
+        uni,
+    )
+    live = links.active & (links.kind != LinkKind.SUPPLY)
+    code = links.a[live] * 2 * (n_firms + 1) + 2 * links.b[live]
+    code += links.kind[live] == LinkKind.UNIVERSITY
+    rev = links.b[live] * 2 * (n_firms + 1) + 2 * links.a[live]
+    known = np.concatenate([code, rev[links.kind[live] == LinkKind.COLLABORATION]])
+    query = cand.searcher * 2 * (n_firms + 1) + 2 * cand.candidate + cand.university
+    expected = np.isin(query, known)
+    assert expected.any()
+    assert not expected.all()
+    np.testing.assert_array_equal(_already_linked(links, cand, n_firms), expected)
+
+
 def test_already_linked_both_directions_for_firms_one_for_universities(make_model, add_link):
     ws = make_model(n_firms=100, burn_in=0).state
     ws.links = LinkTable.empty(0)
