@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.learning import spillover_kernel
+from model.ordering import stable_order
 from model.params import ModelParams
 from model.state import LinkKind, Origin, WorldState
 from model.world import initial_knowledge
@@ -233,7 +234,7 @@ def entry_cells(
     f = ws.firms
     side, n_ind = ws.geo.side, ws.industries.n
     live = np.flatnonzero(f.alive)
-    live = live[np.argsort(f.industry[live], kind="stable")]  # grouped by industry
+    live = live[stable_order(f.industry[live])]  # grouped by industry
     mass = f.employees[live] * _kernel_mass_on_grid(kernel, f.x[live], f.y[live], side)
     cum = np.concatenate([[0.0], np.cumsum(mass)])
     bounds = np.searchsorted(f.industry[live], np.arange(n_ind + 1))

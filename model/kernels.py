@@ -96,23 +96,34 @@ def _sum_by_cell(
 def _kernel_sums(
     slot: IntArray, cell: FloatArray, cx: IntArray, cy: IntArray, kernel: FloatArray
 ) -> FloatArray:
-    """Kernel-weighted sums of the occupied cells' rows within reach of each occupied cell."""
+    """Kernel-weighted sums of the occupied cells' rows within reach of each occupied cell.
+
+    Each cell's sums run over the offsets in kernel order into a local row (which the
+    compiler keeps apart from ``cell``), then are stored.
+    """
     side = slot.shape[0]
     r = kernel.shape[0] // 2
-    near = np.zeros(cell.shape)
+    c = cell.shape[1]
+    near = np.empty(cell.shape)
+    acc = np.empty(c)
     for s in range(cx.size):
+        acc[:] = 0.0
+        x0, y0 = cx[s], cy[s]
         for dx in range(-r, r + 1):
-            gx = cx[s] - dx
+            gx = x0 - dx
             if gx < 0 or gx >= side:
                 continue
             for dy in range(-r, r + 1):
-                gy = cy[s] - dy
-                if gy < 0 or gy >= side or slot[gx, gy] < 0:
+                gy = y0 - dy
+                if gy < 0 or gy >= side:
+                    continue
+                t = slot[gx, gy]
+                if t < 0:
                     continue
                 w = kernel[dx + r, dy + r]
-                t = slot[gx, gy]
-                for f in range(cell.shape[1]):
-                    near[s, f] += w * cell[t, f]
+                for f in range(c):
+                    acc[f] += w * cell[t, f]
+        near[s] = acc
     return near
 
 

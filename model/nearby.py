@@ -27,6 +27,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from model.ordering import stable_order
+
 __all__ = ["row_spans", "sample_nearby"]
 
 IntArray = npt.NDArray[np.int64]
@@ -90,15 +92,17 @@ def sample_nearby(
         return empty, empty.copy()
     zone = np.zeros(x.size, np.int64) if zone is None else np.asarray(zone, np.int64)
     x, y = np.asarray(x, np.int64), np.asarray(y, np.int64)
-    searchers = np.unique(np.asarray(searchers, np.int64))
-    searchers = searchers[np.argsort(zone[searchers], kind="stable")]
+    mark = np.zeros(x.size, bool)
+    mark[searchers] = True
+    searchers = np.flatnonzero(mark)  # sorted, each once (as np.unique)
+    searchers = searchers[stable_order(zone[searchers])]
     spans = row_spans(radius)
     reach = spans.size // 2
     every = np.concatenate([pool, searchers])
     low = (int(zone[every].min()), int(x[every].min()) - reach, int(y[every].min()) - reach)
     size = (int(x[every].max()) + reach + 1 - low[1], int(y[every].max()) + reach + 1 - low[2])
     key = _cell_key(x[pool], y[pool], zone[pool], low, size)
-    order = np.argsort(key, kind="stable")
+    order = stable_order(key)
     firms, keys = np.asarray(pool, np.int64)[order], key[order]
     place = np.full(x.size, -1, np.int64)
     place[firms] = np.arange(firms.size)

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from model.kernels import best_per_group, linked_pairs
 from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.nearby import sample_nearby
+from model.ordering import stable_order
 from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
 from model.policy import apply_targeting, instrument_of_links, subsidy_shares
 from model.state import LinkKind, LinkTable, WorldState
@@ -345,7 +346,7 @@ def search_partners(
     chosen = []
     # Two searchers may pick each other in one year: link such a pair only once.
     paired: set[tuple[int, int]] = set()
-    best = best[np.argsort(position[cand.searcher[best]], kind="stable")]
+    best = best[stable_order(position[cand.searcher[best]])]
     # Python lists: a sequential loop over numpy scalars would cost ten times more
     partners, caps, uni_links = n_partners.tolist(), cap.tolist(), n_uni.tolist()
     for i, s, o, uni in zip(

@@ -21,6 +21,7 @@ from model.metrics import (
     technological_heterogeneity,
     variety_decomposition,
 )
+from model.ordering import stable_order
 from model.state import SPENDING_INSTRUMENTS, LinkKind, WorldState
 
 __all__ = ["ECONOMY", "Recorder", "region_industry_employment"]
@@ -237,7 +238,7 @@ class Recorder:
         b_firm = np.where(is_uni, 0, b)
         b_cluster = np.where(~is_uni & f.alive[b_firm], f.cluster[b_firm], -1)
         alive = np.flatnonzero(f.alive)
-        alive = alive[np.argsort(f.cluster[alive], kind="stable")]  # rows ascending per cluster
+        alive = alive[stable_order(f.cluster[alive])]  # rows ascending per cluster
         first = np.searchsorted(f.cluster[alive], np.arange(len(ws.orgs) + 1))
         for c in range(len(ws.orgs)):
             members = alive[first[c] : first[c + 1]]

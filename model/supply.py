@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from model.ordering import stable_order
 from model.sampling import successive_sample
 from model.state import FirmTable, Instrument, LinkKind, LinkTable
 
@@ -70,7 +71,7 @@ def _taken_rows(
     row = np.minimum(np.searchsorted(customers, customer), customers.size - 1)
     col = np.minimum(np.searchsorted(candidates, supplier), candidates.size - 1)
     keep = np.flatnonzero((customers[row] == customer) & (candidates[col] == supplier))
-    order = np.argsort(row[keep], kind="stable")
+    order = stable_order(row[keep])
     row, col = row[keep][order], col[keep][order]
     return np.searchsorted(row, np.arange(customers.size + 1)), col
 
@@ -148,7 +149,7 @@ def rewire_supply(
     if needy.size == 0:
         return 0
     # needy customers by industry, then row; candidates of each such industry by row
-    needy = needy[np.argsort(firms.industry[needy], kind="stable")]
+    needy = needy[stable_order(firms.industry[needy])]
     industries, customer_start = np.unique(firms.industry[needy], return_index=True)
     alive = np.flatnonzero(firms.alive)
     alive_industry = firms.industry[alive]
