@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.governance import capacity_factor
+from model.kernels import own_recipe_fit
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.learning import link_pairs
 from model.metrics.novelty import first_combinations
@@ -146,7 +147,7 @@ def run_incremental(ws: WorldState, params: ModelParams, rng: np.random.Generato
     """Incremental innovation of all alive firms. Returns the regions of the successes."""
     f = ws.firms
     live = np.flatnonzero(f.alive)
-    fit = (f.knowledge[live] * ws.industries.recipes[f.industry[live]]).sum(axis=1)
+    fit = own_recipe_fit(f.knowledge, ws.industries.recipes, f.industry, live)
     success, factor = incremental_success(
         fit, f.rd_budget[live] + f.rd_support[live], params.innovation, rng
     )

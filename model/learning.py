@@ -236,6 +236,8 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
     """
     lp, f = params.learning, ws.firms
     live = np.flatnonzero(f.alive)
+    # every row is alive in a model's year (exits come later): views instead of copies
+    sel = slice(None) if live.size == len(f) else live
     old = f.knowledge
     recipes = ws.industries.recipes
     new = learn_by_doing(old, f.industry, recipes, lp.doing_rate, lp.knowledge_decay, live)
@@ -246,19 +248,19 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
         nodes, learner, nodes.node(teacher, is_uni), rate, lp.optimal_cognitive_distance, new
     )
     local = spillover_targets(
-        f.x[live],
-        f.y[live],
-        f.employees[live],
-        old[live],
+        f.x[sel],
+        f.y[sel],
+        f.employees[sel],
+        old[sel],
         ws.geo.side,
         spillover_kernel(lp.spillover_distance),
     )
     add_shortfall(new, live, local, old, lp.spillover_rate)
     f.knowledge = np.clip(new, 0.0, 1.0, out=new)
-    f.productivity[live] = imitate(
-        f.productivity[live],
-        f.industry[live],
-        f.employees[live],
+    f.productivity[sel] = imitate(
+        f.productivity[sel],
+        f.industry[sel],
+        f.employees[sel],
         ws.industries.n,
         lp.imitation_rate,
     )

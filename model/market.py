@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from model.kernels import own_recipe_fit
 from model.params import MarketParams, ModelParams
 from model.policy import PolicyYear
 from model.state import FirmTable, WorldState
@@ -191,7 +192,7 @@ def run_market(
     demand = total_demand(ws.final_demand, ws.coefficients)
     live = np.flatnonzero(f.alive)
     industry = f.industry[live]
-    fit = (f.knowledge[live] * ind.recipes[industry]).sum(axis=1)
+    fit = own_recipe_fit(f.knowledge, ind.recipes, f.industry, live)
     weight = share_weights(f.employees[live], f.productivity[live] * fit, m, rng)
     revenue = demand[industry] * market_shares(industry, weight, ind.n)
     revenue += procurement_revenue(

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from model.kernels import add_gains, add_shortfall, node_distance_gap, row_distances
+from model.kernels import (
+    add_gains,
+    add_shortfall,
+    node_distance_gap,
+    own_recipe_fit,
+    row_distances,
+)
 from model.learning import convolve_same, raster, spillover_kernel, spillover_targets
 from model.metrics.heterogeneity import pairwise_cognitive_distance
 
@@ -91,3 +97,15 @@ def test_add_shortfall_is_the_numpy_update_to_the_bit(rng):
     expected[rows] += 0.3 * np.maximum(0.0, goal - own[rows])
     add_shortfall(target, rows, goal, own, 0.3)
     np.testing.assert_array_equal(target, expected)
+
+
+@pytest.mark.parametrize("k", [3, 7, 8, 9, 16, 24, 25, 31, 96])
+def test_own_recipe_fit_is_numpys_row_sum_to_the_bit(k):
+    rng = np.random.default_rng(k)
+    n, p = 700, 6
+    knowledge = rng.random((n, k))
+    recipes = rng.random((p, k)) * (rng.random((p, k)) < 0.5)
+    industry = rng.integers(0, p, n)
+    rows = np.sort(rng.choice(n, 500, replace=False))
+    expected = (knowledge[rows] * recipes[industry[rows]]).sum(axis=1)
+    np.testing.assert_array_equal(own_recipe_fit(knowledge, recipes, industry, rows), expected)

@@ -248,3 +248,25 @@ def test_gains_from_several_partners_add_up():
     )
     np.testing.assert_allclose(into[0], [1.0, 0.0 + 0.1 + 0.2])
     np.testing.assert_array_equal(into[1], firms[1])
+
+
+def test_run_learning_with_exited_rows_equals_the_run_without_them(make_model):
+    """Exited firms' rows neither learn nor teach: dropping them first changes nothing."""
+    import copy
+
+    from model.learning import run_learning
+
+    model = make_model(n_firms=300, burn_in=2)
+    ws = model.state
+    gone = np.arange(0, len(ws.firms), 7)
+    ws.firms.alive[gone] = False
+    ws.links.active[np.isin(ws.links.a, gone) | np.isin(ws.links.b, gone)] = False
+    dropped = copy.deepcopy(ws)
+    dropped.compact()
+    before = ws.firms.knowledge[gone].copy()
+    run_learning(ws, model.params)  # some rows exited: the rows are gathered
+    run_learning(dropped, model.params)  # every row alive: views
+    alive = ws.firms.alive
+    np.testing.assert_array_equal(ws.firms.knowledge[alive], dropped.firms.knowledge)
+    np.testing.assert_array_equal(ws.firms.productivity[alive], dropped.firms.productivity)
+    np.testing.assert_array_equal(ws.firms.knowledge[gone], before)
