@@ -152,7 +152,13 @@ class NodeKnowledge:
 
         The distance is :func:`cognitive_distance_rows` of the two rows.
         """
-        return node_distance_gap(self.knowledge, self.projected, a, b)
+        return node_distance_gap(self.knowledge, self.projected, a, b, True)
+
+    def distance(
+        self, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Cognitive distance from node a[i] to b[i] (as :meth:`distance_and_gap`)."""
+        return node_distance_gap(self.knowledge, self.projected, a, b, False)[0]
 
 
 def absorptive_capacity(

@@ -103,7 +103,7 @@ def learn_from_partners(
     capacity at the pair's cognitive distance d: a firm learns where its partner knows
     more, and best from partners neither too close nor too far.
     """
-    d, _ = nodes.distance_and_gap(learner, teacher)
+    d = nodes.distance(learner, teacher)
     weight = np.broadcast_to(np.asarray(rate, dtype=np.float64), d.shape) * absorptive_capacity(
         d, optimum
     )

@@ -196,7 +196,8 @@ def run_policy(ws: WorldState, params: ModelParams, sme: BoolArray) -> PolicyYea
     claims[~firms.alive] = 0.0
     if not ws.policy_on:
         claims[:] = 0.0
-    by_region = rows_sum_by(firms.region, np.where(firms.alive[:, None], claims, 0.0), n_reg)
+    alive_claims = claims if firms.alive.all() else np.where(firms.alive[:, None], claims, 0.0)
+    by_region = rows_sum_by(firms.region, alive_claims, n_reg)
     # An organization whose cluster has no alive member left claims no funding.
     members = np.bincount(firms.cluster[firms.alive & (firms.cluster >= 0)], minlength=len(ws.orgs))
     org_claim = np.where(members > 0, pol.cluster_org_funding if ws.policy_on else 0.0, 0.0)

@@ -56,11 +56,14 @@ def test_node_distance_gap_is_row_distances_and_the_mean_gap_to_the_bit(rng):
     knowledge[3] = 0.0
     a, b = rng.integers(0, 25, 100), rng.integers(0, 25, 100)
     projected = knowledge @ psi
-    distance, gap = node_distance_gap(knowledge, projected, a, b)
+    distance, gap = node_distance_gap(knowledge, projected, a, b, True)
     own, other = knowledge[a], knowledge[b]
     np.testing.assert_array_equal(distance, row_distances(own, other, own @ psi, other @ psi))
     np.testing.assert_allclose(gap, np.maximum(0.0, other - own).mean(axis=1), rtol=1e-14)
     assert (distance[(a == 3) | (b == 3)] == 1.0).all()
+    alone, no_gap = node_distance_gap(knowledge, projected, a, b, False)
+    np.testing.assert_array_equal(alone, distance)  # the same distances without the gap
+    assert no_gap.size == 0
 
 
 def test_row_distances_are_the_diagonal_of_pairwise_distances(rng):
