@@ -101,15 +101,15 @@ class _Table:
         if len(sizes) != 1:
             raise ValueError(f"append() columns differ in length: {sorted(sizes)}")
         stop = start + sizes.pop()
-        spare = self.__dict__.setdefault("_spare", {})
+        spare = self.__dict__.setdefault("_spare", {})  # name -> (buffer, column view)
         for name, new in rows.items():
-            old, buffer = getattr(self, name), spare.get(name)
-            if buffer is None or buffer.shape[0] < stop or not _is_prefix(old, buffer):
+            old = getattr(self, name)
+            buffer, view = spare.get(name, (None, None))
+            if view is not old or buffer.shape[0] < stop:  # replaced, or full
                 buffer = np.empty((max(2 * stop, 16), *old.shape[1:]), old.dtype)
                 buffer[:start] = old
-                spare[name] = buffer
             buffer[start:stop] = new
-            setattr(self, name, buffer[:stop])
+            _set_in_buffer(self, name, buffer, stop)
         return np.arange(start, stop)
 
     def __len__(self) -> int:
@@ -126,30 +126,32 @@ class _Table:
         return cls(**cols)
 
 
+def _set_in_buffer(table: _Table, name: str, buffer: npt.NDArray[Any], stop: int) -> None:
+    """Make ``buffer[:stop]`` the column ``name``, remembered as living in ``buffer``.
+
+    A later append or compaction reuses the buffer while the column is still that very
+    view (changed in place or not); a column replaced by another array is copied into a
+    new buffer.
+    """
+    column = buffer[:stop]
+    table.__dict__.setdefault("_spare", {})[name] = (buffer, column)
+    setattr(table, name, column)
+
+
 def _keep_rows(table: _Table, keep: BoolArray) -> None:
     """Keep the rows of ``table`` where ``keep`` is True, in their order.
 
     Each column is gathered into a new buffer with room to grow, as :meth:`_Table.append`
-    keeps them, so that the next append copies only its own rows.
+    keeps them (so the next append copies only its own rows); arrays read from the table
+    before keep their values.
     """
     rows = np.flatnonzero(keep)
     n = rows.size
-    spare = table.__dict__.setdefault("_spare", {})
     for f in dataclasses.fields(table):
         old = getattr(table, f.name)
         buffer = np.empty((max(2 * n, 16), *old.shape[1:]), old.dtype)
         np.take(old, rows, axis=0, out=buffer[:n], mode="clip")  # rows are in range
-        spare[f.name] = buffer
-        setattr(table, f.name, buffer[:n])
-
-
-def _is_prefix(column: npt.NDArray[Any], buffer: npt.NDArray[Any]) -> bool:
-    """Whether ``column`` is ``buffer[:len(column)]`` (a table column kept in its buffer)."""
-    return (
-        column.base is buffer
-        and column.ctypes.data == buffer.ctypes.data
-        and column.strides == buffer.strides
-    )
+        _set_in_buffer(table, f.name, buffer, n)
 
 
 _DTYPES = {

@@ -239,3 +239,18 @@ def test_compaction_changes_no_result(make_model, monkeypatch):
     ends = full.firms.id[full.links.a[live]]
     ends_compacted = compacted.links.a[compacted.links.active]
     np.testing.assert_array_equal(ends, compacted.firms.id[ends_compacted])
+
+
+def test_arrays_read_before_a_compaction_or_an_append_keep_their_values(make_model):
+    ws = make_model(n_firms=30, burn_in=0).state
+    ws.links.active[:] = False
+    cash = ws.firms.cash  # a column as read before (no copy)
+    before = cash.copy()
+    ws.firms.alive[[0, 1]] = False
+    ws.compact()
+    np.testing.assert_array_equal(cash, before)
+    np.testing.assert_array_equal(ws.firms.cash, before[2:])
+    column = ws.firms.cash
+    ws.firms.append(**{k: getattr(ws.firms, k)[:2] for k in ws.firms.__dataclass_fields__})
+    np.testing.assert_array_equal(column, before[2:])
+    np.testing.assert_array_equal(ws.firms.cash[:-2], before[2:])
