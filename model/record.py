@@ -16,9 +16,9 @@ from model.metrics import (
     classify_entries,
     complexity,
     entry_exit,
+    group_heterogeneity,
     relatedness_density,
     specialisation_matrix,
-    technological_heterogeneity,
     variety_decomposition,
 )
 from model.ordering import stable_order
@@ -240,6 +240,14 @@ class Recorder:
         alive = np.flatnonzero(f.alive)
         alive = alive[stable_order(f.cluster[alive])]  # rows ascending per cluster
         first = np.searchsorted(f.cluster[alive], np.arange(len(ws.orgs) + 1))
+        clustered = alive[first[0] :]  # members of a cluster (cluster -1 sorts first)
+        heterogeneity = group_heterogeneity(
+            f.knowledge[clustered],
+            ws.space.proximity,
+            f.cluster[clustered],
+            len(ws.orgs),
+            check_input=False,
+        )
         for c in range(len(ws.orgs)):
             members = alive[first[c] : first[c + 1]]
             mine = (a_cluster == c) | (b_cluster == c)
@@ -252,9 +260,7 @@ class Recorder:
                     "chain": int(ws.orgs.chain[c]),
                     "members": int(members.size),
                     "employment": float(f.employees[members].sum()),
-                    "heterogeneity": technological_heterogeneity(
-                        f.knowledge[members], ws.space.proximity, check_input=False
-                    ),
+                    "heterogeneity": float(heterogeneity[c]),
                     "external_link_share": float(external.mean()) if mine.any() else 0.0,
                     "org_budget": float(ws.orgs.budget[c]),
                     "partner": int(ws.orgs.partner[c]),

@@ -13,6 +13,7 @@ from model.metrics.entries import classify_entries, entry_exit
 from model.metrics.heterogeneity import (
     cognitive_distance,
     cognitive_distance_rows,
+    group_heterogeneity,
     knowledge_entropy,
     pairwise_cognitive_distance,
     technological_heterogeneity,
@@ -57,6 +58,7 @@ __all__ = [
     "entropy",
     "entry_exit",
     "first_combinations",
+    "group_heterogeneity",
     "herfindahl",
     "knowledge_entropy",
     "krugman_index",

@@ -17,6 +17,7 @@ from model.metrics.variety import entropy
 __all__ = [
     "cognitive_distance",
     "cognitive_distance_rows",
+    "group_heterogeneity",
     "knowledge_entropy",
     "pairwise_cognitive_distance",
     "technological_heterogeneity",
@@ -292,6 +293,77 @@ def technological_heterogeneity(
     total = unit.sum(axis=0)
     mean_similarity = (total @ psi @ total - n) / (n * (n - 1))
     return float(np.clip(1.0 - mean_similarity, 0.0, 1.0))
+
+
+def group_heterogeneity(
+    knowledge: npt.ArrayLike,
+    proximity: npt.ArrayLike,
+    group: npt.ArrayLike,
+    n_groups: int,
+    *,
+    check_input: bool = True,
+) -> _Vector:
+    r""":func:`technological_heterogeneity` of each group of actors, in one pass.
+
+    Parameters
+    ----------
+    knowledge : array_like, shape (n_actors, n_fields)
+        Knowledge of each actor, values in [0, 1].
+    proximity : array_like, shape (n_fields, n_fields)
+        Field proximity Psi.
+    group : array_like of int, shape (n_actors,)
+        Group of each actor, 0 to ``n_groups - 1``.
+    n_groups : int
+        Number of groups (groups without actors get 0).
+    check_input : bool, default=True
+        Check the arguments.
+
+    Returns
+    -------
+    ndarray, shape (n_groups,)
+        The heterogeneity of the actors of each group, as
+        ``technological_heterogeneity(knowledge[group == g], proximity)`` (equal up to
+        rounding: the Psi-norms of all actors come from one matrix product).
+
+    Raises
+    ------
+    MetricError
+        If an argument is invalid.
+
+    Examples
+    --------
+    >>> group_heterogeneity([[1, 0], [0, 1], [1, 0]], [[1, 0.5], [0.5, 1]], [0, 0, 1], 2)
+    array([0.5, 0. ])
+    """
+    owner = "group_heterogeneity"
+    if check_input:
+        psi = _field_proximity(proximity, owner)
+        k = _knowledge(knowledge, "knowledge", owner, psi.shape[0])
+        g = np.asarray(group)
+        if g.shape != (k.shape[0],) or g.dtype.kind not in "iu":
+            raise MetricError(
+                f"The 'group' argument of {owner} must be one integer per actor "
+                f"({k.shape[0]}). Got shape {g.shape}, dtype {g.dtype}."
+            )
+        if g.size and (g.min() < 0 or g.max() >= n_groups):
+            raise MetricError(
+                f"The 'group' argument of {owner} must be 0 to n_groups - 1 = "
+                f"{n_groups - 1}. Got {int(g.min())} to {int(g.max())}."
+            )
+    else:
+        psi, k, g = proximity, knowledge, np.asarray(group)
+    norms = _psi_norms(k, psi)
+    has = norms > 0  # actors with no knowledge are skipped
+    unit, g = k[has] / norms[has, np.newaxis], g[has]
+    n = np.bincount(g, minlength=n_groups).astype(np.float64)
+    c = unit.shape[1]
+    # sums of each group's unit rows, in row order (one bincount pass)
+    index = (g[:, np.newaxis] * c + np.arange(c)).ravel()
+    total = np.bincount(index, weights=unit.ravel(), minlength=n_groups * c).reshape(-1, c)
+    similarity = ((total @ psi) * total).sum(axis=1)
+    pairs = n * (n - 1)
+    mean = np.divide(similarity - n, pairs, out=np.ones(n_groups), where=pairs > 0)
+    return np.clip(1.0 - mean, 0.0, 1.0)
 
 
 def knowledge_entropy(knowledge: npt.ArrayLike) -> _Vector:

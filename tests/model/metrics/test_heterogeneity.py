@@ -5,6 +5,7 @@ from model.metrics._validation import MetricError
 from model.metrics.heterogeneity import (
     cognitive_distance,
     cognitive_distance_rows,
+    group_heterogeneity,
     knowledge_entropy,
     pairwise_cognitive_distance,
     technological_heterogeneity,
@@ -129,3 +130,29 @@ def test_unchecked_calls_give_the_checked_results(rng):
     assert technological_heterogeneity(a, PSI, check_input=False) == (
         technological_heterogeneity(a, PSI)
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_group_heterogeneity_is_the_heterogeneity_of_each_group(seed):
+    rng = np.random.default_rng(seed)
+    k = 6
+    psi = np.exp(-np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / 2.0)
+    knowledge = rng.random((300, k))
+    knowledge[rng.random(300) < 0.05] = 0.0  # actors without knowledge are skipped
+    group = rng.integers(0, 9, 300)
+    group[group == 7] = 8  # an empty group
+    group[np.flatnonzero(group == 5)[1:]] = 6  # a group of one
+    out = group_heterogeneity(knowledge, psi, group, 10)
+    expected = [technological_heterogeneity(knowledge[group == g], psi) for g in range(10)]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
+    assert out[7] == 0.0
+    assert out[5] == 0.0
+    assert out[9] == 0.0
+
+
+def test_group_heterogeneity_rejects_bad_groups():
+    psi = np.eye(2)
+    with pytest.raises(MetricError, match=r"must be 0 to n_groups - 1 = 1\. Got 0 to 2"):
+        group_heterogeneity([[1, 0], [0, 1]], psi, [0, 2], 2)
+    with pytest.raises(MetricError, match="one integer per actor"):
+        group_heterogeneity([[1, 0], [0, 1]], psi, [0.0, 1.0], 2)

@@ -37,6 +37,7 @@ VALID_CALLS = {
     "cognitive_distance_rows": ((PSI, PSI, PSI), "a"),
     "pairwise_cognitive_distance": ((PSI, PSI, PSI), "a"),
     "technological_heterogeneity": ((PSI, PSI), "knowledge"),
+    "group_heterogeneity": ((PSI, PSI, np.array([0, 0, 1]), 2), "knowledge"),
     "knowledge_entropy": ((PSI,), "knowledge"),
     "atypicality_z": ((M,), "incidence"),
 }
