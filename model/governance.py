@@ -83,6 +83,8 @@ def update_partnerships(ws: WorldState, optimum: float, gov: GovernanceParams) -
             continue
         orgs.partner[orgs.partner[c]] = -1
         orgs.partner[c] = -1
+    if not (full & (orgs.partner < 0)).any():
+        return  # nobody seeks a partner: no need for the members' knowledge
     knowledge = org_knowledge(ws)
     for c in np.flatnonzero(full):
         if orgs.partner[c] >= 0:
