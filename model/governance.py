@@ -83,15 +83,15 @@ def update_partnerships(ws: WorldState, optimum: float, gov: GovernanceParams) -
             continue
         orgs.partner[orgs.partner[c]] = -1
         orgs.partner[c] = -1
-    if not (full & (orgs.partner < 0)).any():
-        return  # nobody seeks a partner: no need for the members' knowledge
-    knowledge = org_knowledge(ws)
+    knowledge = None  # members' mean knowledge, computed when a choice needs it
     for c in np.flatnonzero(full):
         if orgs.partner[c] >= 0:
             continue
         free = np.flatnonzero(full & (orgs.partner < 0) & (orgs.region != orgs.region[c]))
         if free.size == 0:
             continue
+        if knowledge is None:
+            knowledge = org_knowledge(ws)
         d = cognitive_distance_rows(
             np.repeat(knowledge[c : c + 1], free.size, 0),
             knowledge[free],
