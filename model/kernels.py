@@ -20,6 +20,7 @@ __all__ = [
     "add_shortfall",
     "best_per_group",
     "doing_rows",
+    "group_unit_sums",
     "linked_pairs",
     "local_knowledge",
     "node_distance_gap",
@@ -373,3 +374,36 @@ def own_recipe_fit(
             product[f] = knowledge[i, f] * recipes[q, f]
         out[r] = _pairwise_sum(product, k)
     return out
+
+
+@njit(cache=True, nogil=True)
+def group_unit_sums(
+    knowledge: FloatArray, proximity: FloatArray, group: IntArray, n_groups: int
+) -> tuple[FloatArray, FloatArray]:
+    r"""Per group, the sum of its rows scaled to unit Psi-norm, and how many were summed.
+
+    Row i scaled is :math:`k_i / \sqrt{k_i^\top \Psi k_i}`; rows of norm 0 are skipped.
+    What :func:`model.metrics.group_heterogeneity` sums with numpy (up to rounding).
+    """
+    n, k = knowledge.shape
+    total = np.zeros((n_groups, k))
+    count = np.zeros(n_groups)
+    projected = np.empty(k)
+    for i in range(n):
+        projected[:] = 0.0
+        for h in range(k):
+            a = knowledge[i, h]
+            if a != 0.0:
+                for f in range(k):
+                    projected[f] += a * proximity[h, f]
+        norm2 = 0.0
+        for f in range(k):
+            norm2 += projected[f] * knowledge[i, f]
+        if norm2 <= 0.0:
+            continue
+        norm = math.sqrt(norm2)
+        g = group[i]
+        count[g] += 1.0
+        for f in range(k):
+            total[g, f] += knowledge[i, f] / norm
+    return total, count

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import row_distances
+from model.kernels import group_unit_sums, row_distances
 from model.metrics._validation import MetricError, as_matrix, as_square_matrix
 from model.metrics.variety import entropy
 
@@ -352,14 +352,13 @@ def group_heterogeneity(
             )
     else:
         psi, k, g = proximity, knowledge, np.asarray(group)
-    norms = _psi_norms(k, psi)
-    has = norms > 0  # actors with no knowledge are skipped
-    unit, g = k[has] / norms[has, np.newaxis], g[has]
-    n = np.bincount(g, minlength=n_groups).astype(np.float64)
-    c = unit.shape[1]
-    # sums of each group's unit rows, in row order (one bincount pass)
-    index = (g[:, np.newaxis] * c + np.arange(c)).ravel()
-    total = np.bincount(index, weights=unit.ravel(), minlength=n_groups * c).reshape(-1, c)
+    # each group's sum S of unit-norm rows (actors without knowledge skipped), compiled
+    total, n = group_unit_sums(
+        np.ascontiguousarray(k, np.float64),
+        np.ascontiguousarray(psi, np.float64),
+        g.astype(np.int64, copy=False),
+        n_groups,
+    )
     similarity = ((total @ psi) * total).sum(axis=1)
     pairs = n * (n - 1)
     mean = np.divide(similarity - n, pairs, out=np.ones(n_groups), where=pairs > 0)

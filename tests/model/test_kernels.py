@@ -6,6 +6,7 @@ import pytest
 from model.kernels import (
     add_gains,
     add_shortfall,
+    group_unit_sums,
     node_distance_gap,
     own_recipe_fit,
     row_distances,
@@ -112,3 +113,21 @@ def test_own_recipe_fit_is_numpys_row_sum_to_the_bit(k):
     rows = np.sort(rng.choice(n, 500, replace=False))
     expected = (knowledge[rows] * recipes[industry[rows]]).sum(axis=1)
     np.testing.assert_array_equal(own_recipe_fit(knowledge, recipes, industry, rows), expected)
+
+
+def test_group_unit_sums_are_the_numpy_sums(rng):
+    k = 7
+    psi = np.exp(-np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / 2.0)
+    knowledge = rng.random((400, k)) * (rng.random((400, k)) < 0.6)
+    knowledge[:5] = 0.0  # no knowledge: skipped
+    group = rng.integers(0, 6, 400)
+    total, count = group_unit_sums(knowledge, psi, group, 7)
+    norms = np.sqrt(((knowledge @ psi) * knowledge).sum(axis=1))
+    has = norms > 0
+    for g in range(7):
+        rows = has & (group == g)
+        np.testing.assert_allclose(
+            total[g], (knowledge[rows] / norms[rows, None]).sum(axis=0), rtol=1e-13, atol=1e-15
+        )
+        assert count[g] == rows.sum()
+    assert count[6] == 0
