@@ -141,13 +141,17 @@ def pick_best(value: FloatArray, searcher: IntArray) -> IntArray:
 
 
 def _university_candidates(ws: WorldState, searchers: IntArray, reach: float) -> Candidates:
-    """Universities within ``reach`` cells of each searcher (firms know nearby campuses)."""
-    parts = []
-    for u in range(len(ws.unis)):
-        d = np.hypot(ws.firms.x[searchers] - ws.unis.x[u], ws.firms.y[searchers] - ws.unis.y[u])
-        near = searchers[d <= reach]
-        parts.append(Candidates(near, np.full(near.size, u), np.ones(near.size, bool)))
-    return Candidates.concat(parts)
+    """Universities within ``reach`` cells of each searcher (firms know nearby campuses).
+
+    Listed by university, then in searcher order.
+    """
+    unis, firms = ws.unis, ws.firms
+    d = ws.geo.distance(
+        firms.x[searchers][None, :] - unis.x[:, None],
+        firms.y[searchers][None, :] - unis.y[:, None],
+    )  # (universities, searchers)
+    uni, near = np.nonzero(d <= reach)
+    return Candidates(searchers[near], uni.astype(np.int64), np.ones(uni.size, bool))
 
 
 def _brokered_candidates(
@@ -267,7 +271,7 @@ def link_fee(
     node = np.where(university, len(firms) + other, other)  # firms, then universities
     x = np.concatenate([firms.x, unis.x])[node]
     y = np.concatenate([firms.y, unis.y])[node]
-    d = np.hypot(firms.x[firm] - x, firms.y[firm] - y)
+    d = ws.geo.distance(firms.x[firm] - x, firms.y[firm] - y)
     return net.link_fee_per_year * (1.0 + d / net.fee_distance_scale)
 
 

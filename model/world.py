@@ -7,6 +7,7 @@ blob of firms in the industries of one value chain around a centre.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -30,6 +31,15 @@ IntArray = npt.NDArray[np.int64]
 
 CHALLENGE_START_SHARE = 0.005
 """Share of initial firms in each challenge industry (they start tiny)."""
+
+
+@functools.lru_cache(maxsize=4)
+def _length_table(side: int) -> npt.NDArray[np.float64]:
+    """``np.hypot(i, j)`` for cell offsets 0 <= i, j < side (read-only)."""
+    offsets = np.arange(side, dtype=np.float64)
+    table = np.hypot(offsets[:, None], offsets[None, :])
+    table.flags.writeable = False
+    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,15 @@ class Geography:
     def n_regions(self) -> int:
         """Number of regions."""
         return len(self.region_names)
+
+    def distance(self, dx: IntArray, dy: IntArray) -> npt.NDArray[np.float64]:
+        """Euclidean length of cell offsets, ``np.hypot(dx, dy)`` to the bit, from a table.
+
+        Offsets between cells of the grid are integers below ``side`` in size, so their
+        lengths are read from a (side, side) table of ``np.hypot`` values (made once per
+        grid size) instead of calling ``hypot`` per pair.
+        """
+        return _length_table(self.side)[np.abs(dx), np.abs(dy)]
 
     def clip_to_region(
         self, region: IntArray, x: IntArray, y: IntArray

@@ -173,3 +173,16 @@ def test_roadmaps_are_new_fields_for_the_chain():
         used = industries.recipes[industries.chain_industries(int(orgs.chain[c]))].sum(axis=0) > 0
         assert not (orgs.roadmap[c] & used).any()
     assert (orgs.partner == -1).all()
+
+
+def test_cell_distance_is_hypot_to_the_bit():
+    from model.presets import preset
+    from model.world import build_geography
+
+    geo = build_geography(preset("baseline", n_firms=600))
+    offsets = np.arange(-geo.side + 1, geo.side)
+    dx, dy = (a.ravel() for a in np.meshgrid(offsets, offsets))
+    np.testing.assert_array_equal(geo.distance(dx, dy), np.hypot(dx, dy))
+    first = geo.distance(np.array([3]), np.array([-4]))
+    first[0] = 0.0  # a copy: the table is not changed
+    assert geo.distance(np.array([3]), np.array([-4]))[0] == 5.0
