@@ -27,12 +27,22 @@ class Firm(CellAgent):
     def __init__(self, model: ClusterModel, firm_id: int, cell: Cell) -> None:
         super().__init__(model)
         self.firm_id = firm_id
+        self._row: tuple[np.ndarray | None, int] = (None, -1)  # (id column, row in it)
         self.cell = cell
 
     @property
     def idx(self) -> int:
-        """Row of the firm in the firm table this year."""
-        return int(self.model.state.firms.rows_of(self.firm_id))
+        """Row of the firm in the firm table now.
+
+        Looked up by id once after each change of the table (a new ``id`` column), then
+        remembered, so that reading several properties costs one lookup.
+        """
+        ids = self.model.state.firms.id
+        column, row = self._row
+        if column is not ids:
+            row = int(self.model.state.firms.rows_of(self.firm_id))
+            self._row = (ids, row)
+        return row
 
     @property
     def _t(self):

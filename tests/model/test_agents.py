@@ -57,3 +57,18 @@ def test_university_and_organization_agents(make_model):
         assert o.budget == o.idx / 10
         assert o.cell.coordinate == (ws.orgs.x[o.idx], ws.orgs.y[o.idx])
     assert orgs[0].partner == 1
+
+
+def test_a_firm_agent_follows_its_firm_when_rows_move(make_model):
+    model = make_model(n_firms=200, burn_in=0)
+    survivors = []
+    for _ in range(6):
+        watched = {a.firm_id: (a, a.idx) for a in model.firm_agents.values()}  # read now
+        model.step()
+        f = model.state.firms
+        for firm_id, (agent, old_row) in watched.items():
+            if firm_id in model.firm_agents:  # still alive
+                assert agent.idx == int(f.rows_of(firm_id))
+                assert agent.employees == f.employees[agent.idx]
+                survivors.append(agent.idx != old_row)
+    assert any(survivors), "rows must have moved for this test to mean anything"
