@@ -105,7 +105,9 @@ class _Table:
         for name, new in rows.items():
             old = getattr(self, name)
             buffer, view = spare.get(name, (None, None))
-            if view is not old or buffer.shape[0] < stop:  # replaced, or full
+            # reuse the buffer only for the very view made of it (a copied or unpickled
+            # table keeps the pairing but not the sharing of memory)
+            if view is not old or old.base is not buffer or buffer.shape[0] < stop:
                 buffer = np.empty((max(2 * stop, 16), *old.shape[1:]), old.dtype)
                 buffer[:start] = old
             buffer[start:stop] = new

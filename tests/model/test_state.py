@@ -217,16 +217,19 @@ def test_compaction_changes_no_result(make_model, monkeypatch):
         model = make_model("ris3_relatedness", rng=4, n_firms=250, burn_in=2)
         for _ in range(12):
             model.step()
-        ws = model.state
-        return ws, pd.DataFrame(model.recorder.rows), ws.events
+        ws, recorder = model.state, model.recorder
+        clusters, panel = pd.DataFrame(recorder.cluster_rows), np.stack(recorder.panel)
+        return ws, pd.DataFrame(recorder.rows), ws.events, clusters, panel
 
-    compacted, rows, events = run()
+    compacted, rows, events, clusters, panel = run()
     assert compacted.firm_ids_issued > len(compacted.firms), "some rows must have been dropped"
     with monkeypatch.context() as m:
         m.setattr(WorldState, "compact", lambda self: None)
-        full, full_rows, full_events = run()
+        full, full_rows, full_events, full_clusters, full_panel = run()
     assert len(full.firms) == full.firm_ids_issued
     pd.testing.assert_frame_equal(rows, full_rows)
+    pd.testing.assert_frame_equal(clusters, full_clusters)
+    np.testing.assert_array_equal(panel, full_panel)
     assert events.kinds() == full_events.kinds()
     for kind in events.kinds():
         pd.testing.assert_frame_equal(
@@ -254,3 +257,18 @@ def test_arrays_read_before_a_compaction_or_an_append_keep_their_values(make_mod
     ws.firms.append(**{k: getattr(ws.firms, k)[:2] for k in ws.firms.__dataclass_fields__})
     np.testing.assert_array_equal(column, before[2:])
     np.testing.assert_array_equal(ws.firms.cash[:-2], before[2:])
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_table_keeps_its_changes_through_an_append(how):
+    import copy
+    import pickle
+
+    links = LinkTable.empty(0)
+    links.append(**link_rows(3))
+    links.append(**link_rows(1))  # the columns now live in buffers with room to grow
+    twin = copy.deepcopy(links) if how == "deepcopy" else pickle.loads(pickle.dumps(links))
+    twin.active[0] = False  # changed in place in the copy
+    twin.append(**link_rows(1))
+    assert twin.active.tolist() == [False, True, True, True, True]
+    assert links.active.tolist() == [True, True, True, True]  # the original is untouched
