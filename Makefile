@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/clusterlab demo --out results/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check model experiments tests benchmarks
-	$(BIN)/ruff format --check model experiments tests benchmarks
+	$(BIN)/ruff check model experiments tests benchmarks docs
+	$(BIN)/ruff format --check model experiments tests benchmarks docs
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint
