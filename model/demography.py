@@ -46,7 +46,7 @@ def nearby_cluster(ws: WorldState, x: IntArray, y: IntArray, reach: float) -> In
     if len(orgs) == 0 or x.size == 0:
         return np.full(x.size, -1)
     region = ws.geo.region_of_cell[x, y]
-    d = np.hypot(x[:, None] - orgs.x[None, :], y[:, None] - orgs.y[None, :])
+    d = ws.geo.distance(x[:, None] - orgs.x[None, :], y[:, None] - orgs.y[None, :])
     d = np.where(orgs.region[None, :] == region[:, None], d, np.inf)
     best = np.argmin(d, axis=1)
     return np.where(d[np.arange(x.size), best] <= reach, best, -1)

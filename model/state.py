@@ -347,9 +347,10 @@ class WorldState:
         its firm's links), so every link kept has its firm ends in the table.
         """
         links, firms = self.links, self.firms
-        if not links.active.all():
-            _keep_rows(links, links.active)
         alive = firms.alive
+        if links.active.all() and alive.all():
+            return
+        _keep_rows(links, links.active)  # new buffers: arrays read before keep their values
         if alive.all():
             return
         row = np.cumsum(alive) - 1
@@ -357,7 +358,7 @@ class WorldState:
         ends = np.concatenate([links.a, links.b[firm_b]])
         if not alive[ends].all():
             raise RuntimeError("an active link has an exited firm at one end")
-        links.a[:] = row[links.a]  # in place: the columns stay in their buffers
+        links.a[:] = row[links.a]  # in the new buffers
         links.b[firm_b] = row[links.b[firm_b]]
         _keep_rows(firms, alive)
 

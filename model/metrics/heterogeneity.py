@@ -285,14 +285,8 @@ def technological_heterogeneity(
         k = _knowledge(knowledge, "knowledge", "technological_heterogeneity", psi.shape[0])
     else:
         psi, k = proximity, knowledge
-    norms = _psi_norms(k, psi)
-    unit = k[norms > 0] / norms[norms > 0, np.newaxis]
-    n = unit.shape[0]
-    if n < 2:
-        return 0.0
-    total = unit.sum(axis=0)
-    mean_similarity = (total @ psi @ total - n) / (n * (n - 1))
-    return float(np.clip(1.0 - mean_similarity, 0.0, 1.0))
+    one_group = np.zeros(np.shape(k)[0], np.int64)
+    return float(group_heterogeneity(k, psi, one_group, 1, check_input=False)[0])
 
 
 def group_heterogeneity(
@@ -322,8 +316,8 @@ def group_heterogeneity(
     -------
     ndarray, shape (n_groups,)
         The heterogeneity of the actors of each group, as
-        ``technological_heterogeneity(knowledge[group == g], proximity)`` (equal up to
-        rounding: the Psi-norms of all actors come from one matrix product).
+        ``technological_heterogeneity(knowledge[group == g], proximity)`` (which is this
+        function with one group).
 
     Raises
     ------

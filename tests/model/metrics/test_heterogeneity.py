@@ -143,8 +143,15 @@ def test_group_heterogeneity_is_the_heterogeneity_of_each_group(seed):
     group[group == 7] = 8  # an empty group
     group[np.flatnonzero(group == 5)[1:]] = 6  # a group of one
     out = group_heterogeneity(knowledge, psi, group, 10)
-    expected = [technological_heterogeneity(knowledge[group == g], psi) for g in range(10)]
-    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
+    expected = []
+    for g in range(10):  # by brute force: the mean distance over unordered pairs
+        rows = knowledge[(group == g) & (knowledge.sum(axis=1) > 0)]
+        d = pairwise_cognitive_distance(rows, rows, psi)
+        pairs = np.triu_indices(rows.shape[0], 1)
+        expected.append(d[pairs].mean() if rows.shape[0] > 1 else 0.0)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+    single = [technological_heterogeneity(knowledge[group == g], psi) for g in range(10)]
+    np.testing.assert_allclose(single, expected, rtol=1e-12, atol=1e-14)
     assert out[7] == 0.0
     assert out[5] == 0.0
     assert out[9] == 0.0
