@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-other-cpu lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+# The model tests as a CPU without AVX2 and FMA computes them (docs/reproducibility.md):
+# numpy's baseline loops (every SIMD dispatch target off), OpenBLAS's SSE4.2 kernel, and
+# kernels compiled for a plain x86-64.
+test-other-cpu: $(STAMP)
+	@if [ "$$(uname -m)" != x86_64 ]; then echo "test-other-cpu: x86-64 only, skipped"; exit 0; fi; \
+	cache=$$(mktemp -d); \
+	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" OPENBLAS_CORETYPE=Nehalem \
+	NUMBA_CPU_NAME=generic \
+	NUMBA_CACHE_DIR=$$cache $(BIN)/python -m pytest tests/model -p no:cacheprovider; \
+	status=$$?; rm -rf $$cache; exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py

@@ -73,12 +73,16 @@ def _comparable(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def assert_same_results() -> Callable[[Results, Results], None]:
-    """``assert_same_results(a, b)``: same summary and time series, run metadata aside."""
+    """``assert_same_results(a, b)``: same summary and time series, run metadata aside.
+
+    To the bit: the runs compared here ran on this machine with the same libraries, which
+    is what ClusterLab promises to reproduce exactly (docs/reproducibility.md).
+    """
 
     def check(actual: Results, expected: Results) -> None:
         got_summary, got_timeseries = _comparable(actual)
         want_summary, want_timeseries = _comparable(expected)
-        pd.testing.assert_frame_equal(got_summary, want_summary)
-        pd.testing.assert_frame_equal(got_timeseries, want_timeseries)
+        pd.testing.assert_frame_equal(got_summary, want_summary, check_exact=True)
+        pd.testing.assert_frame_equal(got_timeseries, want_timeseries, check_exact=True)
 
     return check

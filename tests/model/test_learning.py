@@ -250,8 +250,13 @@ def test_gains_from_several_partners_add_up():
     np.testing.assert_array_equal(into[1], firms[1])
 
 
-def test_run_learning_with_exited_rows_equals_the_run_without_them(make_model):
-    """Exited firms' rows neither learn nor teach: dropping them first changes nothing."""
+def test_run_learning_with_exited_rows_equals_the_run_without_them(make_model, assert_arrays_close):
+    """Exited firms' rows neither learn nor teach: dropping them first changes nothing.
+
+    Knowledge to the suite's tolerance: the partners' projections are one matrix product
+    over every firm and university row, and with fewer rows a BLAS kernel may round a row
+    differently in the last bit (docs/reproducibility.md).
+    """
     import copy
 
     from model.learning import run_learning
@@ -267,6 +272,6 @@ def test_run_learning_with_exited_rows_equals_the_run_without_them(make_model):
     run_learning(ws, model.params)  # some rows exited: the rows are gathered
     run_learning(dropped, model.params)  # every row alive: views
     alive = ws.firms.alive
-    np.testing.assert_array_equal(ws.firms.knowledge[alive], dropped.firms.knowledge)
+    assert_arrays_close(ws.firms.knowledge[alive], dropped.firms.knowledge)
     np.testing.assert_array_equal(ws.firms.productivity[alive], dropped.firms.productivity)
     np.testing.assert_array_equal(ws.firms.knowledge[gone], before)

@@ -30,13 +30,14 @@ def _digest(result):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _assert_same(a, b):
-    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
-    pd.testing.assert_frame_equal(a.panel, b.panel)
-    pd.testing.assert_frame_equal(a.clusters, b.clusters)
+def _assert_same(a, b, assert_frames_identical):
+    """Every output to the bit: the same code on the same machine adds in the same order."""
+    assert_frames_identical(a.timeseries, b.timeseries)
+    assert_frames_identical(a.panel, b.panel)
+    assert_frames_identical(a.clusters, b.clusters)
     assert a.events.keys() == b.events.keys()
     for kind in a.events:
-        pd.testing.assert_frame_equal(a.events[kind], b.events[kind])
+        assert_frames_identical(a.events[kind], b.events[kind])
     assert a.summary.keys() == b.summary.keys()
     for key, value in a.summary.items():
         assert value == b.summary[key] or (math.isnan(value) and math.isnan(b.summary[key])), key
@@ -90,6 +91,20 @@ def test_spend_per_outcome_is_nan_when_the_outcome_is_zero():
     )
     assert r.summary["radical_innovations"] == 0
     assert math.isnan(r.summary["spend_per_radical_innovation"])
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_growth_is_nan_when_every_firm_exited_in_the_burn_in():
+    # Degenerate case (issue #17): no firm reaches step 0, so nothing grows from it; no
+    # 0 / 0 warning either.
+    params = preset(
+        "baseline", n_firms=50, burn_in=2, min_employees=1000.0, max_universities_per_region=0
+    )
+    r = simulate(params, seed=1, steps=2)
+    assert (r.timeseries["firms"] == 0).all()
+    for key in ("employment_growth", "output_growth", "productivity_growth"):
+        assert math.isnan(r.summary[key])
+    assert r.summary["final_firms"] == 0.0
 
 
 def test_zero_steps_records_step_zero_only():
@@ -174,9 +189,9 @@ def test_numpy_integer_steps_are_accepted():
 # --- determinism -------------------------------------------------------------------------------
 
 
-def test_same_params_and_seed_give_identical_results(small_result):
+def test_same_params_and_seed_give_identical_results(small_result, assert_frames_identical):
     again = simulate(preset("ris3_relatedness", n_firms=200, burn_in=2), seed=7, steps=10)
-    _assert_same(small_result, again)
+    _assert_same(small_result, again, assert_frames_identical)
 
 
 def test_different_seeds_give_different_results(small_result):

@@ -210,8 +210,18 @@ def test_new_firms_get_new_ids_and_a_division_its_parents_group(make_model):
     assert ws.events.columns("birth")["firm"][-3:].tolist() == f.id[new].tolist()
 
 
-def test_compaction_changes_no_result(make_model, monkeypatch):
-    """A run that never drops a row gives the same outputs: compaction is bookkeeping only."""
+def test_compaction_changes_no_result(
+    make_model, monkeypatch, assert_frames_close, assert_arrays_close
+):
+    """A run that never drops a row gives the same outputs: compaction is bookkeeping only.
+
+    The same events, ids and counts; floats to the suite's tolerance, not to the bit: with
+    fewer rows some sums run over tables of another length and round differently in the
+    last bit. (OpenBLAS's FMA kernels compute the last row of ``knowledge @ proximity`` in
+    another order when the number of firms plus universities is odd, so a university's
+    projected knowledge moves by an ulp: 4 of 884 panel cells by 1.4e-14 after 12 years on
+    an AVX2 machine, none with a non-FMA kernel. docs/reproducibility.md.)
+    """
 
     def run():
         model = make_model("ris3_relatedness", rng=4, n_firms=250, burn_in=2)
@@ -227,17 +237,17 @@ def test_compaction_changes_no_result(make_model, monkeypatch):
         m.setattr(WorldState, "compact", lambda self: None)
         full, full_rows, full_events, full_clusters, full_panel = run()
     assert len(full.firms) == full.firm_ids_issued
-    pd.testing.assert_frame_equal(rows, full_rows)
-    pd.testing.assert_frame_equal(clusters, full_clusters)
-    np.testing.assert_array_equal(panel, full_panel)
+    assert_frames_close(rows, full_rows, obj="time series")
+    assert_frames_close(clusters, full_clusters, obj="clusters")
+    assert_arrays_close(panel, full_panel)
     assert events.kinds() == full_events.kinds()
     for kind in events.kinds():
-        pd.testing.assert_frame_equal(
-            pd.DataFrame(events.columns(kind)), pd.DataFrame(full_events.columns(kind))
+        assert_frames_close(
+            pd.DataFrame(events.columns(kind)), pd.DataFrame(full_events.columns(kind)), obj=kind
         )
     kept = full.firms.rows_of(compacted.firms.id)
-    np.testing.assert_array_equal(full.firms.knowledge[kept], compacted.firms.knowledge)
-    np.testing.assert_array_equal(full.firms.cash[kept], compacted.firms.cash)
+    assert_arrays_close(full.firms.knowledge[kept], compacted.firms.knowledge)
+    assert_arrays_close(full.firms.cash[kept], compacted.firms.cash)
     live = full.links.active
     ends = full.firms.id[full.links.a[live]]
     ends_compacted = compacted.links.a[compacted.links.active]
