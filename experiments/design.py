@@ -4,7 +4,15 @@ An experiment file names a base preset, fixed parameter values, the number of ye
 replicates and a root seed, and one design: a full ``grid`` of lever values, a list of
 named ``scenarios``, a Latin hypercube (``lhs``), or the ``sobol`` / ``morris`` samples of
 SALib. Every problem is reported as one line naming the file, the key, what is allowed
-and what was given (:class:`ExperimentError`).
+and what was given (:class:`ExperimentError`); nothing else is raised, whatever the file
+holds.
+
+Sizes are bounded so that a mistyped file fails at once instead of filling the memory: the
+file (``MAX_FILE_BYTES``), the design (``MAX_POINTS`` points and ``MAX_RUNS`` runs, counted
+before any point is built), the seed (a TOML integer) and the name, which names the
+results folder (``NAME_PATTERN``). These limits, the error and the checks of each value
+live in :mod:`experiments.design_checks`; this module holds the file's layout, reads it
+and builds the design.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -20,11 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from model.errors import ClusterLabError
-from model.params import ModelParams, param_specs, suggest
-from model.presets import PRESETS, preset
+from experiments import design_checks as checks
+from experiments.design_checks import MAX_POINTS, MAX_RUNS, NAME_PATTERN, ExperimentError
+from model.params import ModelParams, param_specs
+from model.presets import preset
 
 __all__ = [
+    "MAX_POINTS",
+    "MAX_RUNS",
+    "NAME_PATTERN",
     "OUTPUT_TABLES",
     "DesignKind",
     "DesignPoint",
@@ -50,11 +62,11 @@ TOP_KEYS = {
     "fixed": dict,
     "design": dict,
 }
-REQUIRED = ("name", "design")
-
-
-class ExperimentError(ClusterLabError, ValueError):
-    """An experiment file is missing, malformed or asks for something not allowed."""
+REQUIRED = {
+    "name": 'name = "my_study"',
+    "design": '[design] with type = "grid" and [design.parameters]',
+}
+"""Required top-level keys, with an example of each for the error message."""
 
 
 class DesignKind(StrEnum):
@@ -167,36 +179,7 @@ class Experiment:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _err(source: str, key: str, message: str) -> ExperimentError:
-    return ExperimentError(f"{source}: '{key}' {message}")
-
-
-def _check_type(source: str, key: str, value: Any, kind: type) -> None:
-    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-    if kind is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok:
-        raise _err(source, key, f"must be of type {kind.__name__}. Got {value!r}.")
-
-
-def _check_keys(source: str, where: str, table: dict, allowed: dict[str, type]) -> None:
-    for key, value in table.items():
-        if key not in allowed:
-            raise _err(
-                source,
-                f"{where}{key}",
-                f"is not a known key.{suggest(key, list(allowed))} Allowed: {', '.join(allowed)}.",
-            )
-        _check_type(source, f"{where}{key}", value, allowed[key])
-
-
-def _validated_overrides(source: str, where: str, base: str, values: dict) -> dict[str, Any]:
-    """Check parameter overrides by building them onto the preset."""
-    try:
-        preset(base, **values)
-    except ClusterLabError as exc:
-        raise ExperimentError(f"{source}: [{where}] {exc}") from None
-    return dict(values)
+# --- reading ----------------------------------------------------------------------------
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -205,59 +188,55 @@ def load_experiment(path: str | Path) -> Experiment:
     Raises
     ------
     ExperimentError
-        If the file is missing, not valid TOML, or its content is not allowed.
+        If the file is missing, unreadable, larger than
+        :data:`~experiments.design_checks.MAX_FILE_BYTES`, not UTF-8, not valid TOML, or its
+        content is not allowed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ExperimentError(
-            f"Experiment file '{path}' does not exist; give the path of a .toml file."
-        )
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(f"{path}: not valid TOML ({exc}).") from None
-    except UnicodeDecodeError:
-        raise ExperimentError(f"{path}: not a text (UTF-8) file.") from None
+    data = checks.parsed_toml(path, checks.read_text(path))
     return parse_experiment(data, str(path))
 
 
+# --- top-level keys ---------------------------------------------------------------------
+
+
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
-    """Validate the content of an experiment file (a dict as TOML gives it)."""
-    _check_keys(source, "", data, TOP_KEYS)
-    for key in REQUIRED:
-        if key not in data:
-            raise _err(source, key, "is required.")
-    base = data.get("preset", "baseline")
-    if base not in PRESETS:
-        raise _err(
-            source,
-            "preset",
-            f"must be one of {', '.join(PRESETS)}. Got {base!r}.{suggest(base, list(PRESETS))}",
+    """Validate the content of an experiment file (a dict as TOML gives it).
+
+    Raises
+    ------
+    ExperimentError
+        On the first thing not allowed, in one line naming ``source``, the key, what is
+        allowed, what was given and the fix; nothing else is raised, whatever ``data`` is.
+    """
+    if not isinstance(data, dict):
+        raise checks.error_in(
+            source, f"an experiment must be a table of keys. Got {checks.shown(data)}."
         )
-    steps, replicates = data.get("steps", 50), data.get("replicates", 10)
-    if not 0 <= steps <= 1000:
-        raise _err(source, "steps", f"must be an integer in [0, 1000]. Got {steps}.")
-    if not 1 <= replicates <= 100_000:
-        raise _err(source, "replicates", f"must be an integer in [1, 100000]. Got {replicates}.")
-    seed = data.get("seed", 0)
-    if seed < 0:
-        raise _err(source, "seed", f"must be an integer >= 0. Got {seed}.")
-    outputs = tuple(data.get("outputs", ["timeseries"]))
-    for o in outputs:
-        if o not in OUTPUT_TABLES:
-            raise _err(source, "outputs", f"may list {', '.join(OUTPUT_TABLES)}. Got {o!r}.")
-    fixed = _validated_overrides(source, "fixed", base, data.get("fixed", {}))
-    kind, points, problem, samples = _design(source, base, fixed, data["design"], int(seed))
+    checks.check_keys(source, "", data, TOP_KEYS)
+    checks.check_required(source, data, REQUIRED)
+    name = checks.checked_name(source, data["name"])
+    outputs = checks.checked_outputs(source, data.get("outputs", ["timeseries"]), OUTPUT_TABLES)
+    base = checks.checked_preset(source, "preset", data.get("preset", "baseline"))
+    steps = checks.checked_int(source, "steps", data.get("steps", 50), 0, 1000)
+    replicates = checks.checked_int(source, "replicates", data.get("replicates", 10), 1, 100_000)
+    seed = checks.checked_int(
+        source, "seed", data.get("seed", 0), 0, checks.MAX_TOML_INT, "2**63 - 1"
+    )
+    fixed = data.get("fixed", {})
+    checks.check_override_values(source, "fixed", fixed)
+    checks.validated_overrides(source, "fixed", base, fixed)
+    kind, points, problem, samples = _design(source, base, fixed, data["design"], seed, replicates)
     return Experiment(
-        name=data["name"],
+        name=name,
         description=data.get("description", ""),
         preset=base,
-        steps=int(steps),
-        replicates=int(replicates),
-        seed=int(seed),
+        steps=steps,
+        replicates=replicates,
+        seed=seed,
         outputs=outputs,
         common_random_numbers=data.get("common_random_numbers", True),
-        fixed=fixed,
+        fixed=dict(fixed),
         kind=kind,
         points=points,
         problem=problem,
@@ -265,6 +244,8 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
         design=data["design"],
     )
 
+
+# --- designs ----------------------------------------------------------------------------
 
 DESIGN_KEYS = {
     DesignKind.GRID: {"type": str, "parameters": dict},
@@ -276,45 +257,55 @@ DESIGN_KEYS = {
 
 
 def _design(
-    source: str, base: str, fixed: dict, design: dict, seed: int
+    source: str, base: str, fixed: dict, design: dict, seed: int, replicates: int
 ) -> tuple[DesignKind, list[DesignPoint], dict | None, np.ndarray | None]:
-    kind_text = design.get("type")
-    try:
-        kind = DesignKind(kind_text)
-    except ValueError:
-        allowed = ", ".join(k.value for k in DesignKind)
-        raise _err(source, "design.type", f"must be one of {allowed}. Got {kind_text!r}.") from None
-    _check_keys(source, "design.", design, DESIGN_KEYS[kind])
+    kind = _design_kind(source, design)
+    checks.check_keys(source, "design.", design, DESIGN_KEYS[kind])
     if kind is DesignKind.GRID:
-        return kind, _grid(source, base, fixed, design.get("parameters", {})), None, None
+        points = _grid(source, base, fixed, design.get("parameters", {}), replicates)
+        return kind, points, None, None
     if kind is DesignKind.SCENARIOS:
-        return kind, _scenarios(source, fixed, design.get("scenarios", [])), None, None
+        return kind, _scenarios(source, fixed, design.get("scenarios", []), replicates), None, None
     problem = _problem(source, design.get("bounds", {}))
-    samples = _sample(source, kind, problem, design, seed)
+    key, n_points = _sample_size(source, kind, design, problem["num_vars"])
+    checks.check_size(source, key, n_points, replicates)
+    samples = _sample(kind, problem, design, seed)
     points = [
         DesignPoint(i, f"point {i}", base, _typed_row(problem, row))
         for i, row in enumerate(samples)
     ]
     for p in points:
-        _validated_overrides(source, "design.bounds", base, {**fixed, **p.overrides})
+        checks.validated_overrides(source, "design.bounds", base, {**fixed, **p.overrides})
     return kind, points, problem, samples
 
 
-def _grid(source: str, base: str, fixed: dict, parameters: dict) -> list[DesignPoint]:
-    if not parameters:
-        raise _err(source, "design.parameters", "must list at least one parameter and its values.")
+def _design_kind(source: str, design: dict) -> DesignKind:
+    allowed = ", ".join(k.value for k in DesignKind)
+    if "type" not in design:
+        raise checks.error_at(source, "design.type", f"is required: one of {allowed}.")
+    kind_text = design["type"]
+    if kind_text not in [k.value for k in DesignKind]:
+        raise checks.error_at(
+            source, "design.type", f"must be one of {allowed}. Got {checks.shown(kind_text)}."
+        )
+    return DesignKind(kind_text)
+
+
+def _grid(
+    source: str, base: str, fixed: dict, parameters: dict, replicates: int
+) -> list[DesignPoint]:
+    checks.check_grid_shape(source, parameters)
+    checks.check_size(
+        source, "design.parameters", math.prod(len(v) for v in parameters.values()), replicates
+    )
     for name, values in parameters.items():
-        if not isinstance(values, list) or not values:
-            raise _err(
-                source,
-                f"design.parameters.{name}",
-                f"must be a non-empty list of values. Got {values!r}.",
-            )
+        checks.check_grid_values(source, base, fixed, name, values)
     names = list(parameters)
     points = []
     for i, combo in enumerate(itertools.product(*parameters.values())):
         overrides = dict(zip(names, combo, strict=True))
-        _validated_overrides(source, "design.parameters", base, {**fixed, **overrides})
+        if len(names) > 1:  # one lever: each of its values was checked already
+            checks.validated_overrides(source, "design.parameters", base, {**fixed, **overrides})
         label = ", ".join(f"{k}={v}" for k, v in overrides.items())
         points.append(DesignPoint(i, label, base, overrides))
     return points
@@ -323,91 +314,78 @@ def _grid(source: str, base: str, fixed: dict, parameters: dict) -> list[DesignP
 SCENARIO_KEYS = {"name": str, "preset": str, "set": dict}
 
 
-def _scenarios(source: str, fixed: dict, scenarios: list) -> list[DesignPoint]:
+def _scenarios(source: str, fixed: dict, scenarios: list, replicates: int) -> list[DesignPoint]:
     if not scenarios:
-        raise _err(source, "design.scenarios", "must list at least one scenario.")
-    points, seen = [], set()
+        raise checks.error_at(source, "design.scenarios", "must list at least one scenario.")
+    checks.check_size(source, "design.scenarios", len(scenarios), replicates)
+    points: list[DesignPoint] = []
+    seen: set[str] = set()
     for i, sc in enumerate(scenarios):
-        where = f"design.scenarios[{i}]."
-        if not isinstance(sc, dict):
-            raise _err(source, f"design.scenarios[{i}]", f"must be a table. Got {sc!r}.")
-        _check_keys(source, where, sc, SCENARIO_KEYS)
-        name = sc.get("name") or sc.get("preset")
-        if not name:
-            raise _err(source, f"{where}name", "is required (or give a preset).")
-        if name in seen:
-            raise _err(source, f"{where}name", f"must be unique. Got {name!r} twice.")
-        seen.add(name)
-        base = sc.get("preset", "baseline")
-        if base not in PRESETS:
-            raise _err(
+        point = _scenario(source, fixed, i, sc)
+        if point.scenario in seen:
+            raise checks.error_at(
                 source,
-                f"{where}preset",
-                f"must be one of {', '.join(PRESETS)}. Got {base!r}.{suggest(base, list(PRESETS))}",
+                f"design.scenarios[{i}].name",
+                f"must be unique. Got {point.scenario!r} twice. Give each scenario its own name.",
             )
-        own = sc.get("set", {})
-        _validated_overrides(source, where[:-1], base, {**fixed, **own})
-        points.append(DesignPoint(i, name, base, dict(own)))
+        seen.add(point.scenario)
+        points.append(point)
     return points
 
 
+def _scenario(source: str, fixed: dict, i: int, sc: Any) -> DesignPoint:
+    where = f"design.scenarios[{i}]"
+    if not isinstance(sc, dict):
+        raise checks.error_at(
+            source, where, f"must be a table with name, preset and set. Got {checks.shown(sc)}."
+        )
+    checks.check_keys(source, f"{where}.", sc, SCENARIO_KEYS)
+    name = checks.checked_scenario_name(source, where, sc)
+    base = checks.checked_preset(source, f"{where}.preset", sc.get("preset", "baseline"))
+    own = sc.get("set", {})
+    checks.check_override_values(source, f"{where}.set", own)
+    checks.validated_overrides(source, where, base, {**fixed, **own})
+    return DesignPoint(i, name, base, dict(own))
+
+
 def _problem(source: str, bounds: dict) -> dict[str, Any]:
-    specs = param_specs()
     if not bounds:
-        raise _err(source, "design.bounds", "must give [low, high] for at least one parameter.")
+        raise checks.error_at(
+            source, "design.bounds", "must give [low, high] for at least one parameter."
+        )
+    specs = param_specs()
     names, pairs = [], []
     for name, pair in bounds.items():
-        if name not in specs:
-            raise _err(
-                source, f"design.bounds.{name}", f"is not a parameter.{suggest(name, list(specs))}"
-            )
-        if specs[name].choices is not None:
-            raise _err(
-                source,
-                f"design.bounds.{name}",
-                "is a choice; continuous designs take numeric parameters only.",
-            )
-        if not (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(isinstance(v, int | float) for v in pair)
-            and pair[0] < pair[1]
-        ):
-            raise _err(
-                source,
-                f"design.bounds.{name}",
-                f"must be [low, high] with low < high. Got {pair!r}.",
-            )
+        spec = checks.bounded_spec(source, specs, name)
+        pairs.append(checks.validated_bounds(source, spec, pair))
         names.append(name)
-        pairs.append([float(pair[0]), float(pair[1])])
     return {"num_vars": len(names), "names": names, "bounds": pairs}
 
 
-def _sample(source: str, kind: DesignKind, problem: dict, design: dict, seed: int) -> np.ndarray:
+def _sample_size(source: str, kind: DesignKind, design: dict, num_vars: int) -> tuple[str, int]:
+    """Return the key that sets a sampled design's size, and its number of points."""
+    if kind is DesignKind.LHS:
+        return "design.samples", checks.lhs_size(source, design)
+    if kind is DesignKind.SOBOL:
+        return "design.samples", checks.sobol_size(source, design, num_vars)
+    return "design.trajectories", checks.morris_size(source, design, num_vars)
+
+
+def _sample(kind: DesignKind, problem: dict, design: dict, seed: int) -> np.ndarray:
     from SALib.sample import latin, morris, sobol  # noqa: PLC0415 - heavy, only for these designs
 
     if kind is DesignKind.LHS:
-        n = design.get("samples", 0)
-        if n < 2:
-            raise _err(source, "design.samples", f"must be an integer >= 2. Got {n}.")
-        return latin.sample(problem, n, seed=seed)
+        return latin.sample(problem, design["samples"], seed=seed)
     if kind is DesignKind.SOBOL:
-        n = design.get("samples", 0)
-        if n < 2 or n & (n - 1):
-            raise _err(
-                source, "design.samples", f"must be a power of 2 >= 2 (Sobol' balance). Got {n}."
-            )
         return sobol.sample(
-            problem, n, calc_second_order=design.get("second_order", False), seed=seed
+            problem,
+            design["samples"],
+            calc_second_order=design.get("second_order", False),
+            seed=seed,
         )
-    r, levels = design.get("trajectories", 0), design.get("levels", 4)
-    if r < 2 or levels < 2 or levels % 2:
-        raise _err(
-            source,
-            "design.trajectories",
-            f"needs trajectories >= 2 and an even number of levels >= 2. Got {r} and {levels}.",
-        )
-    return morris.sample(problem, r, num_levels=levels, seed=seed)
+    return morris.sample(
+        problem, design["trajectories"], num_levels=design.get("levels", 4), seed=seed
+    )
 
 
 def _typed_row(problem: dict, row: np.ndarray) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Tests of experiments/design.py: experiment files, validation, design points, seeds."""
 
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,15 @@ import pytest
 
 from experiments.cli import main
 from experiments.design import (
+    MAX_POINTS,
+    MAX_RUNS,
     DesignKind,
     ExperimentError,
     load_experiment,
     parse_experiment,
 )
 from model.errors import ClusterLabError
+from model.params import param_specs
 
 GRID = """\
 name = "bad"
@@ -60,6 +64,19 @@ samples = 8
 cross_cluster_subsidy = [0.0, 1.0]
 """
 
+TEN_LEVERS = (
+    "cross_cluster_subsidy",
+    "university_link_subsidy",
+    "interregional_subsidy",
+    "intra_cluster_subsidy",
+    "cluster_org_funding",
+    "n_firms",
+    "n_regions",
+    "shock_year",
+    "n_chains",
+    "policy_budget",
+)
+
 # (id, valid file, text to replace, replacement, expected message). Each case breaks one
 # thing; the message must name the key (the file is checked separately).
 MALFORMED = [
@@ -93,7 +110,53 @@ MALFORMED = [
         "steps = -1",
         r"'steps' must be an integer in \[0, 1000\]\. Got -1\.",
     ),
-    ("negative seed", GRID, "seed = 1", "seed = -1", r"'seed' must be an integer >= 0\. Got -1\."),
+    (
+        "negative seed",
+        GRID,
+        "seed = 1",
+        "seed = -1",
+        r"'seed' must be an integer in \[0, 2\*\*63 - 1\]\. Got -1\.",
+    ),
+    (
+        "seed beyond 64 bits",
+        GRID,
+        "seed = 1",
+        "seed = 18446744073709551616",
+        r"'seed' must be an integer in \[0, 2\*\*63 - 1\]\. Got 18446744073709551616\.",
+    ),
+    (
+        "name climbing out of results",
+        GRID,
+        'name = "bad"',
+        'name = "../escaped"',
+        r"'name' must be a plain folder name \(results go to results/<name>\): 1 to 100 ASCII "
+        r"letters, digits, '\.', '_' or '-', not starting with '\.'\. Got '\.\./escaped'\. "
+        r'Rename it, e\.g\. name = "escaped"\.$',
+    ),
+    (
+        "grid value repeated",
+        GRID,
+        "[0.0, 0.5]",
+        "[0.1, 0.1]",
+        r"'design\.parameters\.cross_cluster_subsidy' must list each value once\. "
+        r"Got 0\.1 twice; remove the repeat\.",
+    ),
+    (
+        "grid value repeated as integer and float",
+        GRID,
+        "[0.0, 0.5]",
+        "[1, 1.0]",
+        r"'design\.parameters\.cross_cluster_subsidy' must list each value once\. "
+        r"Got 1 and 1\.0, which are the same value",
+    ),
+    (
+        "grid too big",
+        GRID,
+        "cross_cluster_subsidy = [0.0, 0.5]",
+        "\n".join(f"{lever} = [{', '.join(map(str, range(100)))}]" for lever in TEN_LEVERS),
+        r"'design\.parameters' makes about 10\^20 design points x 2 replicates = about 10\^20 "
+        r"runs; at most 100,000 points and 1,000,000 runs are allowed",
+    ),
     (
         "unknown output",
         GRID,
@@ -186,14 +249,29 @@ MALFORMED = [
         SOBOL,
         "[0.0, 1.0]",
         "[0.5, 2.0]",
-        r"\[design\.bounds\] The 'cross_cluster_subsidy' parameter of PolicyParams must be",
+        r"'design\.bounds\.cross_cluster_subsidy' must lie in the range of the parameter, "
+        r"a number in \[0, 1\] \(share of link fee\)\. Got \[0\.5, 2\.0\]\.",
     ),
     (
         "morris odd levels",
         SOBOL,
         'type = "sobol"\nsamples = 8',
         'type = "morris"\ntrajectories = 4\nlevels = 3',
-        r"'design\.trajectories' needs .* an even number of levels >= 2\. Got 4 and 3\.",
+        r"'design\.levels' must be an even integer in \[2, 1000\]\. Got 3\.",
+    ),
+    (
+        "sobol samples too many",
+        SOBOL,
+        "samples = 8",
+        "samples = 1099511627776",
+        r"'design\.samples' makes 3,298,534,883,328 design points x 1 replicates",
+    ),
+    (
+        "duplicate scenario names given",
+        SCENARIOS,
+        'preset = "ris3_relatedness"',
+        'preset = "ris3_relatedness"\nname = "baseline"',
+        r"'design\.scenarios\[1\]\.name' must be unique\. Got 'baseline' twice\.",
     ),
     (
         "scenario with unknown preset",
@@ -286,6 +364,135 @@ def test_experiment_error_is_a_clusterlab_value_error() -> None:
     # The CLI catches ClusterLabError; notebooks may catch ValueError.
     assert issubclass(ExperimentError, ClusterLabError)
     assert issubclass(ExperimentError, ValueError)
+
+
+# --- experiment names -------------------------------------------------------------------
+
+NOT_FILE_NAMES = [
+    "../escaped",
+    "..",
+    ".",
+    ".hidden",
+    "",
+    "a/b",
+    "/abs",
+    "a\\b",
+    "nul\0byte",
+    "new\nline",
+    "two words",
+    "caf\u00e9",
+    "x" * 101,
+]
+
+
+@pytest.mark.parametrize("name", NOT_FILE_NAMES)
+def test_name_that_is_not_a_plain_file_name_is_refused(name: str) -> None:
+    with pytest.raises(ExperimentError, match=r"^<experiment>: 'name' must be a plain folder") as e:
+        parse_experiment(_tiny(name=name))
+    assert "\n" not in str(e.value)
+    assert "letters, digits, '.', '_' or '-', not starting with '.'" in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["demo", "dose_response", "v1.2", "-x", "_", "9", "x" * 100])
+def test_plain_file_names_are_accepted(name: str) -> None:
+    assert parse_experiment(_tiny(name=name)).name == name
+
+
+def test_sweep_refuses_a_name_that_would_write_outside_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without --out the results go to results/<name>: "../escaped" would be a sibling.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    path = work / "escape.toml"
+    path.write_text(GRID.replace('name = "bad"', 'name = "../escaped"'))
+    assert main(["sweep", str(path), "--workers", "0"]) == 2
+    assert "'name' must be a plain folder name" in capsys.readouterr().err
+    assert sorted(p.name for p in work.iterdir()) == ["escape.toml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
+# --- design sizes -----------------------------------------------------------------------
+
+
+def test_grid_repeating_a_choice_is_refused() -> None:
+    data = _tiny()
+    data["design"]["parameters"]["subsidy_targeting"] = ["blanket", "missing_link", "blanket"]
+    with pytest.raises(
+        ExperimentError,
+        match=r"'design\.parameters\.subsidy_targeting' must list each value once\. "
+        r"Got 'blanket' twice",
+    ):
+        parse_experiment(data)
+
+
+def _valid_levels(count: int) -> dict[str, list[float]]:
+    """``count`` valid, distinct values for each of ten real-valued parameters."""
+    specs = [s for s in param_specs().values() if s.choices is None and s.kind is float][:10]
+    return {s.name: np.linspace(s.low, s.high, count).tolist() for s in specs}
+
+
+THREE_LEVERS = {
+    "cross_cluster_subsidy": [0.0, 1.0],
+    "university_link_subsidy": [0.0, 1.0],
+    "cluster_org_funding": [0.0, 1.0],
+}
+
+HUGE_DESIGNS = [
+    # 10 levers x 100 valid values: 1e20 points, which the old code went on building
+    ({"type": "grid", "parameters": _valid_levels(100)}, "design.parameters", "about 10\\^20"),
+    (
+        {"type": "lhs", "samples": 10**12, "bounds": THREE_LEVERS},
+        "design.samples",
+        "1,000,000,000,000",
+    ),
+    # Saltelli: N (D + 2) = 2**40 * 5
+    (
+        {"type": "sobol", "samples": 2**40, "bounds": THREE_LEVERS},
+        "design.samples",
+        "5,497,558,138,880",
+    ),
+    # Morris: r (D + 1) = 10**9 * 4
+    (
+        {"type": "morris", "trajectories": 10**9, "bounds": THREE_LEVERS},
+        "design.trajectories",
+        "4,000,000,000",
+    ),
+    (
+        {"type": "scenarios", "scenarios": [{"name": str(i)} for i in range(MAX_POINTS + 1)]},
+        "design.scenarios",
+        "100,001",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("design", "key", "points"), HUGE_DESIGNS, ids=["grid", "lhs", "sobol", "morris", "scenarios"]
+)
+def test_huge_design_is_refused_before_any_point_is_built(
+    design: dict[str, Any], key: str, points: str
+) -> None:
+    started = time.perf_counter()
+    with pytest.raises(
+        ExperimentError,
+        match=rf"'{key}' makes {points} design points x 1 replicates = .* runs; "
+        r"at most 100,000 points and 1,000,000 runs are allowed\. Use fewer",
+    ):
+        parse_experiment(_tiny(replicates=1, design=design))
+    assert time.perf_counter() - started < 2.0
+
+
+def test_runs_are_design_points_times_replicates() -> None:
+    # 10 points x 100,000 replicates is exactly the limit; 11 points are one point too many.
+    assert MAX_RUNS == 10 * 100_000
+    ten = {"type": "grid", "parameters": {"cross_cluster_subsidy": [i / 10 for i in range(10)]}}
+    assert len(parse_experiment(_tiny(replicates=100_000, design=ten)).points) == 10
+    eleven = {"type": "grid", "parameters": {"cross_cluster_subsidy": [i / 10 for i in range(11)]}}
+    with pytest.raises(
+        ExperimentError, match=r"makes 11 design points x 100,000 replicates = 1,100,000 runs"
+    ):
+        parse_experiment(_tiny(replicates=100_000, design=eleven))
 
 
 # --- seeds ------------------------------------------------------------------------------
