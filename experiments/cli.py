@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from experiments.design import Experiment, load_experiment
 from experiments.output import write_run
 from experiments.report import SENSITIVITY_OUTCOMES, compare_report, sensitivity_report
 from experiments.runner import SweepReport, local_executor, run_experiment
-from experiments.store import ResultStore, load_results
+from experiments.store import MANIFEST, ResultStore, load_results
 from model.errors import ClusterLabError, ParameterError
 from model.params import param_specs, parse_value
 from model.presets import PRESETS, preset
@@ -68,6 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = preset(args.preset, **_overrides(args.set or []))
     if args.steps < 0:
         raise ParameterError(f"--steps must be an integer >= 0. Got {args.steps}.")
+    if not 0 <= args.seed < 2**63:
+        raise ParameterError(f"--seed must be an integer in [0, 2**63). Got {args.seed}.")
     result = simulate(params, seed=args.seed, steps=args.steps)
     out = write_run(result, Path(args.out), preset=args.preset, force=args.force)
     print(f"ClusterLab run: preset '{args.preset}', seed {args.seed}, {args.steps} years")
@@ -93,7 +97,7 @@ def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True)
             client = Client(cluster)
         else:
-            cluster, client = None, Client(args.dask)
+            cluster, client = None, _dask_client(Client, args.dask)
         try:
             workers = sum(client.nthreads().values())
             yield client.get_executor(), workers
@@ -107,14 +111,46 @@ def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]
         yield pool, workers
 
 
+DASK_CONNECT_SECONDS = 10
+
+
+def _dask_client(client_class: type, address: str) -> object:
+    """Connect to a Dask scheduler, or raise one line naming the address."""
+    try:
+        return client_class(address, timeout=f"{DASK_CONNECT_SECONDS}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParameterError(
+            f"--dask: cannot reach a Dask scheduler at {address!r} ({reason}); give its "
+            "address as tcp://host:port, or --dask local for one on this machine."
+        ) from None
+
+
 def _run_sweep(
     args: argparse.Namespace, exp: Experiment, out: Path, source: Path, *, resume: bool, force: bool
 ) -> SweepReport:
     """Run an experiment on the executor the options ask for (shared by sweep commands)."""
-    with _executor(args) as (executor, workers):
-        return run_experiment(
-            exp, out, executor=executor, workers=workers, source=source, resume=resume, force=force
-        )
+    try:
+        with _executor(args) as (executor, workers):
+            return run_experiment(
+                exp,
+                out,
+                executor=executor,
+                workers=workers,
+                source=source,
+                resume=resume,
+                force=force,
+                wait=getattr(args, "wait", False),
+            )
+    except KeyboardInterrupt as exc:
+        if (out / MANIFEST).is_file():
+            exc.add_note(
+                f"finished runs are kept in {out}/; resume with: clusterlab "
+                f"{args.command} {source} --resume --out {out}"
+                if args.command == "sweep"
+                else f"finished runs are kept in {out}/; run the same command to resume"
+            )
+        raise
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -272,21 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results/run", help="output folder (default results/run)")
     run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     run.set_defaults(func=cmd_run)
-    sweep = sub.add_parser("sweep", help="run (or resume) an experiment file")
-    sweep.add_argument("experiment", help="experiment file (.toml)")
-    sweep.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="worker processes (default: all cores; 0: run in this process)",
-    )
-    sweep.add_argument(
-        "--dask", metavar="ADDRESS", help="run on a Dask cluster (scheduler address, or 'local')"
-    )
-    sweep.add_argument("--out", help="results folder (default results/<experiment name>)")
-    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep")
-    sweep.add_argument("--force", action="store_true", help="replace an existing results folder")
-    sweep.set_defaults(func=cmd_sweep)
+    _add_sweep_parser(sub)
     status = sub.add_parser("status", help="how far a results folder is")
     status.add_argument("results", help="results folder")
     status.set_defaults(func=cmd_status)
@@ -321,6 +343,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser("sweep", help="run (or resume) an experiment file")
+    sweep.add_argument("experiment", help="experiment file (.toml)")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: all cores; 0: run in this process)",
+    )
+    sweep.add_argument(
+        "--dask", metavar="ADDRESS", help="run on a Dask cluster (scheduler address, or 'local')"
+    )
+    sweep.add_argument("--out", help="results folder (default results/<experiment name>)")
+    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep")
+    sweep.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing results folder (only one ClusterLab wrote)",
+    )
+    sweep.add_argument(
+        "--wait", action="store_true", help="if another sweep uses the folder, wait for it"
+    )
+    sweep.set_defaults(func=cmd_sweep)
+
+
 def _add_app_parser(sub: argparse._SubParsersAction) -> None:
     app = sub.add_parser("app", help="teaching app in the browser (map, links, charts, levers)")
     app.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
@@ -331,17 +378,45 @@ def _add_app_parser(sub: argparse._SubParsersAction) -> None:
     app.set_defaults(func=cmd_app)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that a command stops as on Ctrl+C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``clusterlab`` command."""
+    """Entry point of the ``clusterlab`` command.
+
+    Exit status: 0 done, 1 some runs failed or a folder is incomplete, 2 bad input (one
+    line on stderr), 130 interrupted by Ctrl+C, 143 stopped by SIGTERM; an interrupted
+    command stops its workers and says how to resume.
+    """
     args = build_parser().parse_args(argv)
+    # Only the main thread may set handlers (main() may also be called from a thread).
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     try:
         return args.func(args)
     except ClusterLabError as exc:
         print(f"clusterlab: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt as exc:
+        how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+        notes = "; ".join(getattr(exc, "__notes__", []))
+        print(f"clusterlab: {how}" + (f"; {notes}" if notes else ""), file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

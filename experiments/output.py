@@ -6,14 +6,22 @@ place only when complete, so an interrupted write never leaves a half-written re
 
 from __future__ import annotations
 
-import json
+import os
+import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from experiments.errors import OutputError
+from experiments.folders import (
+    MARKER,
+    TMP_MARK,
+    make_folder,
+    refuse_to_replace,
+    write_json,
+    write_marker,
+)
 from experiments.plots import plot_trajectories
 from experiments.provenance import provenance
 from model.simulate import SimulationResult
@@ -31,31 +39,64 @@ def _tables(result: SimulationResult) -> dict[str, pd.DataFrame]:
     return tables
 
 
+RUN_ENTRIES = re.compile(
+    r"(timeseries|panel|clusters|events_[a-z_]+)\.(parquet|csv)|summary\.json|trajectories\.png"
+)
+"""Entries of a run folder (besides its marker)."""
+
+
+def _written_by_us(out: Path) -> bool:
+    # Folders of earlier versions have no marker; their summary.json names the preset.
+    return (out / MARKER).is_file() or (out / "summary.json").is_file()
+
+
+def _check_target(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"Output path '{out}' is a file; give a folder with --out.")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not force:
+        raise OutputError(
+            f"Output folder '{out}' is not empty; choose another --out "
+            "or pass --force to replace it (only a folder ClusterLab wrote)."
+        )
+    refuse_to_replace(out, RUN_ENTRIES, written_by_us=_written_by_us(out))
+
+
+def _new_sibling(out: Path, label: str) -> Path:
+    """Create an empty hidden folder beside ``out`` with the user's umask (not mkdtemp's 0700)."""
+    for attempt in range(100):
+        path = out.parent / f".{out.name}{TMP_MARK}{label}-{os.getpid()}-{attempt}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(
+                f"Cannot write output folder '{out}': {exc.strerror or exc}; choose another --out."
+            ) from None
+        return path
+    raise OutputError(f"Cannot create a temporary folder beside '{out}'; clean up its parent.")
+
+
 def write_run(result: SimulationResult, out: Path, *, preset: str, force: bool = False) -> Path:
     """Write one run's outputs into ``out`` atomically.
 
     Files: ``<table>.parquet`` and ``<table>.csv`` for the time series, panel, cluster
-    table and each event table; ``summary.json`` (summary, parameters, seed, provenance);
-    ``trajectories.png``.
+    table and each event table; ``summary.json`` (summary, parameters, seed, provenance;
+    strict JSON: an undefined value such as a spend per innovation without innovations
+    is ``null``); ``trajectories.png``; and the ``.clusterlab`` marker.
 
     Raises
     ------
     OutputError
-        If ``out`` exists and is not empty (without ``force``), or cannot be written.
+        If ``out`` exists and is not empty (without ``force``), may not be replaced (see
+        :func:`experiments.folders.refuse_to_replace`), or cannot be written.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"Output path '{out}' is a file; give a folder with --out.")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise OutputError(
-            f"Output folder '{out}' is not empty; choose another --out "
-            "or pass --force to replace it."
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"Cannot create output folder '{out}': {exc.strerror}.") from None
+    _check_target(out, force)
+    make_folder(out.parent, "output folder", named=out)
+    tmp = _new_sibling(out, "new")
     try:
         for name, df in _tables(result).items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -71,12 +112,23 @@ def write_run(result: SimulationResult, out: Path, *, preset: str, force: bool =
             "fields": result.fields,
             "provenance": provenance(),
         }
-        (tmp / "summary.json").write_text(json.dumps(meta, indent=2, allow_nan=True))
+        write_json(meta, tmp / "summary.json")
         plot_trajectories(result, tmp / "trajectories.png")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
+        write_marker(tmp, "run")
+        _swap_into_place(tmp, out)
+    except OSError as exc:
+        raise OutputError(f"Cannot write '{out}': {exc.strerror or exc}.") from None
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename the complete folder into place; an old run folder is moved aside first."""
+    if out.is_dir() and any(out.iterdir()):
+        old = _new_sibling(out, "old")
+        os.replace(out, old)  # onto the empty folder just made
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)  # onto a missing or empty folder

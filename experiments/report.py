@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import base64
 import html
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from experiments.analysis import MAIN_OUTCOMES, compare_scenarios, dose_response, fan_chart_data
+from experiments.errors import OutputError
+from experiments.folders import TMP_MARK
 from experiments.plots import (
     plot_cost_effectiveness,
     plot_dose_response,
@@ -22,8 +28,9 @@ from experiments.plots import (
     plot_scenarios,
     plot_sobol,
 )
-from experiments.sensitivity import sensitivity_tables, write_tables
+from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
 from experiments.store import Results, load_results
+from model.params import suggest
 
 __all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
 
@@ -171,13 +178,71 @@ def _problems(results: Results, report: Report) -> None:
         )
 
 
+@contextmanager
+def _staged(root: Path) -> Iterator[Path]:
+    """Yield a hidden folder inside ``root``; its entries move into ``root`` if the block ends well.
+
+    A report is written whole or not at all: an error half-way (a corrupt run file, a
+    full disk) leaves the folder's earlier report as it was and no partial tables or
+    figures. Files in ``figures/`` and ``tables/`` replace their namesakes one by one.
+    """
+    stage = root / f".report{TMP_MARK}{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        stage.mkdir()
+        yield stage
+        for entry in stage.iterdir():
+            target = root / entry.name
+            if entry.is_dir():
+                target.mkdir(exist_ok=True)
+                for item in entry.iterdir():
+                    os.replace(item, target / item.name)
+            else:
+                os.replace(entry, target)
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write the report into '{root}': {exc.strerror or exc}."
+        ) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _check_baseline(results: Results, baseline: str | None) -> str:
+    """Return the baseline scenario: the one asked for, which must exist, or the first."""
+    scenarios = list(dict.fromkeys(results.design.sort_values("point")["scenario"]))
+    if baseline is None:
+        return scenarios[0]
+    if baseline not in scenarios:
+        raise OutputError(
+            f"--baseline {baseline!r} is not a scenario of '{results.root}'; have: "
+            f"{', '.join(scenarios)}.{suggest(baseline, scenarios)}"
+        )
+    return baseline
+
+
 def compare_report(root: str | Path, baseline: str | None = None) -> Path:
     """Analyse a results folder and write tables, figures and the report into it.
 
     Returns the path of ``report.html``.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be read (:func:`~experiments.store.load_results`), the
+        baseline is not one of its scenarios, or the report cannot be written. Nothing is
+        written then.
     """
     results = load_results(root)
     root = Path(root)
+    asked = _check_baseline(results, baseline)
+    if "timeseries" in results.manifest.get("outputs", []) and not results.summary.empty:
+        results.timeseries  # noqa: B018 - read every run file now: a corrupt one stops us here
+    with _staged(root) as stage:
+        _compare(results, asked if baseline else None, stage)
+    return root / "report.html"
+
+
+def _compare(results: Results, baseline: str | None, root: Path) -> None:
     fig_dir, tab_dir = root / "figures", root / "tables"
     fig_dir.mkdir(exist_ok=True)
     tab_dir.mkdir(exist_ok=True)
@@ -280,6 +345,12 @@ def sensitivity_report(root: str | Path, outcomes: tuple[str, ...] = SENSITIVITY
     results = load_results(root)
     root = Path(root)
     found = sensitivity_tables(results, list(outcomes))
+    with _staged(root) as stage:
+        _sensitivity(results, found, stage)
+    return root / "report.html"
+
+
+def _sensitivity(results: Results, found: list[SensitivityResult], root: Path) -> None:
     fig_dir = root / "figures"
     fig_dir.mkdir(exist_ok=True)
     write_tables(found, root / "tables")

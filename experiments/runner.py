@@ -18,9 +18,10 @@ import hashlib
 import multiprocessing
 import os
 import platform
-import shutil
+import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -36,16 +37,19 @@ from tqdm import tqdm
 
 from experiments.design import Experiment, RunSpec, base_params
 from experiments.errors import OutputError
-from experiments.store import ResultStore
+from experiments.folders import clear_entries, locked, make_folder, refuse_to_replace
+from experiments.store import MANIFEST, OURS, ResultStore
 from model.simulate import compile_kernels, simulate
 
 __all__ = [
     "RunOutcome",
     "SweepReport",
+    "check_folder",
     "execute",
     "init_worker",
     "local_executor",
     "run_experiment",
+    "stop_workers",
 ]
 
 
@@ -148,18 +152,49 @@ def execute(spec: RunSpec) -> RunOutcome:
 
 
 def init_worker() -> None:
-    """Set up a worker process: freeze what importing this module (and the model) allocated.
+    """Set up a worker process of the local pool.
 
-    ``gc.freeze()`` moves the objects alive now (modules and the libraries' objects, about
-    125,000) out of the garbage collector's reach, so the full collections that a
-    simulation triggers scan only its own objects (about 0.07 s less per collection).
+    - ``gc.freeze()`` moves the objects alive now (modules and the libraries' objects,
+      about 125,000) out of the garbage collector's reach, so the full collections that a
+      simulation triggers scan only its own objects (about 0.07 s less per collection).
+    - Ctrl+C in a terminal reaches every process of the group: the worker ignores it and
+      the parent, which owns the sweep, stops the workers (no traceback per worker).
+    - A watchdog thread ends the worker within a second of its parent's death (a parent
+      killed with SIGKILL cannot stop its workers, which would otherwise live on).
     """
     gc.freeze()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True
+    ).start()
+
+
+def _exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    # An orphan is re-parented (to init or a subreaper), so its parent id changes.
+    while os.getppid() == parent:
+        time.sleep(poll_seconds)
+    os._exit(1)
+
+
+def stop_workers(timeout: float = 5.0) -> None:
+    """Terminate this process's multiprocessing children and wait for them (the pool's)."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + timeout
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
 
 
 @contextmanager
 def local_executor(workers: int) -> Iterator[Executor | None]:
-    """Open a pool of ``workers`` spawned processes, or yield None (in-process) for 0."""
+    """Open a pool of ``workers`` spawned processes, or yield None (in-process) for 0.
+
+    On an exception (a write error, Ctrl+C, SIGTERM turned into an exception by the CLI)
+    queued runs are cancelled and the workers are stopped at once, not waited for.
+    """
     if workers == 0:
         yield None
         return
@@ -171,8 +206,11 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
     )
     try:
         yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_workers()
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def file_sha256(path: Path | None) -> str | None:
@@ -183,7 +221,10 @@ def file_sha256(path: Path | None) -> str | None:
 def prepare_folder(
     exp: Experiment, root: Path, source: Path | None, resume: bool, force: bool
 ) -> ResultStore:
-    """Create, resume or (with ``force``) replace the results folder.
+    """Create, resume or (with ``force``) replace the results folder; hold its lock first.
+
+    Call it inside :func:`experiments.folders.locked` on ``root`` (made by
+    :func:`check_folder`): the checks and the writes happen under the lock.
 
     Raises
     ------
@@ -192,40 +233,70 @@ def prepare_folder(
         experiment's runs and neither ``resume`` nor ``force`` was given.
     """
     store = ResultStore(root)
-    if root.exists() and not root.is_dir():
-        raise OutputError(f"'{root}' is a file, not a results folder; choose another --out.")
-    if root.exists() and force:
-        # --force must never delete a folder that is not ours (say --out . or --out ~).
-        if not store.is_results_folder():
+    if force:
+        clear_entries(root, OURS)
+    store.clean_temporaries()
+    manifest = store.manifest()
+    if manifest is None:
+        if not store.unfinished_creation():
             raise OutputError(
-                f"Folder '{root}' is not a ClusterLab results folder (no manifest.json), so "
-                "--force will not replace it; choose another --out."
+                f"Folder '{root}' holds runs but no manifest.json, so they cannot be "
+                "identified; move it away or choose another --out."
             )
-        shutil.rmtree(root)
-    manifest = store.manifest() if root.exists() else None
-    if manifest is not None:
-        if manifest.get("fingerprint") != exp.fingerprint():
-            raise OutputError(
-                f"Results folder '{root}' holds runs of a different experiment "
-                f"(fingerprint {manifest.get('fingerprint')} vs {exp.fingerprint()}); "
-                "use --out for a new folder or --force to replace it."
-            )
-        if not resume:
-            raise OutputError(
-                f"Results folder '{root}' already holds this experiment; pass --resume to "
-                "finish missing runs or --force to start again."
-            )
-        store.clean_temporaries()
+        store.create(exp, source, file_sha256(source))
         return store
-    elif root.exists() and any(root.iterdir()):
+    if manifest.get("fingerprint") != exp.fingerprint():
         raise OutputError(
-            f"Folder '{root}' exists and is not a ClusterLab results folder; choose another --out."
+            f"Results folder '{root}' holds runs of a different experiment "
+            f"(fingerprint {manifest.get('fingerprint')} vs {exp.fingerprint()}); "
+            "use --out for a new folder or --force to replace it."
         )
-    store.create(exp, source, file_sha256(source))
+    if not resume:
+        raise OutputError(
+            f"Results folder '{root}' already holds this experiment; pass --resume to "
+            "finish missing runs or --force to start again."
+        )
+    store.write_design(exp)  # repairs a deleted or damaged design table
     return store
 
 
+def check_folder(root: Path, force: bool) -> None:
+    """Refuse, before anything is written, a folder a sweep may not use; then create it.
+
+    Raises
+    ------
+    OutputError
+        If ``root`` is a file, is not a ClusterLab results folder (it holds other files
+        and no manifest), or ``force`` is asked for a folder it may not replace
+        (:func:`experiments.folders.refuse_to_replace`); or it cannot be created.
+    """
+    store = ResultStore(root)
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"'{root}' is a file, not a results folder; choose another --out.")
+    if root.is_dir():
+        ours = (root / MANIFEST).is_file() or store.unfinished_creation()
+        if force:
+            refuse_to_replace(root, OURS, written_by_us=ours)
+        elif not ours and not (root / MANIFEST).is_file():
+            raise OutputError(
+                f"Folder '{root}' exists and is not a ClusterLab results folder; choose "
+                "another --out."
+            )
+    make_folder(root, "results folder")
+
+
 def _record(store: ResultStore, outcome: RunOutcome) -> None:
+    try:
+        _write_outcome(store, outcome)
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write run {outcome.spec.run_id} into '{store.root}': "
+            f"{exc.strerror or exc}; the finished runs are kept: fix the cause (disk space, "
+            "permissions) and run the sweep again with --resume."
+        ) from None
+
+
+def _write_outcome(store: ResultStore, outcome: RunOutcome) -> None:
     spec = outcome.spec
     meta = {
         **_keys(spec),
@@ -277,6 +348,7 @@ def run_experiment(
     force: bool = False,
     progress: bool | None = None,
     on_outcome: Callable[[RunOutcome], None] | None = None,
+    wait: bool = False,
 ) -> SweepReport:
     """Run every missing run of an experiment and store each as it finishes.
 
@@ -297,27 +369,38 @@ def run_experiment(
         Show a progress bar; default: only when stderr is a terminal.
     on_outcome : callable, optional
         Called with each outcome after it is stored (tests, custom logging).
+    wait : bool, default=False
+        If another sweep holds the folder's lock, wait for it instead of refusing.
+
+    Raises
+    ------
+    OutputError
+        If the folder may not be used (:func:`check_folder`, :func:`prepare_folder`), is
+        locked by another sweep, or a run cannot be written (disk full, permissions): the
+        runs written so far are kept and the same call with ``resume=True`` finishes it.
 
     Returns
     -------
     SweepReport
     """
     root = Path(out)
-    store = prepare_folder(exp, root, source, resume, force)
-    specs = exp.runs()
-    done = store.done()
-    todo = [s for s in specs if s.run_id not in done]
-    show = sys.stderr.isatty() if progress is None else progress
-    t0 = time.perf_counter()
-    completed = failed = 0
-    with tqdm(total=len(todo), disable=not show, desc=exp.name, unit="run") as bar:
-        for outcome in _results(executor, todo, workers):
-            _record(store, outcome)
-            completed += outcome.ok
-            failed += not outcome.ok
-            bar.update(1)
-            if on_outcome is not None:
-                on_outcome(outcome)
+    check_folder(root, force)
+    with locked(root, wait=wait):
+        store = prepare_folder(exp, root, source, resume, force)
+        specs = exp.runs()
+        done = store.done()
+        todo = [s for s in specs if s.run_id not in done]
+        show = sys.stderr.isatty() if progress is None else progress
+        t0 = time.perf_counter()
+        completed = failed = 0
+        with tqdm(total=len(todo), disable=not show, desc=exp.name, unit="run") as bar:
+            for outcome in _results(executor, todo, workers):
+                _record(store, outcome)
+                completed += outcome.ok
+                failed += not outcome.ok
+                bar.update(1)
+                if on_outcome is not None:
+                    on_outcome(outcome)
     return SweepReport(
         root=root,
         n_runs=len(specs),

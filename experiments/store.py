@@ -15,7 +15,7 @@ killed sweep never leaves a half-written file that could be mistaken for a resul
 from __future__ import annotations
 
 import json
-import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,32 +24,41 @@ import pandas as pd
 
 from experiments.design import Experiment
 from experiments.errors import OutputError
+from experiments.folders import TMP_MARK, atomic_write, foreign_entries, names, write_json
 from experiments.provenance import provenance
 
-__all__ = ["ResultStore", "Results", "load_results"]
+__all__ = ["ResultStore", "Results", "load_results", "read_parquet", "write_json", "write_parquet"]
 
 MANIFEST = "manifest.json"
-TMP_MARK = ".tmp-"
 LAYOUT = (MANIFEST, "design.parquet", "runs", "failed")
-
-
-def _atomic_write_bytes(path: Path, write: Any) -> None:
-    tmp = path.with_name(f"{path.name}{TMP_MARK}{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+REPORT_ENTRIES = ("report.md", "report.html", "figures", "tables")
+MANIFEST_KEYS = {"experiment", "fingerprint", "design", "n_points", "n_runs", "replicates"}
+OURS = names(LAYOUT + REPORT_ENTRIES)
+"""Entries ClusterLab writes in a results folder (the sweep's, then the reports')."""
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Write a DataFrame to Parquet atomically."""
-    _atomic_write_bytes(path, lambda p: df.to_parquet(p, index=False))
+    atomic_write(path, lambda p: df.to_parquet(p, index=False))
 
 
-def write_json(obj: Any, path: Path) -> None:
-    """Write JSON atomically."""
-    _atomic_write_bytes(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=str)))
+def read_parquet(path: Path, fix: str) -> pd.DataFrame:
+    """Read a Parquet file of a results folder, or raise one line naming it and ``fix``.
+
+    Raises
+    ------
+    OutputError
+        If the file is missing, empty, truncated or not Parquet.
+    """
+    import pyarrow as pa  # noqa: PLC0415 - pandas has imported it by now; only its error type
+
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise OutputError(f"'{path}' is missing; {fix}.") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OutputError(f"'{path}' is not a readable Parquet file ({first}); {fix}.") from None
 
 
 class ResultStore:
@@ -67,15 +76,22 @@ class ResultStore:
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text())
-        except json.JSONDecodeError:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError):
+            manifest = None
+        if not isinstance(manifest, dict) or not manifest.keys() >= MANIFEST_KEYS:
             raise OutputError(
-                f"Results folder '{self.root}' has a corrupt {MANIFEST}; "
-                "remove the folder or choose another --out."
-            ) from None
+                f"Results folder '{self.root}' has a corrupt {MANIFEST}; its runs cannot be "
+                "identified: move the folder away or choose another --out."
+            )
+        return manifest
 
     def create(self, exp: Experiment, source: Path | None, file_hash: str | None) -> None:
-        """Make the folder and write the manifest and design."""
+        """Write the layout, the design and, last, the manifest into the (existing) folder.
+
+        The manifest goes last: its presence marks a folder that can be resumed. A kill
+        before it leaves only entries a sweep writes, which the next sweep writes again.
+        """
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.failed_dir.mkdir(exist_ok=True)
         manifest = {
@@ -98,22 +114,39 @@ class ResultStore:
             "design_options": {k: v for k, v in exp.design.items() if k != "scenarios"},
             "provenance": provenance(),
         }
-        # The manifest goes last: its presence marks a complete folder that can be resumed.
-        write_parquet(design_frame(exp), self.root / "design.parquet")
+        self.write_design(exp)
         write_json(manifest, self.root / MANIFEST)
 
-    def is_results_folder(self) -> bool:
-        """Whether the folder has a manifest or holds only what a sweep writes."""
-        if (self.root / MANIFEST).is_file():
-            return True
-        return all(p.name in LAYOUT or TMP_MARK in p.name for p in self.root.iterdir())
+    def write_design(self, exp: Experiment) -> None:
+        """(Re)write ``design.parquet``: it follows from the experiment alone."""
+        write_parquet(design_frame(exp), self.root / "design.parquet")
+
+    def foreign_entries(self) -> list[str]:
+        """Entries of the folder that ClusterLab does not write."""
+        return foreign_entries(self.root, OURS)
+
+    def unfinished_creation(self) -> bool:
+        """Whether the folder is what a sweep killed before its manifest leaves behind.
+
+        That is: no manifest, nothing ClusterLab does not write, and no finished run (an
+        empty folder qualifies too).
+        """
+        return (
+            not (self.root / MANIFEST).exists()
+            and not self.foreign_entries()
+            and not any(self.runs_dir.glob("*.parquet"))
+        )
 
     def clean_temporaries(self) -> int:
         """Remove temporary files a killed sweep left behind. Returns how many."""
         n = 0
-        for path in self.root.rglob(f"*{TMP_MARK}*"):
-            path.unlink(missing_ok=True)
-            n += 1
+        for folder in (self.root, self.runs_dir, self.failed_dir):
+            for path in folder.glob(f"*{TMP_MARK}*") if folder.is_dir() else ():
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)  # a report's staging folder
+                else:
+                    path.unlink(missing_ok=True)
+                n += 1
         return n
 
     # -- runs --------------------------------------------------------------------------
@@ -156,6 +189,35 @@ def design_frame(exp: Experiment) -> pd.DataFrame:
     return frame
 
 
+def resume_command(manifest: dict[str, Any], root: Path) -> str:
+    """Return the command that finishes (or repairs) a results folder."""
+    source = manifest.get("source") or "EXPERIMENT.toml"
+    return f"clusterlab sweep {source} --resume --out {root}"
+
+
+def _run_files(runs_dir: Path, name: str) -> list[Path]:
+    # Numeric order: the zero-padded ids outgrow their 6 digits at run 1,000,000.
+    return sorted(runs_dir.glob(f"*.{name}.parquet"), key=lambda p: int(p.name.split(".")[0]))
+
+
+def _read_runs(files: list[Path], manifest: dict[str, Any], root: Path) -> pd.DataFrame:
+    fix = f"delete that file and run '{resume_command(manifest, root)}' to compute its run again"
+    return pd.concat([read_parquet(f, fix) for f in files], ignore_index=True)
+
+
+def _read_failures(failed_dir: Path) -> pd.DataFrame:
+    records = []
+    for path in sorted(failed_dir.glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            raise OutputError(
+                f"'{path}' (a failed run's record) is not readable JSON; delete it and resume "
+                "the sweep to run that run again."
+            ) from None
+    return pd.DataFrame(records)
+
+
 @dataclass(frozen=True)
 class Results:
     """Tidy results of a folder, keyed by run id, design point, scenario and replicate."""
@@ -168,16 +230,13 @@ class Results:
 
     def table(self, name: str) -> pd.DataFrame:
         """Concatenate one kept table ("timeseries", "panel", ...) over finished runs."""
-        # Numeric order: the zero-padded ids outgrow their 6 digits at run 1,000,000.
-        files = sorted(
-            (self.root / "runs").glob(f"*.{name}.parquet"), key=lambda p: int(p.name.split(".")[0])
-        )
+        files = _run_files(self.root / "runs", name)
         if not files:
             raise OutputError(
                 f"Results folder '{self.root}' has no '{name}' tables; kept: "
                 f"{', '.join(self.manifest.get('outputs', [])) or 'none'}."
             )
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        return _read_runs(files, self.manifest, self.root)
 
     @property
     def timeseries(self) -> pd.DataFrame:
@@ -191,7 +250,8 @@ def load_results(root: str | Path) -> Results:
     Raises
     ------
     OutputError
-        If the folder does not exist or holds no experiment.
+        If the folder does not exist, holds no experiment, or one of its files is missing
+        or corrupt (the message names the file and how to repair it).
     """
     store = ResultStore(root)
     if not store.root.is_dir():
@@ -201,17 +261,18 @@ def load_results(root: str | Path) -> Results:
     manifest = store.manifest()
     if manifest is None:
         raise OutputError(f"'{store.root}' is not a ClusterLab results folder (no {MANIFEST}).")
-    files = sorted(store.runs_dir.glob("*.summary.parquet"))
+    files = _run_files(store.runs_dir, "summary")
     summary = (
-        pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).sort_values("run_id")
-        if files
-        else pd.DataFrame()
+        _read_runs(files, manifest, store.root).sort_values("run_id") if files else pd.DataFrame()
     )
-    failed = [json.loads(p.read_text()) for p in sorted(store.failed_dir.glob("*.json"))]
+    design = read_parquet(
+        store.root / "design.parquet",
+        f"run '{resume_command(manifest, store.root)}' to write it again",
+    )
     return Results(
         root=store.root,
         manifest=manifest,
-        design=pd.read_parquet(store.root / "design.parquet"),
+        design=design,
         summary=summary.reset_index(drop=True),
-        failed=pd.DataFrame(failed),
+        failed=_read_failures(store.failed_dir),
     )

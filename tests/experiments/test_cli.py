@@ -91,7 +91,7 @@ def test_run_writes_every_output_and_nothing_else(tmp_path, capsys):
     assert "preset 'baseline', seed 4, 3 years" in stdout
     assert f"Outputs written to {out}/" in stdout
     expected = {f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv")}
-    expected |= {"summary.json", "trajectories.png"}
+    expected |= {"summary.json", "trajectories.png", ".clusterlab"}
     assert {p.name for p in out.iterdir()} == expected
     assert [p.name for p in tmp_path.iterdir()] == ["run"], "a hidden temp folder was left"
     png = (out / "trajectories.png").read_bytes()
@@ -116,13 +116,22 @@ def test_run_writes_every_output_and_nothing_else(tmp_path, capsys):
         )
 
 
-def test_force_replaces_a_non_empty_folder(tmp_path):
+def test_force_replaces_a_run_folder_clusterlab_wrote(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == 0
+    (out / "trajectories.png").write_bytes(b"old")
+    assert main(["run", *SMALL_RUN, "--out", str(out), "--force"]) == 0
+    assert (out / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
+    assert _hidden_leftovers(tmp_path, "run") == []
+
+
+def test_force_refuses_a_folder_clusterlab_did_not_write(tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    assert main(["run", *SMALL_RUN, "--out", str(out), "--force"]) == 0
-    assert not (out / "stale.txt").exists()
-    assert (out / "summary.json").exists()
+    assert main(["run", *SMALL_RUN, "--out", str(out), "--force"]) == 2
+    assert "ClusterLab did not write it" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["stale.txt"]
     assert _hidden_leftovers(tmp_path, "run") == []
 
 

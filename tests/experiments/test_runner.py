@@ -21,7 +21,7 @@ import experiments.runner
 from experiments.cli import main
 from experiments.design import load_experiment, parse_experiment
 from experiments.errors import OutputError
-from experiments.runner import RunOutcome, local_executor, prepare_folder, run_experiment
+from experiments.runner import RunOutcome, check_folder, local_executor, run_experiment
 from experiments.store import TMP_MARK, Results, ResultStore, load_results
 from model.errors import ParameterError
 from model.model import ClusterModel
@@ -315,7 +315,8 @@ def test_force_never_deletes_a_folder_that_is_not_a_results_folder(
     (thesis / "thesis.tex").write_text("three years of work")
     for options in ([], ["--force"], ["--resume"]):
         assert _sweep(path, thesis, *options) == 2
-        assert "is not a ClusterLab results folder" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert re.search("is not a ClusterLab results folder|ClusterLab did not write it", err)
     assert [p.name for p in thesis.iterdir()] == ["thesis.tex"]
 
 
@@ -326,7 +327,9 @@ def test_output_path_that_is_a_file_is_a_one_line_error(
     a_file = tmp_path / "notes.txt"
     a_file.write_text("notes")
     with pytest.raises(OutputError, match=r"'.*notes\.txt' is a file, not a results folder"):
-        prepare_folder(exp, a_file, None, resume=False, force=True)
+        check_folder(a_file, force=True)
+    with pytest.raises(OutputError, match=r"'.*notes\.txt' is a file, not a results folder"):
+        run_experiment(exp, a_file, force=True)
     assert a_file.read_text() == "notes"
 
 

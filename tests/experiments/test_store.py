@@ -76,7 +76,7 @@ def test_folder_without_manifest_is_a_one_line_output_error(tmp_path: Path) -> N
 
 def test_corrupt_manifest_is_a_one_line_output_error(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text('{"experiment": ')  # cut short
-    with pytest.raises(OutputError, match=r"has a corrupt manifest\.json; remove the folder"):
+    with pytest.raises(OutputError, match=r"has a corrupt manifest\.json; its runs cannot be identified"):
         load_results(tmp_path)
 
 
@@ -137,13 +137,16 @@ def test_tables_are_ordered_by_run_id_past_six_digits(tmp_path: Path) -> None:
     assert results.timeseries["run_id"].tolist() == [999_999, 1_000_000]
 
 
-def test_is_results_folder(tmp_path: Path) -> None:
+def test_unfinished_creation(tmp_path: Path) -> None:
     store = ResultStore(tmp_path)
-    assert store.is_results_folder()  # empty
+    assert store.unfinished_creation()  # empty
     store.runs_dir.mkdir()
     (tmp_path / f"design.parquet{TMP_MARK}7").write_bytes(b"")
-    assert store.is_results_folder()  # a sweep killed before its manifest was written
+    (tmp_path / ".clusterlab.lock").write_bytes(b"")
+    assert store.unfinished_creation()  # a sweep killed before its manifest was written
+    (store.runs_dir / "000001.summary.parquet").write_bytes(b"")
+    assert not store.unfinished_creation()  # runs without a manifest: not ours to rewrite
+    (store.runs_dir / "000001.summary.parquet").unlink()
     (tmp_path / "thesis.tex").write_text("precious")
-    assert not store.is_results_folder()
-    (tmp_path / MANIFEST).write_text("{}")
-    assert store.is_results_folder()  # reports may add files beside a manifest
+    assert not store.unfinished_creation()
+    assert store.foreign_entries() == ["thesis.tex"]
