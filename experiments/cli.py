@@ -12,20 +12,21 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from experiments.app_server import DEFAULT_HOST, DEFAULT_PORT, check_app, run_app
-from experiments.design import Experiment, load_experiment
-from experiments.output import write_run
-from experiments.report import SENSITIVITY_OUTCOMES, compare_report, sensitivity_report
-from experiments.runner import SweepReport, local_executor, run_experiment
-from experiments.store import MANIFEST, ResultStore, load_results
+from experiments.app_server import DEFAULT_HOST, DEFAULT_PORT
 from model.errors import ClusterLabError, ParameterError
-from model.params import param_specs, parse_value
-from model.presets import PRESETS, preset
-from model.simulate import simulate
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from experiments.design import Experiment
+    from experiments.runner import SweepReport
+
+# Start-up: the parser and --help need only argparse; each command imports what it uses
+# (numpy, pandas, Mesa, matplotlib, numba kernels) when it runs.
 
 __all__ = ["main"]
 
@@ -54,6 +55,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, object]:
+    from model.params import parse_value  # noqa: PLC0415 - imported when used (start-up)
+
     out: dict[str, object] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -67,6 +70,10 @@ def _overrides(pairs: Sequence[str]) -> dict[str, object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one simulation and write its outputs."""
+    from experiments.output import write_run  # noqa: PLC0415 - imported when used (start-up)
+    from model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
+    from model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)
+
     params = preset(args.preset, **_overrides(args.set or []))
     if args.steps < 0:
         raise ParameterError(f"--steps must be an integer >= 0. Got {args.steps}.")
@@ -85,6 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 @contextmanager
 def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]:
     """Open the executor the options ask for; yield it and its parallelism."""
+    from experiments.runner import local_executor  # noqa: PLC0415 - imported when used (start-up)
+
     if args.dask:
         try:
             from dask.distributed import Client, LocalCluster  # noqa: PLC0415 - optional
@@ -130,6 +139,9 @@ def _run_sweep(
     args: argparse.Namespace, exp: Experiment, out: Path, source: Path, *, resume: bool, force: bool
 ) -> SweepReport:
     """Run an experiment on the executor the options ask for (shared by sweep commands)."""
+    from experiments.runner import run_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.store import MANIFEST  # noqa: PLC0415 - imported when used (start-up)
+
     try:
         with _executor(args) as (executor, workers):
             return run_experiment(
@@ -155,6 +167,8 @@ def _run_sweep(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment file."""
+    from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
+
     exp = load_experiment(args.experiment)
     if args.workers is not None and args.workers < 0:
         raise ParameterError(f"--workers must be >= 0 (0: in this process). Got {args.workers}.")
@@ -181,6 +195,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Say how far a results folder is."""
+    from experiments.store import ResultStore, load_results  # noqa: PLC0415 - imported when used (start-up)
+
     results = load_results(args.results)
     m = results.manifest
     store = ResultStore(args.results)
@@ -201,6 +217,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Run (or finish) a sobol/morris experiment, then analyse it."""
+    from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.report import SENSITIVITY_OUTCOMES, sensitivity_report  # noqa: PLC0415 - imported when used (start-up)
+
     exp = load_experiment(args.experiment)
     if exp.kind.value not in ("sobol", "morris"):
         raise ParameterError(
@@ -222,6 +241,9 @@ DEMO_FILE = Path(__file__).parent / "files" / "demo.toml"
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the default experiment (policy presets at equal budget) and write its report."""
+    from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
+
     exp = load_experiment(DEMO_FILE)
     out = Path(args.out)
     print(
@@ -259,6 +281,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a results folder and write the report."""
+    from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
+
     path = compare_report(args.results, baseline=args.baseline)
     print(f"Report written: {path} (and report.md, tables/, figures/)")
     return 0
@@ -266,6 +290,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_presets(_: argparse.Namespace) -> int:
     """List the presets."""
+    from model.presets import PRESETS  # noqa: PLC0415 - imported when used (start-up)
+
     width = max(len(n) for n in PRESETS)
     for name, (doc, overrides) in PRESETS.items():
         changes = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "(defaults)"
@@ -275,6 +301,8 @@ def cmd_presets(_: argparse.Namespace) -> int:
 
 def cmd_params(_: argparse.Namespace) -> int:
     """List every parameter with group, default, range, unit and meaning."""
+    from model.params import param_specs  # noqa: PLC0415 - imported when used (start-up)
+
     print(f"{'name':<30} {'group':<15} {'default':>10}  {'allowed':<28} {'unit':<22} meaning")
     for spec in param_specs().values():
         default = getattr(spec.default, "value", spec.default)
@@ -286,6 +314,8 @@ def cmd_params(_: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve the teaching app in the browser until Ctrl+C."""
+    from experiments.app_server import check_app, run_app  # noqa: PLC0415 - imported when used (start-up)
+
     check_app(args.port)
     print(f"ClusterLab app: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops it)")
     return run_app(args.host, args.port, open_browser=args.open)

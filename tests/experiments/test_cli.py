@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -184,3 +186,19 @@ def test_params_lists_every_parameter_with_default_range_and_unit(capsys):
         assert spec.doc in rows[name]
     assert "blanket|missing_link" in rows["subsidy_targeting"]
     assert "[0, 1]" in rows["cross_cluster_subsidy"]
+
+
+HEAVY = ("numpy", "pandas", "matplotlib", "mesa", "scipy", "numba", "pyarrow", "SALib", "solara")
+
+
+def test_parsing_arguments_imports_no_heavy_library():
+    # Start-up (issue #18): --help and argument errors must not wait for numpy, Mesa,
+    # matplotlib or the compiled kernels; each command imports what it uses.
+    code = (
+        "import sys\n"
+        "from experiments.cli import build_parser\n"
+        "build_parser().parse_args(['sweep', 'x.toml', '--workers', '2'])\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
