@@ -321,9 +321,19 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(args.host, args.port, open_browser=args.open)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - start-up
+
+    try:
+        return version("clusterlab")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``clusterlab``."""
     parser = _Parser(prog="clusterlab", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"clusterlab {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run one simulation and write its outputs")
     run.add_argument("--preset", default="baseline", help="named preset (see 'clusterlab presets')")
