@@ -76,7 +76,9 @@ def test_folder_without_manifest_is_a_one_line_output_error(tmp_path: Path) -> N
 
 def test_corrupt_manifest_is_a_one_line_output_error(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text('{"experiment": ')  # cut short
-    with pytest.raises(OutputError, match=r"has a corrupt manifest\.json; its runs cannot be identified"):
+    with pytest.raises(
+        OutputError, match=r"has a corrupt manifest\.json; its runs cannot be identified"
+    ):
         load_results(tmp_path)
 
 
