@@ -1,4 +1,4 @@
-"""Provenance of results: package versions, git commit, host, time."""
+"""Provenance of results: package versions, ClusterLab's git commit, CPU, host, time."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["git_commit", "provenance"]
+__all__ = ["floating_point", "git_commit", "provenance"]
 
 PACKAGES = (
     "clusterlab",
     "mesa",
     "numpy",
+    "numba",
     "pandas",
     "scipy",
     "SALib",
@@ -22,9 +23,34 @@ PACKAGES = (
 )
 
 
+def _is_clusterlab_checkout(root: Path) -> bool:
+    """Whether ``root`` is the top of a git checkout of ClusterLab itself."""
+    pyproject = root / "pyproject.toml"
+    try:
+        declared = 'name = "clusterlab"' in pyproject.read_text()
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return declared and Path(top).resolve() == root
+
+
 def git_commit() -> str | None:
-    """Commit of the source tree ClusterLab runs from ('-dirty' if changed), or None."""
+    """Commit of the ClusterLab checkout it runs from ('-dirty' if changed), or None.
+
+    Only a checkout of ClusterLab counts: an installed copy lives in site-packages, and
+    the git repository around it (a user's project holding its virtual environment)
+    is not ClusterLab's, so its commit would be recorded wrongly; there the package
+    version identifies the code.
+    """
     root = Path(__file__).resolve().parent.parent
+    if not _is_clusterlab_checkout(root):
+        return None
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -52,12 +78,54 @@ def _version(name: str) -> str | None:
         return None
 
 
+def floating_point() -> dict[str, object]:
+    """Describe what decides the last bits of floats here (docs/reproducibility.md).
+
+    numpy's SIMD dispatch targets in use, the BLAS library and the kernel it chose for
+    this CPU, and the CPU numba compiles for.
+    """
+    import numpy as np  # noqa: PLC0415 - imported when a manifest is written
+    from threadpoolctl import threadpool_info  # noqa: PLC0415
+
+    try:  # numpy >= 2 (numpy has no public name for the dispatch targets in use)
+        from numpy._core._multiarray_umath import (  # noqa: PLC0415
+            __cpu_dispatch__,
+            __cpu_features__,
+        )
+
+        simd: list[str] | None = [n for n in __cpu_dispatch__ if __cpu_features__.get(n)]
+    except ImportError:
+        simd = None
+
+    blas = sorted(
+        {
+            f"{pool['internal_api']} {pool.get('version')} {pool.get('architecture')}"
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas"
+        }
+    )
+    try:
+        import numba  # noqa: PLC0415
+
+        numba_cpu = numba.config.CPU_NAME or "host"
+    except ImportError:
+        numba_cpu = None
+    return {
+        "machine": platform.machine(),
+        "numpy": np.__version__,
+        "numpy_simd": simd,
+        "blas": blas,
+        "numba_cpu": numba_cpu,
+    }
+
+
 def provenance() -> dict[str, object]:
-    """Versions, commit, Python, host and time, for a results manifest."""
+    """Versions, commit, floating-point setting, Python, host and time, for a manifest."""
     return {
         "versions": {p: _version(p) for p in PACKAGES},
         "python": platform.python_version(),
         "git_commit": git_commit(),
+        "floating_point": floating_point(),
         "host": platform.node(),
         "platform": platform.platform(),
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
