@@ -151,7 +151,10 @@ def spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Generator) -> I
     ``entrant_employees`` employees and one year of their wages as cash.
     """
     f, dem = ws.firms, params.demography
-    margin = np.divide(f.profit, f.revenue, out=np.zeros(len(f)), where=f.revenue > 0)
+    # A revenue of a few subnormal euros makes the margin overflow to +-inf, which compares
+    # with the threshold as the huge margin it is: the overflow is expected, not an error.
+    with np.errstate(over="ignore"):
+        margin = np.divide(f.profit, f.revenue, out=np.zeros(len(f)), where=f.revenue > 0)
     parents = np.flatnonzero(f.alive & (margin >= dem.spinoff_min_margin))
     parents = parents[rng.random(parents.size) < dem.spinoff_rate]
     x, y = near_cells(ws, f.x[parents], f.y[parents], dem.spinoff_radius, rng)
@@ -301,7 +304,8 @@ def entrants(
     """Poisson(entry_rate x firms) exogenous entrants.
 
     Each picks an industry with probability proportional to its demand, and a cell by
-    :func:`entry_cells` (agglomeration).
+    :func:`entry_cells` (agglomeration). With no firm alive there is no entrant (entry
+    scales with the number of firms, and entrants' cells with their employment).
     """
     f, dem = ws.firms, params.demography
     n = rng.poisson(dem.entry_rate * f.alive.sum())

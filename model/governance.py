@@ -24,10 +24,15 @@ IntArray = npt.NDArray[np.int64]
 
 
 def capacity_factor(budget: FloatArray, full_budget: float) -> FloatArray:
-    r"""How fully an organization works: :math:`\min(1, \text{budget} / B_{full})`."""
+    r"""How fully an organization works: :math:`\min(1, \text{budget} / B_{full})`.
+
+    1 everywhere when :math:`B_{full} = 0` (no budget is needed to work fully).
+    """
     if full_budget <= 0:
         return np.ones_like(budget)
-    return np.minimum(1.0, budget / full_budget)
+    # min(budget, B) / B rather than min(1, budget / B): the same numbers, but a tiny
+    # (subnormal) B cannot overflow the division.
+    return np.minimum(budget, full_budget) / full_budget
 
 
 def fund_organizations(

@@ -97,7 +97,8 @@ class ClusterModel(mesa.Model):
     Raises
     ------
     ParameterError
-        If a parameter name is unknown or a value out of range.
+        If a parameter name is unknown, a value out of range, or ``shock_industry`` not
+        below the number of industries of the economy built.
     """
 
     def __init__(
@@ -260,9 +261,20 @@ class ClusterModel(mesa.Model):
             rng,
         )
         update_partnerships(ws, p.learning.optimal_cognitive_distance, p.governance)
-        self._remove_firm_agents(dead)
-        self._add_firm_agents(np.concatenate(born))
+        self._sync_firm_agents(dead, np.concatenate(born))
         return counts, year.spend
+
+    def _sync_firm_agents(self, dead: np.ndarray, born: np.ndarray) -> None:
+        """Remove the agents of this year's exits and add those of this year's survivors.
+
+        A division opens before the exits are decided, so it can exit in its birth year
+        (it starts with ``division_employees`` below ``min_employees``). Such a firm has
+        lived within one year only: it never gets an agent, and there is none to remove
+        (removing it was a KeyError). Every other firm is unaffected.
+        """
+        same_year = np.isin(dead, born)
+        self._remove_firm_agents(dead[~same_year])
+        self._add_firm_agents(born[self.state.firms.alive[born]])
 
     def record(self, counts: dict[str, np.ndarray], spend: np.ndarray) -> None:
         """Record this year's aggregates and update the missing-link targets."""

@@ -31,6 +31,7 @@ __all__ = [
     "complementarity",
     "local_candidates",
     "network_nodes",
+    "node_region",
     "partner_counts",
     "pick_best",
     "renew_or_expire",
@@ -229,6 +230,19 @@ def gather_candidates(
     return Candidates.concat(parts)
 
 
+def node_region(ws: WorldState, node: IntArray, university: BoolArray) -> IntArray:
+    """Region of each link partner: firm row ``node[i]``, or university row where ``university``.
+
+    Each row is read from its own table only. A world may have no universities at all
+    (``max_universities_per_region=0``), and then a university table has no row 0 to
+    read as a placeholder for the firm entries (that was an IndexError).
+    """
+    out = np.empty(node.shape, np.int64)
+    out[~university] = ws.firms.region[node[~university]]
+    out[university] = ws.unis.region[node[university]]
+    return out
+
+
 def link_terms(
     ws: WorldState,
     firm: IntArray,
@@ -239,11 +253,7 @@ def link_terms(
     """Instrument and eligible subsidy share of prospective links (firm side)."""
     firms = ws.firms
     other_firm = np.where(university, 0, other)
-    other_region = np.where(
-        university,
-        ws.unis.region[np.where(university, other, 0)],
-        firms.region[other_firm],
-    )
+    other_region = node_region(ws, other, university)
     other_cluster = np.where(university, -1, firms.cluster[other_firm])
     instrument = instrument_of_links(
         firms.cluster[firm], other_cluster, firms.region[firm], other_region, university
@@ -412,7 +422,7 @@ def _add_links(
     instrument, share, fee = terms
     a, b, uni = cand.searcher[chosen], cand.candidate[chosen], cand.university[chosen]
     firms = ws.firms
-    b_region = np.where(uni, ws.unis.region[np.where(uni, b, 0)], firms.region[np.where(uni, 0, b)])
+    b_region = node_region(ws, b, uni)
     b_cluster = np.where(uni, -1, firms.cluster[np.where(uni, 0, b)])
     same = (firms.cluster[a] >= 0) & (firms.cluster[a] == b_cluster)
     ws.links.append(

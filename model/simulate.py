@@ -118,11 +118,19 @@ def gini(values: np.ndarray) -> float:
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
 
 
+def _growth(start: float, end: float) -> float:
+    """Relative change ``end / start - 1``; NaN when ``start`` is 0 (nothing to grow from)."""
+    return float(end / start - 1.0) if start > 0 else float("nan")
+
+
 def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, float]:
     """Run-summary scalars a sweep compares.
 
     Sums run over recorded steps 1..T of the economy rows; "final" values are at step T.
-    Spend per outcome is NaN when the outcome is zero (no division by zero).
+    Spend per outcome is NaN when the outcome is zero (no division by zero). A growth
+    (employment, output, productivity) is NaN when its step-0 value is zero: when every
+    firm exited during the burn-in there is nothing to grow from (the firm counts and
+    sums are still reported, as 0 or what entry rebuilt).
     """
     eco = timeseries[timeseries["scope"] == ECONOMY].set_index("step")
     first, last = eco.iloc[0], eco.iloc[-1]
@@ -143,9 +151,9 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
         "final_diversity": float(last["diversity"]),
         "diversity_change": float(last["diversity"] - first["diversity"]),
         "kci_change_abs": float((kci.iloc[-1] - kci.iloc[0]).abs().mean()),
-        "employment_growth": float(last["employment"] / first["employment"] - 1.0),
-        "output_growth": float(last["output"] / first["output"] - 1.0),
-        "productivity_growth": float(last["productivity"] / first["productivity"] - 1.0),
+        "employment_growth": _growth(first["employment"], last["employment"]),
+        "output_growth": _growth(first["output"], last["output"]),
+        "productivity_growth": _growth(first["productivity"], last["productivity"]),
         "final_firms": float(last["firms"]),
         "final_cross_cluster_share": float(last["cross_cluster_share"]),
         "mean_cross_cluster_share": float(run["cross_cluster_share"].mean()),
@@ -190,6 +198,18 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
     by fields x fields), where a second BLAS thread costs more than it gives, and on a
     busy machine or with one run per core (the experiment runner) BLAS threads fight for
     the cores and slow a run several-fold. Results do not depend on the thread count.
+
+    Every combination of in-range parameters runs to the end, degenerate ones included:
+
+    - no universities (``max_universities_per_region=0``): no university links,
+      candidates, academic spin-offs or university bonus;
+    - every firm exits (e.g. ``min_employees`` above every firm's size): the run goes on
+      with an empty economy, recorded as zero firms, employment, output, productivity and
+      variety; entry scales with the number of firms, so only academic spin-offs can
+      repopulate it. Growths in the summary are then NaN (see :func:`summarise`);
+    - ``shock_industry`` names an industry the economy built does not have: a
+      :class:`~model.errors.ParameterError` when the model is built (how many
+      industries there are depends on the economy and the seed).
     """
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ParameterError(

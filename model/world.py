@@ -298,6 +298,9 @@ def build_universities(
 ) -> UniversityTable:
     """Place 1..max universities per region, strong in the region's families and one more.
 
+    With ``max_universities_per_region`` 0 the table is empty: the world has no
+    universities (no university links, candidates or academic spin-offs).
+
     A university's home families are the dominant families of its region's cluster
     chains plus one random family; its expertise there is U(0.75, 0.95), elsewhere
     U(0.2, 0.3).

@@ -130,5 +130,8 @@ def variety_decomposition(
     family_of_industry = family[:, index]
     within = entr(safe_divide(shares, family_of_industry))
     related = (family_of_industry * within).sum(axis=1)
-    unrelated = entr(family).sum(axis=1)
+    # A family's share, summed from rounded industry shares, can exceed 1 by a rounding
+    # unit (shares 2, 4, 3, 1 of 10 in one family sum to 1 + 2.2e-16); entr of it would
+    # give a negative unrelated variety of -2.2e-16 where there is only one family.
+    unrelated = entr(np.minimum(family, 1.0)).sum(axis=1)
     return related + unrelated, related, unrelated

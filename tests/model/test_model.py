@@ -264,6 +264,30 @@ def test_more_universities_than_firms_runs():
         model.release()
 
 
+def test_a_division_that_exits_in_its_birth_year_never_gets_an_agent(make_model):
+    # Regression (issue #17): divisions open before the exits, so one smaller than
+    # min_employees exits in its birth year; removing its (never added) agent was a
+    # KeyError.
+    model = make_model(
+        n_firms=200,
+        min_employees=5.0,
+        division_employees=2.0,
+        diversification_rate=1.0,
+        fit_threshold=0.0,
+        division_cost=0.0,
+    )
+    for _ in range(3):
+        model.step()
+        _check_state(model)
+    ws = model.state
+    births, deaths = ws.events.columns("birth"), ws.events.columns("death")
+    divisions = births["firm"][births["origin"] == Origin.DIVISION]
+    same_year = deaths["firm"][deaths["age"] == 0]
+    assert np.isin(same_year, divisions).sum() > 0, "the case under test happened"
+    assert len(model.firm_agents) == ws.firms.alive.sum()
+    assert not set(same_year.tolist()) & set(model.firm_agents)
+
+
 @pytest.mark.filterwarnings("ignore:Random number generator not specified:UserWarning")
 @pytest.mark.parametrize(("side", "torus"), [(1, False), (3, True), (9, False)])
 def test_grid_connects_cells_as_mesas_moore_grid(side, torus):

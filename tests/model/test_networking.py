@@ -13,6 +13,7 @@ from model.networking import (
     link_terms,
     link_value,
     local_candidates,
+    node_region,
     partner_counts,
     pick_best,
     renew_or_expire,
@@ -235,6 +236,31 @@ def test_link_fee_rises_with_distance(make_model):
     fee = link_fee(ws, np.array([0, 0]), np.array([1, 2]), np.zeros(2, bool), net)
     # distance 5 and 0: f0 (1 + 5 / 10) and f0
     np.testing.assert_allclose(fee, [0.03 * 1.5, 0.03])
+
+
+def test_node_region_reads_each_partner_from_its_own_table(make_model):
+    model = make_model(n_firms=100, burn_in=0, n_regions=4)
+    ws = model.state
+    node, uni = np.array([3, 0, 7, 1]), np.array([False, True, False, True])
+    expected = [ws.firms.region[3], ws.unis.region[0], ws.firms.region[7], ws.unis.region[1]]
+    assert node_region(ws, node, uni).tolist() == expected
+
+
+def test_a_world_without_universities_values_and_forms_firm_links(make_model):
+    # Regression (issue #17): with max_universities_per_region=0 the university table is
+    # empty, and reading its row 0 as a placeholder for firm partners was an IndexError.
+    model = make_model(n_firms=100, burn_in=0, max_universities_per_region=0)
+    ws = model.state
+    assert len(ws.unis) == 0
+    firm, other = np.array([0, 1]), np.array([2, 3])
+    assert node_region(ws, other, np.zeros(2, bool)).tolist() == ws.firms.region[other].tolist()
+    instrument, share = link_terms(ws, firm, other, np.zeros(2, bool), model.params.policy)
+    assert instrument.shape == share.shape == (2,)
+    for _ in range(3):
+        model.step()
+    kinds = ws.links.kind[ws.links.active]
+    assert (kinds == LinkKind.COLLABORATION).any()
+    assert not (kinds == LinkKind.UNIVERSITY).any()
 
 
 def test_cross_cluster_subsidy_raises_exactly_the_value_of_cross_cluster_links(make_model):

@@ -49,6 +49,14 @@ def test_variety_extreme_groupings():
     np.testing.assert_allclose([related[0], unrelated[0]], [entropy(x)[0], 0.0])
 
 
+def test_unrelated_variety_of_one_family_is_zero_not_negative():
+    # Shares 0.2 + 0.4 + 0.3 + 0.1 sum to 1 + 2.2e-16 in floating point: the family's
+    # share is then capped at 1, whose entropy term is exactly 0 (issue #17).
+    total, related, unrelated = variety_decomposition([[2, 4, 3, 1]], [0, 0, 0, 0])
+    assert unrelated[0] == 0.0
+    assert total[0] == related[0]
+
+
 @pytest.mark.parametrize("groups", [[0, 1], [0.0, 1.0, 1.0], [[0, 1, 1]]])
 def test_variety_rejects_bad_groups(groups):
     with pytest.raises(MetricError, match=r"'groups' argument of variety_decomposition"):
