@@ -201,6 +201,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     m = results.manifest
     store = ResultStore(args.results)
     done, failed = store.done(), store.failed() - store.done()
+    status = 0 if len(done) == m["n_runs"] else 1
+    if args.json:
+        keys = ("experiment", "design", "fingerprint", "n_runs", "n_points", "replicates")
+        _print_json(
+            {k: m[k] for k in keys}
+            | {
+                "finished": len(done),
+                "failed": len(failed),
+                "missing": m["n_runs"] - len(done) - len(failed),
+                "failed_run_ids": sorted(failed),
+            }
+        )
+        return status
     print(f"Experiment '{m['experiment']}' ({m['design']} design, fingerprint {m['fingerprint']})")
     print(f"  runs: {m['n_runs']} = {m['n_points']} points x {m['replicates']} replicates")
     print(
@@ -212,7 +225,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  failed run ids: {', '.join(map(str, sorted(failed)[:20]))}"
             f"{' ...' if len(failed) > 20 else ''}"
         )
-    return 0 if len(done) == m["n_runs"] else 1
+    return status
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -288,10 +301,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_presets(_: argparse.Namespace) -> int:
+def _print_json(obj: object) -> None:
+    """Print strict JSON (NaN as null), for --json."""
+    import json  # noqa: PLC0415 - imported when used (start-up)
+
+    from experiments.folders import json_safe  # noqa: PLC0415 - imported when used (start-up)
+
+    print(json.dumps(json_safe(obj), indent=2, allow_nan=False, default=str))
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
     """List the presets."""
     from model.presets import PRESETS  # noqa: PLC0415 - imported when used (start-up)
 
+    if args.json:
+        _print_json(
+            [
+                {"name": name, "description": doc, "overrides": overrides}
+                for name, (doc, overrides) in PRESETS.items()
+            ]
+        )
+        return 0
     width = max(len(n) for n in PRESETS)
     for name, (doc, overrides) in PRESETS.items():
         changes = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "(defaults)"
@@ -299,10 +329,28 @@ def cmd_presets(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_params(_: argparse.Namespace) -> int:
+def cmd_params(args: argparse.Namespace) -> int:
     """List every parameter with group, default, range, unit and meaning."""
     from model.params import param_specs  # noqa: PLC0415 - imported when used (start-up)
 
+    if args.json:
+        _print_json(
+            [
+                {
+                    "name": spec.name,
+                    "group": spec.group,
+                    "default": getattr(spec.default, "value", spec.default),
+                    "type": "choice" if spec.choices else spec.kind.__name__,
+                    "low": None if spec.choices else spec.low,
+                    "high": None if spec.choices else spec.high,
+                    "choices": list(spec.choices) if spec.choices else None,
+                    "unit": spec.unit,
+                    "meaning": spec.doc,
+                }
+                for spec in param_specs().values()
+            ]
+        )
+        return 0
     print(f"{'name':<30} {'group':<15} {'default':>10}  {'allowed':<28} {'unit':<22} meaning")
     for spec in param_specs().values():
         default = getattr(spec.default, "value", spec.default)
@@ -350,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     _add_sweep_parser(sub)
     status = sub.add_parser("status", help="how far a results folder is")
+    status.add_argument("--json", action="store_true", help="print JSON (machine-readable)")
     status.add_argument("results", help="results folder")
     status.set_defaults(func=cmd_status)
     sens = sub.add_parser("sensitivity", help="Sobol'/Morris analysis of an experiment file")
@@ -377,8 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
     compare.set_defaults(func=cmd_compare)
-    sub.add_parser("presets", help="list the presets").set_defaults(func=cmd_presets)
-    sub.add_parser("params", help="list every parameter").set_defaults(func=cmd_params)
+    for name, func, what in (
+        ("presets", cmd_presets, "list the presets"),
+        ("params", cmd_params, "list every parameter"),
+    ):
+        listing = sub.add_parser(name, help=what)
+        listing.add_argument("--json", action="store_true", help="print JSON (machine-readable)")
+        listing.set_defaults(func=func)
     _add_app_parser(sub)
     return parser
 

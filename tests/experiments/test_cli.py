@@ -211,3 +211,49 @@ def test_version_prints_the_installed_version(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"clusterlab {version('clusterlab')}"
+
+
+def test_params_and_presets_print_strict_json(capsys):
+    from model.params import param_specs
+    from model.presets import PRESETS
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
+
+    assert main(["params", "--json"]) == 0
+    params = strict(capsys.readouterr().out)
+    assert [p["name"] for p in params] == list(param_specs())
+    subsidy = next(p for p in params if p["name"] == "cross_cluster_subsidy")
+    assert (subsidy["type"], subsidy["low"], subsidy["high"]) == ("float", 0.0, 1.0)
+    economy = next(p for p in params if p["name"] == "economy")
+    assert (economy["type"], economy["choices"]) == ("choice", ["generic", "marche"])
+    assert main(["presets", "--json"]) == 0
+    presets = strict(capsys.readouterr().out)
+    assert [p["name"] for p in presets] == list(PRESETS)
+
+
+def test_status_json_counts_finished_failed_and_missing(tmp_path, capsys):
+    from experiments.design import parse_experiment
+    from experiments.runner import run_experiment
+
+    exp = parse_experiment(
+        {
+            "name": "two",
+            "steps": 1,
+            "replicates": 2,
+            "fixed": {"n_firms": 30},
+            "design": {"type": "grid", "parameters": {"cross_cluster_subsidy": [0.0]}},
+        }
+    )
+    out = tmp_path / "results"
+    run_experiment(exp, out)
+    (out / "runs" / "000001.summary.parquet").unlink()
+    assert main(["status", str(out), "--json"]) == 1
+    record = json.loads(capsys.readouterr().out)
+    assert (record["n_runs"], record["finished"], record["failed"], record["missing"]) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    assert record["experiment"] == "two"
