@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,6 +153,7 @@ def _run_sweep(
                 resume=resume,
                 force=force,
                 wait=getattr(args, "wait", False),
+                progress=False if args.quiet else None,
             )
     except KeyboardInterrupt as exc:
         if (out / MANIFEST).is_file():
@@ -382,6 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``clusterlab``."""
     parser = _Parser(prog="clusterlab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"clusterlab {_version()}")
+    chatter = parser.add_mutually_exclusive_group()
+    chatter.add_argument(
+        "-v", "--verbose", action="count", default=0, help="say more (-vv: debugging detail)"
+    )
+    chatter.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors (exit status only)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run one simulation and write its outputs")
     run.add_argument("--preset", default="baseline", help="named preset (see 'clusterlab presets')")
@@ -484,6 +492,37 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
+LOGGERS = ("experiments", "model")
+
+
+@contextmanager
+def _logging_to_stderr(verbose: int, quiet: bool) -> Iterator[None]:
+    """Log ClusterLab's messages to stderr for one command: warnings, more with -v/-vv.
+
+    With -q only errors. The loggers are restored afterwards (main() may run many times
+    in one process, e.g. in tests or a notebook).
+    """
+    import logging  # noqa: PLC0415 - imported when used (start-up)
+
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    level = logging.ERROR if quiet else levels[min(verbose, 2)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("clusterlab: %(message)s"))
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    saved = [(lg.level, lg.handlers, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(level)
+        lg.handlers = [handler]
+        lg.propagate = False
+    try:
+        yield
+    finally:
+        for lg, (lvl, handlers, propagate) in zip(loggers, saved, strict=True):
+            lg.setLevel(lvl)
+            lg.handlers = handlers
+            lg.propagate = propagate
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``clusterlab`` command.
 
@@ -496,7 +535,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     try:
-        return args.func(args)
+        with _logging_to_stderr(args.verbose, args.quiet):
+            if args.quiet:  # errors still reach stderr; the exit status says how it went
+                with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
+                    return args.func(args)
+            return args.func(args)
     except ClusterLabError as exc:
         print(f"clusterlab: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

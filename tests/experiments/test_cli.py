@@ -257,3 +257,29 @@ def test_status_json_counts_finished_failed_and_missing(tmp_path, capsys):
         1,
     )
     assert record["experiment"] == "two"
+
+
+def test_quiet_prints_nothing_but_keeps_the_exit_status_and_errors(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["-q", "run", "--steps", "1", "--set", "n_firms=30", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "")
+    assert (out / "summary.json").exists()
+    assert main(["-q", "run", "--seed", "-1", "--out", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err.startswith("clusterlab: error: --seed")
+
+
+def test_verbose_logs_what_clusterlab_does_to_stderr(tmp_path, capsys):
+    from experiments.folders import OWNER_FILE
+
+    exp_file = tmp_path / "e.toml"
+    exp_file.write_text(
+        'name = "e"\nsteps = 1\nreplicates = 1\n[fixed]\nn_firms = 30\n'
+        '[design]\ntype = "grid"\n[design.parameters]\ncross_cluster_subsidy = [0.0]\n'
+    )
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / OWNER_FILE).write_text('{"pid": 999999, "host": "h", "since": "then"}')  # a dead sweep
+    args = ["sweep", str(exp_file), "--out", str(out), "--workers", "0"]
+    assert main(["-v", *args]) == 0
+    assert "Took over the lock of pid 999999" in capsys.readouterr().err
