@@ -1,4 +1,4 @@
-"""Command-line interface: ``clusterlab run | sweep | status | presets | params``.
+"""ClusterLab: simulate cluster policy, run experiments on it, compare and report.
 
 Every ClusterLab error on bad input is printed as one line on stderr and the command
 exits with status 2; nothing half-written is left behind.
