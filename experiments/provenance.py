@@ -23,21 +23,23 @@ PACKAGES = (
 )
 
 
+def _git(root: Path, *args: str) -> str | None:
+    """Output of ``git <args>`` run in ``root``, stripped; None if git fails or is missing."""
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
 def _is_clusterlab_checkout(root: Path) -> bool:
     """Whether ``root`` is the top of a git checkout of ClusterLab itself."""
-    pyproject = root / "pyproject.toml"
     try:
-        declared = 'name = "clusterlab"' in pyproject.read_text()
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        declared = 'name = "clusterlab"' in (root / "pyproject.toml").read_text()
+    except OSError:
         return False
-    return declared and Path(top).resolve() == root
+    top = _git(root, "rev-parse", "--show-toplevel")
+    return declared and top is not None and Path(top).resolve() == root
 
 
 def git_commit() -> str | None:
@@ -51,22 +53,9 @@ def git_commit() -> str | None:
     root = Path(__file__).resolve().parent.parent
     if not _is_clusterlab_checkout(root):
         return None
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+    sha = _git(root, "rev-parse", "HEAD")
+    dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+    if sha is None or dirty is None:
         return None
     return sha + ("-dirty" if dirty else "")
 
