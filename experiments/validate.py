@@ -159,6 +159,9 @@ def run_validation(
     dose_replicates: int | None = None,
 ) -> dict[str, Check]:
     """Run the ensemble and the dose-response, check every pattern, write ``doc``."""
+    # Read the commit before anything is written: the figures this run writes into docs/
+    # would otherwise make every report say '-dirty'.
+    commit = provenance()["git_commit"]
     overrides = overrides or {}
     seeds = [
         int(s.generate_state(1)[0]) for s in np.random.SeedSequence(ROOT_SEED).spawn(replicates)
@@ -194,7 +197,7 @@ def run_validation(
         "seeds": seeds,
         "dose_replicates": n_dose,
         "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": provenance()["git_commit"],
+        "commit": commit,
     }
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(_markdown(checks, figures, doc, meta))
