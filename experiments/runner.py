@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -176,9 +176,13 @@ def _exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
     os._exit(1)
 
 
-def stop_workers(timeout: float = 5.0) -> None:
-    """Terminate this process's multiprocessing children and wait for them (the pool's)."""
-    children = multiprocessing.active_children()
+def stop_workers(spare: Collection[int] = (), timeout: float = 5.0) -> None:
+    """Terminate this process's multiprocessing children, but those in ``spare``, and wait.
+
+    ``spare`` holds the process ids of children that existed before the pool was opened
+    (a notebook's own processes), which are not the pool's to stop.
+    """
+    children = [c for c in multiprocessing.active_children() if c.pid not in spare]
     for child in children:
         child.terminate()
     deadline = time.monotonic() + timeout
@@ -199,6 +203,7 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
         yield None
         return
     compile_kernels()  # fill an empty kernel cache here, once, not in every worker at once
+    before = {child.pid for child in multiprocessing.active_children()}
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
@@ -208,7 +213,7 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
         yield pool
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        stop_workers()
+        stop_workers(spare=before)
         raise
     pool.shutdown(wait=True, cancel_futures=True)
 

@@ -371,3 +371,30 @@ def test_in_process_runs_leave_no_mesa_registries(
     assert (report.completed, report.failed) == (4, 2)
     assert [model for model in Agent._ids if model not in before] == []
     assert Cell.get_neighborhood.cache_info().currsize == 0
+
+
+def _fail_inside_a_pool(workers: list[Any], spare: int) -> None:
+    import multiprocessing
+
+    with local_executor(1) as pool:
+        assert pool is not None
+        pool.submit(time.sleep, 0).result()  # the worker is up
+        workers += [c for c in multiprocessing.active_children() if c.pid != spare]
+        raise RuntimeError("write failed")
+
+
+def test_an_interrupted_pool_stops_its_workers_and_nothing_else() -> None:
+    import multiprocessing
+
+    notebook_process = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(60,))
+    notebook_process.start()  # a child of the user's own, started before the pool
+    workers: list[Any] = []
+    try:
+        with pytest.raises(RuntimeError, match="write failed"):
+            _fail_inside_a_pool(workers, notebook_process.pid)
+        assert workers
+        assert not any(w.is_alive() for w in workers)
+        assert notebook_process.is_alive()
+    finally:
+        notebook_process.kill()
+        notebook_process.join()
