@@ -18,6 +18,7 @@ import pytest
 
 from experiments.cli import main
 from experiments.design import load_experiment
+from experiments.errors import OutputError
 from experiments.folders import LOCK_FILE, OWNER_FILE, locked, protected_reason
 from experiments.runner import run_experiment
 from experiments.store import load_results
@@ -54,7 +55,7 @@ def test_force_on_a_parent_of_the_current_directory_is_refused(
     command, cli, tmp_path, small_file, one_line_error, snapshot
 ):
     parent = tmp_path / "project"
-    before = _precious(parent, snapshot)
+    _precious(parent, snapshot)
     (parent / "sub").mkdir()
     before = snapshot(parent)
     args = ["run", "--steps", "1", "--set", "n_firms=30"] if command == "run" else ["sweep"]
@@ -147,7 +148,8 @@ CREATION_STATES = {
 
 
 @pytest.mark.parametrize("state", CREATION_STATES)
-def test_a_sweep_killed_while_creating_its_folder_resumes(state, tmp_path, small_file):
+@pytest.mark.parametrize("resume", [True, False], ids=["--resume", "plain"])
+def test_a_sweep_killed_while_creating_its_folder_resumes(state, resume, tmp_path, small_file):
     out = tmp_path / "results"
     out.mkdir()
     for entry in CREATION_STATES[state]:
@@ -158,18 +160,14 @@ def test_a_sweep_killed_while_creating_its_folder_resumes(state, tmp_path, small
         else:
             (out / entry).write_bytes(b"PAR1 cut" if "parquet" in entry else b"{")
     exp = load_experiment(small_file)
-    for resume in (True, False):  # both finish it: nothing finished was there to protect
-        report = run_experiment(exp, out, resume=resume, force=False)
-        assert report.missing == 0
-        assert report.completed == (4 if resume else 0)
-        assert not list(out.rglob("*.tmp-*"))
-        if not resume:
-            break
-        # the second pass sees a complete folder: without --resume it is refused
-        with pytest.raises(Exception, match="pass --resume"):
-            run_experiment(exp, out, resume=False)
-        break
+    # With or without --resume the sweep starts afresh: no finished run was there to keep.
+    report = run_experiment(exp, out, resume=resume)
+    assert (report.skipped, report.completed, report.missing) == (0, 4, 0)
+    assert not list(out.rglob("*.tmp-*"))
     assert len(load_results(out).summary) == 4
+    # Now the folder is complete: a sweep without --resume is refused.
+    with pytest.raises(OutputError, match="pass --resume"):
+        run_experiment(exp, out, resume=False)
 
 
 def _summaries(out: Path) -> int:
