@@ -13,8 +13,9 @@ the model are in :mod:`experiments.app_controls`, the pictures in
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import solara
 from mesa.visualization import SolaraViz
@@ -42,9 +43,37 @@ from experiments.app_space import (
 )
 from model.params import ParamSpec
 
-__all__ = ["Page", "legend_html"]
+__all__ = ["Page", "drawn", "legend_html"]
 
 TITLE = "ClusterLab: clusters, links and cluster policy"
+
+T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+
+def drawn(
+    model: TeachingModel, draw: Callable[[TeachingModel], T], what: str
+) -> tuple[T | None, str]:
+    """Draw one view from a consistent snapshot of the model, or say why it could not.
+
+    Returns ``(drawing, "")``, or ``(None, message)`` when drawing raised: the message is
+    shown in that view only, so the rest of the page (and its buttons) stays usable.
+    """
+    try:
+        return model.snapshot(draw), ""
+    except Exception as exc:  # the boundary of one view: logged in full, shown in one line
+        _log.exception("ClusterLab app: could not draw the %s", what)
+        return None, (
+            f"The {what} could not be drawn at year {model.state.step} "
+            f"({type(exc).__name__}: {exc}). The rest of the page still works."
+        )
+
+
+@solara.component
+def ViewError(message: str) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show why a view could not be drawn, in place of that view."""
+    solara.Error(message, classes=["cl-view-error"])
 
 
 def legend_html(entries: Sequence[LegendEntry]) -> str:
@@ -95,20 +124,30 @@ def MapView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are
     """Show the map, coloured by cluster or by industry (a toggle)."""
     counter = update_counter.get()
     colour_by, set_colour_by = solara.use_state(ColourBy.CLUSTER.value)
-    rendered = solara.use_memo(
-        lambda: _render(map_picture(model, ColourBy(colour_by))), [model, counter, colour_by]
+    rendered, error = solara.use_memo(
+        lambda: drawn(model, lambda m: _render(map_picture(m, ColourBy(colour_by))), "map"),
+        [model, counter, colour_by],
     )
     with solara.Column(gap="0px"):
         solara.ToggleButtonsSingle(colour_by, [c.value for c in ColourBy], on_value=set_colour_by)
-        PictureView(*rendered, name="map")
+        if error:
+            ViewError(error)
+        else:
+            PictureView(*rendered, name="map")
 
 
 @solara.component
 def NetworkView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
     """Show the link network."""
     counter = update_counter.get()
-    rendered = solara.use_memo(lambda: _render(network_picture(model)), [model, counter])
-    PictureView(*rendered, name="network")
+    rendered, error = solara.use_memo(
+        lambda: drawn(model, lambda m: _render(network_picture(m)), "link network"),
+        [model, counter],
+    )
+    if error:
+        ViewError(error)
+    else:
+        PictureView(*rendered, name="network")
 
 
 CHART_STYLE = "height: 300px; width: 100%"
@@ -118,7 +157,12 @@ CHART_STYLE = "height: 300px; width: 100%"
 def ChartView(model: TeachingModel, chart: Callable[..., Chart]) -> None:  # noqa: N802 - Solara components are PascalCase
     """Show one live chart, with a dotted line at each year a lever changed."""
     counter = update_counter.get()
-    shown = solara.use_memo(lambda: chart(model, model.lever_marks()), [model, counter])
+    shown, error = solara.use_memo(
+        lambda: drawn(model, lambda m: chart(m, m.lever_marks()), "chart"), [model, counter]
+    )
+    if error:
+        ViewError(error)
+        return
     with solara.Column(classes=[f"cl-{chart.__name__.replace('_', '-')}"], gap="4px"):
         solara.HTML(
             tag="div",
@@ -167,10 +211,23 @@ def LeverSidebar(model: TeachingModel) -> None:  # noqa: N802 - Solara component
         set_moves(moves + 1)
         force_update()  # the charts mark the move, the status bar lists it
 
+    def stop_at(year: int | None) -> None:
+        if year is not None and year >= 0:
+            model.set_stop_year(year)
+            moved()
+
     values = model.params.to_flat()
-    with solara.Sidebar(), solara.Card("Policy levers (act from next year)", classes=["cl-levers"]):
-        for spec in lever_specs():
-            LeverControl(model, spec, values[spec.name], moved)
+    with solara.Sidebar():
+        with solara.Card("Run", classes=["cl-run"]):
+            solara.InputInt(
+                "Play until year (Play stops there; Enter to set)",
+                value=model.stop_year,
+                on_value=stop_at,
+                classes=["cl-stop-year"],
+            )
+        with solara.Card("Policy levers (act from next year)", classes=["cl-levers"]):
+            for spec in lever_specs():
+                LeverControl(model, spec, values[spec.name], moved)
 
 
 @solara.component

@@ -8,7 +8,10 @@ Mesa's SolaraViz builds from the setup controls; its policy levers can move whil
 from __future__ import annotations
 
 import inspect
-from typing import Any
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mesa.visualization import Slider
 
@@ -22,6 +25,7 @@ __all__ = [
     "APP_MAX_FIRMS",
     "DEFAULT_PRESET",
     "DEFAULT_SEED",
+    "DEFAULT_STOP_YEAR",
     "FLOAT_STEP",
     "LABELS",
     "LEVER_HELP",
@@ -39,6 +43,13 @@ DEFAULT_PRESET: str = inspect.signature(ClusterModel.__init__).parameters["prese
 
 DEFAULT_SEED = 1
 """Seed the page opens with (and falls back to when a setup cannot be built)."""
+
+DEFAULT_STOP_YEAR = 50
+"""Year at which Play stops by itself, unless the page sets another one."""
+
+T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
 
 APP_MAX_FIRMS = 5_000
 """Upper end of the firms slider. The model allows more, but a world of 5,000 firms
@@ -162,6 +173,11 @@ class TeachingModel(ClusterModel):
         self.build_error: str | None = None
         self.preset_label, self.seed_label = preset_name, str(seed)
         self.lever_changes: list[tuple[int, str, Any]] = []
+        # Play, Step and Reset run in Solara's worker threads while the page draws in
+        # another: one lock per world makes a step and a drawing never overlap.
+        self.lock = threading.RLock()
+        self.closed = False
+        self.stop_year = DEFAULT_STOP_YEAR
         try:
             rng = parse_seed(seed)
             super().__init__(params=preset(preset_name, **changed), rng=rng)
@@ -173,7 +189,45 @@ class TeachingModel(ClusterModel):
                 f"with seed {DEFAULT_SEED} instead; change the setting and press Reset."
             )
             self.preset_label, self.seed_label = DEFAULT_PRESET, str(DEFAULT_SEED)
+            self.closed = False  # the failed build released itself; this world is new
             super().__init__(preset_name=DEFAULT_PRESET, rng=DEFAULT_SEED)
+
+    def step(self) -> None:
+        """Advance one year, unless the page is gone or the stop year is reached.
+
+        Sets ``running`` to False at the stop year (and once closed), which ends Mesa's
+        Play loop; Step then does nothing until the stop year is raised.
+        """
+        with self.lock:
+            if not self.closed and self.state.step < self.stop_year:
+                super().step()
+            self.running = not self.closed and self.state.step < self.stop_year
+
+    def set_stop_year(self, year: int) -> None:
+        """Let Play run until ``year`` (a later year lets a finished world go on)."""
+        with self.lock:
+            self.stop_year = int(year)
+            self.running = not self.closed and self.state.step < self.stop_year
+
+    def snapshot(self, draw: Callable[[TeachingModel], T]) -> T:
+        """Return ``draw(self)`` computed while no step runs: a consistent picture."""
+        with self.lock:
+            return draw(self)
+
+    def release(self) -> None:
+        """Stop this world for good (its page closed or was reset) and free it.
+
+        A Play loop still running in a worker thread then finds ``running`` False and
+        ends; a late Step does nothing.
+        """
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            self.running = False
+            year = self.state.step if hasattr(self, "state") else None
+            _log.info("ClusterLab app: released a world at year %s", year)
+            super().release()
 
     def set_lever(self, name: str, value: Any) -> None:
         """Change a policy lever; it acts from the next year on.
@@ -211,6 +265,7 @@ def status_text(model: TeachingModel) -> str:
         name = model.state.industries.names[m.shock_industry]
         text += f" Demand shock: {name} loses {m.shock_size:.0%} of its demand in year "
         text += f"{m.shock_year}."
+    text += f" Play stops at year {model.stop_year}."
     if model.lever_changes:
         moves = "; ".join(f"from year {y}: {n} = {v}" for y, n, v in model.lever_changes)
         text += f" Levers moved: {moves}."

@@ -2,6 +2,7 @@
 (Debian's Chromium, driven by Playwright; never a browser Playwright downloads).
 """
 
+import os
 import re
 import socket
 import subprocess
@@ -59,8 +60,11 @@ def _wait_for_server(url: str, server: subprocess.Popen, log: Path, timeout: flo
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The app served on a free localhost port for this module; stopped afterwards."""
+def app_server(tmp_path_factory) -> Iterator[tuple[str, Path, int]]:
+    """The app served on a free localhost port for this module; stopped afterwards.
+
+    Yields its address, its log file and the server's process id.
+    """
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     port = _free_port()
@@ -75,7 +79,7 @@ def app_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_for_server(url, server, log, timeout=60)
-        yield url, log
+        yield url, log, server.pid
     finally:
         server.terminate()
         try:
@@ -146,7 +150,7 @@ def _bad_setup_shows_a_message(page) -> None:
 
 
 def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_path):
-    url, log = app_server
+    url, log, _ = app_server
     requests: list[str] = []
     failures: list[str] = []
     console_errors: list[str] = []
@@ -177,4 +181,56 @@ def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_p
     assert [u for u in requests if u.split("/")[2] != host] == []
     assert failures == []
     assert console_errors == []
+    assert "Traceback" not in log.read_text()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (from /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _page_is_whole(page) -> None:
+    """No traceback replaced the page, and its buttons are all there."""
+    body = page.inner_text("body")
+    assert "Traceback" not in body
+    assert "Error" not in body.split("How to read this page")[0]
+    for name in ("Reset", "Step"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
+
+
+def test_page_survives_rapid_play_reload_and_two_sessions(app_server, tmp_path):
+    """What a class does to a shared server: toggle Play fast, step from a second session
+    while the first plays, reload during Play; then every world stops with its page."""
+    url, log, pid = app_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            first = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
+            second = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
+            for page in (first, second):
+                page.set_default_timeout(60_000)
+                _loads_without_error(page, url)
+            play = first.get_by_role("button", name=re.compile("^(▶|❚❚)$"))
+            for _ in range(11):  # a student hammering Play/Pause
+                play.click(timeout=60_000)
+            if play.inner_text() == "▶":
+                play.click()  # leave it playing
+            for year in (1, 2):  # a second student steps while the first plays
+                second.get_by_role("button", name="Step", exact=True).click()
+                second.get_by_text(f"Step: {year}").wait_for()
+            first.wait_for_timeout(3_000)
+            _page_is_whole(first)
+            _page_is_whole(second)
+            first.reload()  # during Play: a new world at year 0, the old one must stop
+            first.get_by_text("Step: 0").wait_for()
+            _page_is_whole(first)
+        finally:
+            browser.close()
+    # Every page is gone: its world must stop stepping, so the server goes idle.
+    time.sleep(8)
+    before, start = _cpu_seconds(pid), time.monotonic()
+    time.sleep(4)
+    busy = (_cpu_seconds(pid) - before) / (time.monotonic() - start)
+    assert busy < 0.25, f"the server still works {busy:.0%} of a core with no page open"
     assert "Traceback" not in log.read_text()

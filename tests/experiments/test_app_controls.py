@@ -178,3 +178,81 @@ def test_status_text_names_the_world_its_shock_and_the_levers_moved(teaching_mod
     assert "Year 0 of preset 'marche_teaching' (seed 1, 2 regions, 150 firms" in text
     assert "Footwear loses 50% of its demand in year 5" in text
     assert "from year 1: university_link_subsidy = 0.25" in text
+
+
+def test_play_stops_at_the_stop_year_and_goes_on_when_it_is_raised(teaching_model):
+    model = teaching_model()
+    model.set_stop_year(2)
+    for _ in range(5):  # what Mesa's Play loop does while `running` is True, and more
+        model.step()
+    assert model.state.step == 2
+    assert model.running is False
+    model.set_stop_year(3)
+    assert model.running is True
+    model.step()
+    model.step()
+    assert model.state.step == 3
+    assert "Play stops at year 3." in status_text(model)
+
+
+def test_a_released_world_stops_and_ignores_late_steps(teaching_model):
+    model = teaching_model()
+    model.step()
+    model.release()
+    model.release()  # the page's cleanup and a reset may both release it
+    assert model.closed is True
+    assert model.running is False
+    model.step()  # a Play loop that had not yet seen `running` go False
+    assert model.state.step == 1
+    model.set_stop_year(100)
+    assert model.running is False
+
+
+def test_drawing_and_stepping_from_two_threads_never_overlap(teaching_model):
+    """A drawing reads a consistent snapshot: firm arrays of one length, one year."""
+    import threading
+
+    model = teaching_model()
+    model.set_stop_year(30)
+    seen: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def picture(m: TeachingModel) -> tuple[int, bool]:
+        f = m.state.firms
+        year = m.state.step
+        consistent = len(f.alive) == len(f.employees) == len(f.x) and m.state.step == year
+        return year, consistent
+
+    def play() -> None:
+        try:
+            while model.running:
+                model.step()
+        except BaseException as exc:  # surfaced by the assert below
+            errors.append(exc)
+
+    player = threading.Thread(target=play)
+    player.start()
+    while player.is_alive():
+        seen.append(model.snapshot(picture))
+    player.join()
+    assert errors == []
+    assert model.state.step == 30
+    assert all(ok for _, ok in seen)
+    assert [y for y, _ in seen] == sorted(y for y, _ in seen)  # years never go back
+
+
+def test_a_view_that_raises_shows_a_message_not_a_traceback(teaching_model):
+    from experiments.app import drawn
+
+    model = teaching_model()
+
+    def broken(m: TeachingModel) -> None:
+        raise IndexError("boolean index did not match")
+
+    assert drawn(model, lambda m: m.state.step, "map") == (0, "")
+    picture, message = drawn(model, broken, "link network")
+    assert picture is None
+    assert message.startswith("The link network could not be drawn at year 0 (IndexError:")
+    assert "The rest of the page still works." in message
+    assert model.lock.acquire(blocking=False)  # the failed drawing let go of the lock
+    model.lock.release()
