@@ -134,7 +134,9 @@ def sme_measures(name: str, overrides: dict[str, Any], seed: int, years: int) ->
             sme = f.alive & (f.employees < model.params.market.sme_employee_limit)
             out["sme_pooled_rd"] += float(f.rd_support[sme & (f.cluster >= 0)].sum())
             events = model.state.events.columns("innovation")
-            firm, kind = events["firm"][before:], events["kind"][before:]
+            # events name firms by id; the masks are by table row
+            firm = f.rows_of(np.asarray(events["firm"][before:], np.int64))
+            kind = np.asarray(events["kind"][before:])
             out["sme_radical"] += float((sme[firm] & (kind == "radical")).sum())
             out["sme_recombinant"] += float((sme[firm] & (kind == "recombinant")).sum())
         knowledge = links.active & (links.kind != LinkKind.SUPPLY)
