@@ -174,10 +174,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 0:
         raise ParameterError(f"--workers must be >= 0 (0: in this process). Got {args.workers}.")
     out = Path(args.out) if args.out else Path("results") / exp.name
-    n = len(exp.points) * exp.replicates
+    economies = f" x {exp.economies} economies" if exp.economies is not None else ""
     print(
         f"Experiment '{exp.name}': {len(exp.points)} design points x {exp.replicates} "
-        f"replicates = {n} runs of {exp.steps} years -> {out}/"
+        f"replicates{economies} = {exp.n_runs} runs of {exp.steps} years -> {out}/"
     )
     report = _run_sweep(args, exp, out, Path(args.experiment), resume=args.resume, force=args.force)
     print(
@@ -196,7 +196,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Say how far a results folder is."""
-    from experiments.store import ResultStore, load_results  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.store import (  # noqa: PLC0415 - imported when used (start-up)
+        ResultStore,
+        load_results,
+        replicates_text,
+    )
 
     results = load_results(args.results)
     m = results.manifest
@@ -207,6 +211,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         keys = ("experiment", "design", "fingerprint", "n_runs", "n_points", "replicates")
         _print_json(
             {k: m[k] for k in keys}
+            | {"economies": m.get("economies")}
             | {
                 "finished": len(done),
                 "failed": len(failed),
@@ -216,7 +221,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         return status
     print(f"Experiment '{m['experiment']}' ({m['design']} design, fingerprint {m['fingerprint']})")
-    print(f"  runs: {m['n_runs']} = {m['n_points']} points x {m['replicates']} replicates")
+    print(f"  runs: {m['n_runs']} = {m['n_points']} points x {replicates_text(m)}")
     print(
         f"  finished: {len(done)}   failed: {len(failed)}   "
         f"missing: {m['n_runs'] - len(done) - len(failed)}"

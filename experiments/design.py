@@ -3,9 +3,11 @@
 An experiment file names a base preset, fixed parameter values, the number of years,
 replicates and a root seed, and one design: a full ``grid`` of lever values, a list of
 named ``scenarios``, a Latin hypercube (``lhs``), or the ``sobol`` / ``morris`` samples of
-SALib. Every problem is reported as one line naming the file, the key, what is allowed
-and what was given (:class:`ExperimentError`); nothing else is raised, whatever the file
-holds.
+SALib. Every run of an experiment shares one economy (``economy_seed``, default 0) unless
+the optional key ``economies = N`` crosses every design point and replicate with the
+economies of seeds 0..N-1. Every problem is reported as one line naming the file, the key,
+what is allowed and what was given (:class:`ExperimentError`); nothing else is raised,
+whatever the file holds.
 
 Sizes are bounded so that a mistyped file fails at once instead of filling the memory: the
 file (``MAX_FILE_BYTES``), the design (``MAX_POINTS`` points and ``MAX_RUNS`` runs, counted
@@ -17,6 +19,7 @@ and builds the design.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -61,6 +64,7 @@ TOP_KEYS = {
     "common_random_numbers": bool,
     "fixed": dict,
     "design": dict,
+    "economies": int,
 }
 REQUIRED = {
     "name": 'name = "my_study"',
@@ -102,6 +106,7 @@ class RunSpec:
     overrides: dict[str, Any]
     steps: int
     outputs: tuple[str, ...]
+    economy_seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,26 +127,43 @@ class Experiment:
     problem: dict[str, Any] | None = None  # SALib problem for lhs/sobol/morris
     samples: np.ndarray | None = None  # SALib sample matrix, rows = points
     design: dict[str, Any] = field(default_factory=dict)
+    economies: int | None = None  # None: every run in the experiment's one economy
+
+    @property
+    def runs_per_point(self) -> int:
+        """Replicates times economies: the runs of each design point."""
+        return self.replicates * (self.economies or 1)
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs: design points x replicates x economies."""
+        return len(self.points) * self.runs_per_point
 
     def seeds(self) -> list[int]:
         """Seed of every run, in run order (point-major, replicate-minor).
 
-        With common random numbers (the default) replicate r of every design point uses
-        the same seed, ``SeedSequence(root).spawn(replicates)[r]``: differences between
-        points are then not blurred by different random draws. Otherwise every run has
-        its own child of ``SeedSequence(root).spawn(points * replicates)``.
+        Replicates are numbered 0..``runs_per_point`` - 1 (with ``economies = N``,
+        replicate k runs in economy ``k // replicates``). With common random numbers (the
+        default) replicate k of every design point uses the same seed,
+        ``SeedSequence(root).spawn(runs_per_point)[k]``: differences between points are
+        then not blurred by different random draws. Otherwise every run has its own child
+        of ``SeedSequence(root).spawn(n_runs)``.
         """
         root = np.random.SeedSequence(self.seed)
         if self.common_random_numbers:
-            per_rep = [int(c.generate_state(1)[0]) for c in root.spawn(self.replicates)]
+            per_rep = [int(c.generate_state(1)[0]) for c in root.spawn(self.runs_per_point)]
             return per_rep * len(self.points)
-        return [int(c.generate_state(1)[0]) for c in root.spawn(len(self.points) * self.replicates)]
+        return [int(c.generate_state(1)[0]) for c in root.spawn(self.n_runs)]
 
     def runs(self) -> list[RunSpec]:
-        """Every run of the experiment, numbered from 0."""
+        """Every run of the experiment, numbered from 0 (point, economy, replicate order)."""
         seeds = self.seeds()
         out = []
-        for i, (pt, rep) in enumerate(itertools.product(self.points, range(self.replicates))):
+        pairs = itertools.product(self.points, range(self.runs_per_point))
+        for i, (pt, rep) in enumerate(pairs):
+            overrides = {**self.fixed, **pt.overrides}
+            if self.economies is not None:
+                overrides["economy_seed"] = rep // self.replicates
             out.append(
                 RunSpec(
                     run_id=i,
@@ -150,9 +172,10 @@ class Experiment:
                     replicate=rep,
                     seed=seeds[i],
                     preset=pt.preset,
-                    overrides={**self.fixed, **pt.overrides},
+                    overrides=overrides,
                     steps=self.steps,
                     outputs=self.outputs,
+                    economy_seed=_economy_seed(pt.preset, overrides),
                 )
             )
         return out
@@ -223,10 +246,18 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     seed = checks.checked_int(
         source, "seed", data.get("seed", 0), 0, checks.MAX_TOML_INT, "2**63 - 1"
     )
+    economies = data.get("economies")
+    if economies is not None:
+        economies = checks.checked_int(source, "economies", economies, 1, 100_000)
     fixed = data.get("fixed", {})
     checks.check_override_values(source, "fixed", fixed)
     checks.validated_overrides(source, "fixed", base, fixed)
-    kind, points, problem, samples = _design(source, base, fixed, data["design"], seed, replicates)
+    runs_per_point = (replicates, economies or 1)
+    kind, points, problem, samples = _design(
+        source, base, fixed, data["design"], seed, runs_per_point
+    )
+    if economies is not None:
+        checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
     return Experiment(
         name=name,
         description=data.get("description", ""),
@@ -242,6 +273,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
         problem=problem,
         samples=samples,
         design=data["design"],
+        economies=economies,
     )
 
 
@@ -257,18 +289,19 @@ DESIGN_KEYS = {
 
 
 def _design(
-    source: str, base: str, fixed: dict, design: dict, seed: int, replicates: int
+    source: str, base: str, fixed: dict, design: dict, seed: int, per_point: tuple[int, int]
 ) -> tuple[DesignKind, list[DesignPoint], dict | None, np.ndarray | None]:
+    """Build the design points; ``per_point`` is (replicates, economies), for the size check."""
     kind = _design_kind(source, design)
     checks.check_keys(source, "design.", design, DESIGN_KEYS[kind])
     if kind is DesignKind.GRID:
-        points = _grid(source, base, fixed, design.get("parameters", {}), replicates)
+        points = _grid(source, base, fixed, design.get("parameters", {}), per_point)
         return kind, points, None, None
     if kind is DesignKind.SCENARIOS:
-        return kind, _scenarios(source, fixed, design.get("scenarios", []), replicates), None, None
+        return kind, _scenarios(source, fixed, design.get("scenarios", []), per_point), None, None
     problem = _problem(source, design.get("bounds", {}))
     key, n_points = _sample_size(source, kind, design, problem["num_vars"])
-    checks.check_size(source, key, n_points, replicates)
+    checks.check_size(source, key, n_points, *per_point)
     samples = _sample(kind, problem, design, seed)
     points = [
         DesignPoint(i, f"point {i}", base, _typed_row(problem, row))
@@ -292,11 +325,11 @@ def _design_kind(source: str, design: dict) -> DesignKind:
 
 
 def _grid(
-    source: str, base: str, fixed: dict, parameters: dict, replicates: int
+    source: str, base: str, fixed: dict, parameters: dict, per_point: tuple[int, int]
 ) -> list[DesignPoint]:
     checks.check_grid_shape(source, parameters)
     checks.check_size(
-        source, "design.parameters", math.prod(len(v) for v in parameters.values()), replicates
+        source, "design.parameters", math.prod(len(v) for v in parameters.values()), *per_point
     )
     for name, values in parameters.items():
         checks.check_grid_values(source, base, fixed, name, values)
@@ -314,10 +347,12 @@ def _grid(
 SCENARIO_KEYS = {"name": str, "preset": str, "set": dict}
 
 
-def _scenarios(source: str, fixed: dict, scenarios: list, replicates: int) -> list[DesignPoint]:
+def _scenarios(
+    source: str, fixed: dict, scenarios: list, per_point: tuple[int, int]
+) -> list[DesignPoint]:
     if not scenarios:
         raise checks.error_at(source, "design.scenarios", "must list at least one scenario.")
-    checks.check_size(source, "design.scenarios", len(scenarios), replicates)
+    checks.check_size(source, "design.scenarios", len(scenarios), *per_point)
     points: list[DesignPoint] = []
     seen: set[str] = set()
     for i, sc in enumerate(scenarios):
@@ -395,6 +430,19 @@ def _typed_row(problem: dict, row: np.ndarray) -> dict[str, Any]:
     for name, value in zip(problem["names"], row, strict=True):
         out[name] = round(float(value)) if specs[name].kind is int else float(value)
     return out
+
+
+@functools.cache
+def _preset_economy_seed(name: str) -> int:
+    return preset(name).world.economy_seed
+
+
+def _economy_seed(preset_name: str, overrides: dict[str, Any]) -> int:
+    """Return the economy seed of a run: overridden by name, else the preset's."""
+    for name, value in overrides.items():
+        if name.split(".", 1)[-1] == "economy_seed":
+            return int(value)
+    return _preset_economy_seed(preset_name)
 
 
 def base_params(spec: RunSpec) -> ModelParams:

@@ -37,6 +37,7 @@ __all__ = [
     "NAME_PATTERN",
     "ExperimentError",
     "bounded_spec",
+    "check_economy_seed_unset",
     "check_grid_shape",
     "check_grid_values",
     "check_keys",
@@ -294,18 +295,38 @@ def validated_overrides(source: str, where: str, base: str, values: dict) -> Non
         raise error_in(source, f"[{where}] {exc}") from None
 
 
-def check_size(source: str, key: str, points: int, replicates: int) -> None:
-    """Refuse a design too big to build, before anything is built."""
-    runs = points * replicates
+def check_size(source: str, key: str, points: int, replicates: int, economies: int = 1) -> None:
+    """Refuse a design too big to build, before anything is built.
+
+    Runs are design points x replicates x economies (``economies = N`` runs every point
+    and replicate in N economies).
+    """
+    runs = points * replicates * economies
     if points <= MAX_POINTS and runs <= MAX_RUNS:
         return
+    factors = f"{_amount(points)} design points x {replicates:,} replicates"
+    if economies > 1:
+        factors += f" x {economies:,} economies"
     raise error_at(
         source,
         key,
-        f"makes {_amount(points)} design points x {replicates:,} replicates = {_amount(runs)} "
-        f"runs; at most {MAX_POINTS:,} points and {MAX_RUNS:,} runs are allowed. Use fewer "
-        "values, samples or replicates, or split the experiment.",
+        f"makes {factors} = {_amount(runs)} runs; at most {MAX_POINTS:,} points and "
+        f"{MAX_RUNS:,} runs are allowed. Use fewer values, samples, replicates or economies, "
+        "or split the experiment.",
     )
+
+
+def check_economy_seed_unset(source: str, fixed: dict, point_overrides: list[dict]) -> None:
+    """Refuse ``economy_seed`` in ``fixed`` or the design when ``economies`` sets it."""
+    given = [("fixed", fixed)] + [("design", o) for o in point_overrides]
+    for where, values in given:
+        if any(str(name).split(".", 1)[-1] == "economy_seed" for name in values):
+            raise error_at(
+                source,
+                "economies",
+                f"gives the runs economy seeds 0..N-1, so economy_seed cannot also be set in "
+                f"[{where}]. Remove one of them.",
+            )
 
 
 # --- grids and scenarios ----------------------------------------------------------------

@@ -29,7 +29,7 @@ from experiments.plots import (
     plot_sobol,
 )
 from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
-from experiments.store import Results, load_results
+from experiments.store import Results, load_results, replicates_text
 from model.params import suggest
 
 __all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
@@ -250,7 +250,7 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     report = Report(f"ClusterLab experiment '{m['experiment']}'")
     report.text(m.get("description") or "")
     report.text(
-        f"Design: {m['design']}, {m['n_points']} points x {m['replicates']} replicates of "
+        f"Design: {m['design']}, {m['n_points']} points x {replicates_text(m)} of "
         f"{m['steps']} years; root seed {m['root_seed']}; fingerprint {m['fingerprint']}; "
         f"ClusterLab commit {m['provenance'].get('git_commit')}."
     )
@@ -359,14 +359,14 @@ def _sensitivity(results: Results, found: list[SensitivityResult], root: Path) -
     report.text(m.get("description") or "")
     report.text(
         f"{m['design']} design over {', '.join(m['problem']['names'])}; {m['n_points']} "
-        f"points x {m['replicates']} replicates of {m['steps']} years; outputs averaged "
+        f"points x {replicates_text(m)} of {m['steps']} years; outputs averaged "
         "over replicates per point and analysed in SALib's sample order."
     )
     _problems(results, report)
     for r in found:
         label = MAIN_OUTCOMES.get(r.outcome, r.outcome)
         report.heading(label)
-        if m["replicates"] > 1:
+        if m["n_runs"] > m["n_points"]:
             report.text(
                 f"Replicate noise: {r.noise_share:.0%} of the variance of run outcomes "
                 "lies within design points (averaged out by the replicates)."

@@ -105,6 +105,7 @@ def _keys(spec: RunSpec) -> dict[str, Any]:
         "scenario": spec.scenario,
         "replicate": spec.replicate,
         "seed": spec.seed,
+        "economy_seed": spec.economy_seed,
     }
 
 

@@ -105,11 +105,12 @@ class ResultStore:
             "fixed": exp.fixed,
             "steps": exp.steps,
             "replicates": exp.replicates,
+            "economies": exp.economies,
             "root_seed": exp.seed,
             "common_random_numbers": exp.common_random_numbers,
             "outputs": list(exp.outputs),
             "n_points": len(exp.points),
-            "n_runs": len(exp.points) * exp.replicates,
+            "n_runs": exp.n_runs,
             "problem": exp.problem,
             "design_options": {k: v for k, v in exp.design.items() if k != "scenarios"},
             "provenance": provenance(),
@@ -174,6 +175,18 @@ class ResultStore:
     def write_failure(self, run_id: int, record: dict[str, Any]) -> None:
         """Record a run that raised."""
         write_json(record, self.failed_dir / f"{run_id}.json")
+
+
+def replicates_text(manifest: dict[str, Any]) -> str:
+    """Say how many runs each design point has: "10 replicates" or "10 replicates x 3 economies".
+
+    ``economies`` is absent from folders written before it existed, and None when the
+    experiment ran in one economy.
+    """
+    text = f"{manifest['replicates']} replicates"
+    if manifest.get("economies") is not None:
+        text += f" x {manifest['economies']} economies"
+    return text
 
 
 def design_frame(exp: Experiment) -> pd.DataFrame:

@@ -46,7 +46,13 @@ from model.state import (
     WorldState,
 )
 from model.supply import rewire_supply
-from model.world import build_firms, build_geography, build_orgs, build_universities
+from model.world import (
+    build_firms,
+    build_geography,
+    build_orgs,
+    build_universities,
+    economy_streams,
+)
 
 __all__ = ["ClusterModel"]
 
@@ -90,7 +96,9 @@ class ClusterModel(mesa.Model):
     preset_name : str, default="baseline"
         Named preset used when ``params`` is not given.
     rng : int, optional
-        Seed of the model's random generator (all draws come from ``self.rng``).
+        Seed of the run's generator ``self.rng``: firms' sizes, productivity and
+        knowledge, and every draw from the burn-in on. The economy (industries, clusters,
+        firm placement, universities) comes from the ``economy_seed`` parameter instead.
     **overrides
         Parameters changed by name, e.g. ``cross_cluster_subsidy=0.5``.
 
@@ -144,16 +152,17 @@ class ClusterModel(mesa.Model):
 
     def _build_world(self) -> WorldState:
         p, rng = self.params, self.rng
-        space, industries = build_economy(p.world, rng)
+        economy = economy_streams(p.world.economy_seed)  # the economy; rng: this run
+        space, industries = build_economy(p.world, economy.industries)
         if p.market.shock_industry >= industries.n:
             raise ParameterError(
                 f"The 'shock_industry' parameter of MarketParams must be -1 or an industry index "
                 f"below {industries.n}. Got {p.market.shock_industry}."
             )
         geo = build_geography(p)
-        firms, orgs = build_firms(p, geo, industries, rng)
+        firms, orgs = build_firms(p, geo, industries, economy, rng)
         build_orgs(orgs, space, industries, p.governance.roadmap_size)
-        unis = build_universities(p, geo, space, industries, orgs, rng)
+        unis = build_universities(p, geo, space, industries, orgs, economy.universities)
         coefficients = input_coefficients(industries.supplies, p.market.input_share)
         supply = np.bincount(firms.industry, weights=firms.revenue, minlength=industries.n)
         # Start in balance: final demand that makes total demand equal initial output.

@@ -133,6 +133,16 @@ class WorldParams(_ParamGroup):
     burn_in: int = _p(
         5, 0, 100, "years", "Years simulated without policy before step 0 is recorded."
     )
+    economy_seed: int = _p(
+        0,
+        0,
+        2**31 - 1,
+        "seed",
+        "Seed of the economy: knowledge space, industries and recipes, value chains, which "
+        "chains each region's clusters hold, cluster centres, initial firm placement and "
+        "universities. Held fixed across the runs of an experiment; vary it explicitly to "
+        "vary the economy.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

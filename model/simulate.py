@@ -175,8 +175,8 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
     ----------
     params : ModelParams
     seed : int
-        Seed of the model's generator; the same seed and parameters give identical
-        outputs in any process.
+        Seed of the run's generator; the same seed and parameters give identical
+        outputs in any process. The economy is set by the ``economy_seed`` parameter.
     steps : int, default=50
         Years to simulate after the burn-in.
 
@@ -209,7 +209,7 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
       repopulate it. Growths in the summary are then NaN (see :func:`summarise`);
     - ``shock_industry`` names an industry the economy built does not have: a
       :class:`~model.errors.ParameterError` when the model is built (how many
-      industries there are depends on the economy and the seed).
+      industries there are depends on the economy and ``economy_seed``, not on ``seed``).
     """
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ParameterError(

@@ -3,6 +3,12 @@
 Everything here runs once, when a model is built. The grid is square; regions tile it in
 a near-square arrangement of rectangles. Each region draws 2-3 clusters, each a spatial
 blob of firms in the industries of one value chain around a centre.
+
+The *economy* (industries, the chains and centres of each region's clusters, where the
+initial firms sit and in which industry, the universities) is drawn from its own
+generators (:func:`economy_streams` of ``economy_seed``); a run's generator draws only the
+firms' own attributes (size, productivity, knowledge). So every run of one economy seed
+starts from the same region x industry structure, whatever its run seed.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -20,17 +27,38 @@ from model.params import Economy, ModelParams
 from model.state import FirmTable, OrgTable, Origin, UniversityTable
 
 __all__ = [
+    "EconomyStreams",
     "Geography",
     "build_firms",
     "build_geography",
     "build_orgs",
     "build_universities",
+    "economy_streams",
 ]
 
 IntArray = npt.NDArray[np.int64]
 
 CHALLENGE_START_SHARE = 0.005
 """Share of initial firms in each challenge industry (they start tiny)."""
+
+
+class EconomyStreams(NamedTuple):
+    """The generators of an economy, one per part, all from one ``economy_seed``.
+
+    Separate streams keep the parts apart: the industries do not change when the number
+    of firms does, nor the universities when the firms are placed differently.
+    """
+
+    industries: np.random.Generator
+    clusters: np.random.Generator  # chains of each region's clusters, cluster centres
+    placement: np.random.Generator  # cells, clusters and industries of the initial firms
+    universities: np.random.Generator
+
+
+def economy_streams(economy_seed: int) -> EconomyStreams:
+    """Return the economy's generators: the four children of ``SeedSequence(economy_seed)``."""
+    children = np.random.SeedSequence(economy_seed).spawn(len(EconomyStreams._fields))
+    return EconomyStreams(*(np.random.default_rng(c) for c in children))
 
 
 @functools.lru_cache(maxsize=4)
@@ -178,9 +206,13 @@ def build_firms(
     params: ModelParams,
     geo: Geography,
     industries: Industries,
+    economy: EconomyStreams,
     rng: np.random.Generator,
 ) -> tuple[FirmTable, OrgTable]:
     """Place the initial firms: clustered blobs, scattered firms, a few challenge firms.
+
+    Where firms sit, in which cluster and industry, comes from the ``economy``'s streams;
+    their size, productivity and knowledge from the run's ``rng``.
 
     Returns
     -------
@@ -188,7 +220,8 @@ def build_firms(
         The firms, and one organization row per cluster (roadmaps filled later).
     """
     w = params.world
-    chains = _cluster_chains(params, industries, rng)
+    chains = _cluster_chains(params, industries, economy.clusters)
+    place = economy.placement
     n_challenge = int(industries.is_challenge.sum())
     per_challenge = max(1, round(CHALLENGE_START_SHARE * w.n_firms)) if n_challenge else 0
     n_rest = w.n_firms - per_challenge * n_challenge
@@ -214,7 +247,7 @@ def build_firms(
 
     for r in range(w.n_regions):
         n_clustered = round(w.clustered_share * per_region[r])
-        centres = _cluster_centres(geo, r, len(chains[r]), rng)
+        centres = _cluster_centres(geo, r, len(chains[r]), economy.clusters)
         sizes = np.full(len(chains[r]), n_clustered // len(chains[r]))
         sizes[: n_clustered % len(chains[r])] += 1
         for (cx, cy), chain, size in zip(centres, chains[r], sizes, strict=True):
@@ -222,15 +255,15 @@ def build_firms(
             for key, val in (("region", r), ("chain", chain), ("x", cx), ("y", cy)):
                 org_rows[key].append(val)
             members = industries.chain_industries(chain)
-            x = np.rint(cx + w.cluster_spread * rng.standard_normal(size)).astype(np.int64)
-            y = np.rint(cy + w.cluster_spread * rng.standard_normal(size)).astype(np.int64)
+            x = np.rint(cx + w.cluster_spread * place.standard_normal(size)).astype(np.int64)
+            y = np.rint(cy + w.cluster_spread * place.standard_normal(size)).astype(np.int64)
             add(r, x, y, cluster, members[np.arange(size) % members.size])
         n_scattered = per_region[r] - n_clustered
-        x, y = geo.random_cells(np.full(n_scattered, r), rng)
-        add(r, x, y, -1, rng.choice(ordinary, size=n_scattered))
+        x, y = geo.random_cells(np.full(n_scattered, r), place)
+        add(r, x, y, -1, place.choice(ordinary, size=n_scattered))
     for p in np.flatnonzero(industries.is_challenge):
-        regions = rng.integers(w.n_regions, size=per_challenge)
-        x, y = geo.random_cells(regions, rng)
+        regions = place.integers(w.n_regions, size=per_challenge)
+        x, y = geo.random_cells(regions, place)
         for r in np.unique(regions):
             sel = regions == r
             add(int(r), x[sel], y[sel], -1, np.full(int(sel.sum()), p))

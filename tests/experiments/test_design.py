@@ -158,6 +158,37 @@ MALFORMED = [
         r"runs; at most 100,000 points and 1,000,000 runs are allowed",
     ),
     (
+        "economies not an integer",
+        GRID,
+        "seed = 1",
+        "seed = 1\neconomies = 2.0",
+        r"'economies' must be of type int\. Got 2\.0\.",
+    ),
+    (
+        "zero economies",
+        GRID,
+        "seed = 1",
+        "seed = 1\neconomies = 0",
+        r"'economies' must be an integer in \[1, 100000\]\. Got 0\.",
+    ),
+    (
+        "economies with economy_seed fixed",
+        GRID,
+        "seed = 1\n\n[fixed]\nn_firms = 100",
+        "seed = 1\neconomies = 2\n\n[fixed]\nn_firms = 100\neconomy_seed = 3",
+        r"'economies' gives the runs economy seeds 0\.\.N-1, so economy_seed cannot also be set "
+        r"in \[fixed\]\. Remove one of them\.",
+    ),
+    (
+        "economies with economy_seed in the design",
+        SCENARIOS,
+        'replicates = 2\n\n[design]\ntype = "scenarios"\n\n[[design.scenarios]]\n'
+        'preset = "baseline"',
+        'replicates = 2\neconomies = 2\n\n[design]\ntype = "scenarios"\n\n[[design.scenarios]]\n'
+        'preset = "baseline"\nset = {"world.economy_seed" = 4}',
+        r"'economies' gives the runs economy seeds .* cannot also be set in \[design\]",
+    ),
+    (
         "unknown output",
         GRID,
         "seed = 1",
@@ -672,3 +703,74 @@ def test_fingerprint_ignores_name_and_description_only() -> None:
     assert parse_experiment(_tiny(replicates=3)).fingerprint() != base
     assert parse_experiment(_tiny(fixed={"n_firms": 121})).fingerprint() != base
     assert parse_experiment(_tiny(outputs=["timeseries", "panel"])).fingerprint() != base
+
+
+# --- economies --------------------------------------------------------------------------
+
+
+def test_runs_share_one_economy_by_default() -> None:
+    exp = parse_experiment(_tiny())
+    assert exp.economies is None
+    assert {r.economy_seed for r in exp.runs()} == {0}
+    assert all("economy_seed" not in r.overrides for r in exp.runs())
+    fixed = parse_experiment(_tiny(fixed={"n_firms": 120, "economy_seed": 9}))
+    assert {r.economy_seed for r in fixed.runs()} == {9}
+
+
+def test_economies_cross_every_point_and_replicate_with_each_economy() -> None:
+    # 3 points x 2 replicates x 3 economies = 18 runs; replicate k runs in economy k // 2.
+    exp = parse_experiment(_tiny(economies=3))
+    runs = exp.runs()
+    assert exp.n_runs == len(runs) == 18
+    assert exp.runs_per_point == 6
+    assert [(r.point, r.replicate, r.economy_seed) for r in runs[:6]] == [
+        (0, 0, 0),
+        (0, 1, 0),
+        (0, 2, 1),
+        (0, 3, 1),
+        (0, 4, 2),
+        (0, 5, 2),
+    ]
+    assert all(r.overrides["economy_seed"] == r.economy_seed for r in runs)
+    assert runs[0].overrides == {"n_firms": 120, "cross_cluster_subsidy": 0.0, "economy_seed": 0}
+    # Every (point, economy) pair appears once per replicate of that economy.
+    pairs = [(r.point, r.economy_seed) for r in runs]
+    assert all(pairs.count(pair) == 2 for pair in set(pairs))
+
+
+def test_economies_keep_common_random_numbers() -> None:
+    exp = parse_experiment(_tiny(economies=3))
+    # Replicate k has the same seed at every point: children 0..5 of SeedSequence(11).
+    assert exp.seeds() == CHILD_SEEDS_OF_11 * 3
+    by_replicate: dict[int, set[tuple[int, int]]] = {}
+    for run in exp.runs():
+        by_replicate.setdefault(run.replicate, set()).add((run.seed, run.economy_seed))
+    assert all(len(v) == 1 for v in by_replicate.values())
+    # One economy: the same seeds as without the key (children of the same root).
+    assert parse_experiment(_tiny(economies=1)).seeds() == parse_experiment(_tiny()).seeds()
+    # Without common random numbers every run has its own seed.
+    assert len(set(parse_experiment(_tiny(economies=3, common_random_numbers=False)).seeds())) == 18
+
+
+def test_economies_count_in_the_run_limit() -> None:
+    ten = {"type": "grid", "parameters": {"cross_cluster_subsidy": [i / 10 for i in range(10)]}}
+    assert parse_experiment(_tiny(replicates=1000, economies=100, design=ten)).n_runs == MAX_RUNS
+    eleven = {"type": "grid", "parameters": {"cross_cluster_subsidy": [i / 10 for i in range(11)]}}
+    with pytest.raises(
+        ExperimentError,
+        match=r"'design\.parameters' makes 11 design points x 1,000 replicates x 100 economies "
+        r"= 1,100,000 runs; at most",
+    ):
+        parse_experiment(_tiny(replicates=1000, economies=100, design=eleven))
+
+
+def test_economies_change_the_fingerprint() -> None:
+    base = parse_experiment(_tiny()).fingerprint()
+    assert parse_experiment(_tiny(economies=2)).fingerprint() != base
+
+
+def test_economies_refuse_an_economy_seed_in_the_bounds() -> None:
+    data = _continuous({"type": "lhs", "samples": 4}) | {"economies": 2}
+    data["design"]["bounds"] = {"economy_seed": [0, 10]}
+    with pytest.raises(ExperimentError, match=r"'economies' .* cannot also be set in \[design\]"):
+        parse_experiment(data)

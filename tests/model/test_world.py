@@ -12,6 +12,7 @@ from model.world import (
     build_geography,
     build_orgs,
     build_universities,
+    economy_streams,
     initial_knowledge,
 )
 
@@ -19,11 +20,12 @@ from model.world import (
 def build(seed=1, **overrides):
     params = ModelParams().replace(**({"n_firms": 300} | overrides))
     rng = np.random.default_rng(seed)
-    space, industries = build_economy(params.world, rng)
+    economy = economy_streams(params.world.economy_seed + seed)
+    space, industries = build_economy(params.world, economy.industries)
     geo = build_geography(params)
-    firms, orgs = build_firms(params, geo, industries, rng)
+    firms, orgs = build_firms(params, geo, industries, economy, rng)
     build_orgs(orgs, space, industries, params.governance.roadmap_size)
-    unis = build_universities(params, geo, space, industries, orgs, rng)
+    unis = build_universities(params, geo, space, industries, orgs, economy.universities)
     return params, space, industries, geo, firms, orgs, unis
 
 

@@ -129,6 +129,8 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ),
     ("fixed a number", toml({"fixed": "1"}), r"'fixed' must be of type dict\. Got 1\."),
     ("design a text", toml({"design": '"grid"'}, design=""), r"'design' must be of type dict"),
+    ("economies a float", toml({"economies": "2.0"}), r"'economies' must be of type int"),
+    ("economies negative", toml({"economies": "-1"}), r"'economies' must be an integer in \[1,"),
     # --- unknown keys
     ("unknown key", toml({"replicate": "2"}), r"'replicate' is not a known key\. Did you mean "),
     ("unknown key, case", toml({"Name": '"x"'}), r"'Name' is not a known key\. Did you mean 'na"),
@@ -543,6 +545,7 @@ VALID_VARIANTS = st.fixed_dictionaries(
         "outputs": st.lists(st.sampled_from(OUTPUT_TABLES), unique=True),
         "common_random_numbers": st.booleans(),
         "fixed": st.dictionaries(st.sampled_from(["n_firms", "shock_year"]), st.integers(20, 300)),
+        "economies": st.integers(1, 3),
     },
 )
 SHAPED = st.fixed_dictionaries(
@@ -582,10 +585,10 @@ def test_parse_experiment_returns_an_experiment_or_a_one_line_error(data: dict[s
 def _check_experiment(exp: Experiment) -> None:
     assert isinstance(exp, Experiment)
     assert 1 <= len(exp.points) <= MAX_POINTS
-    assert len(exp.points) * exp.replicates <= MAX_RUNS
-    if len(exp.points) * exp.replicates <= 10_000:
+    assert exp.n_runs == len(exp.points) * exp.replicates * (exp.economies or 1) <= MAX_RUNS
+    if exp.n_runs <= 10_000:
         runs = exp.runs()
-        assert len(runs) == len(exp.points) * exp.replicates
+        assert len(runs) == exp.n_runs
         assert all(0 <= r.seed < 2**32 for r in runs)
         assert len(exp.fingerprint()) == 16
 
