@@ -1,8 +1,21 @@
-"""Demography: exit after sustained losses, spin-offs near parents, exogenous entry.
+"""Demography: exit after sustained losses, spin-offs near parents, local and outside entry.
 
 New firms (spin-offs, academic spin-offs, entrants, and the divisions of
 :mod:`model.diversification`) are added through :func:`add_firms`, which places them,
-assigns them to the nearby cluster and logs their birth.
+assigns them to the nearby cluster and logs their birth. Spin-offs inherit their
+parent's competences and some carry them into another industry (Klepper 2007); local
+entrants locate by related employment, while outside entrants bring the know-how of an
+industry from another region and ignore the host's industry mix, the agents of unrelated
+regional diversification (Neffke, Hartog, Boschma & Henning 2018).
+
+References
+----------
+Klepper, S. (2007). Disagreements, spinoffs, and the evolution of Detroit as the capital
+of the U.S. automobile industry. Management Science, 53(4), 616-631.
+https://doi.org/10.1287/mnsc.1060.0683
+Neffke, F., Hartog, M., Boschma, R., & Henning, M. (2018). Agents of structural change:
+the role of firms and entrepreneurs in regional diversification. Economic Geography,
+94(1), 23-48. https://doi.org/10.1080/00130095.2017.1391691
 """
 
 from __future__ import annotations
@@ -21,11 +34,15 @@ __all__ = [
     "add_firms",
     "entrants",
     "exits",
+    "fit_weighted_industries",
+    "outside_entrants",
+    "regional_means",
     "spinoffs",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 ALIVE_DIED = np.iinfo(np.int64).max
 
@@ -142,13 +159,22 @@ def exits(ws: WorldState, params: ModelParams) -> IntArray:
     return out
 
 
-def spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Generator) -> IntArray:
-    """Profitable firms spawn small firms of their industry near themselves.
+def spinoffs(
+    ws: WorldState,
+    params: ModelParams,
+    rng: np.random.Generator,
+    open_market: BoolArray | None = None,
+) -> IntArray:
+    """Profitable firms spawn small firms near themselves, most in the parent's industry.
 
     A firm with margin profit/revenue >= ``spinoff_min_margin`` spawns one with
     probability ``spinoff_rate``. The spin-off lands within ``spinoff_radius`` cells,
     copies 85-100% of each parent expertise, has productivity parent x LogN(-0.05, 0.1),
-    ``entrant_employees`` employees and one year of their wages as cash.
+    ``entrant_employees`` employees and one year of their wages as cash. Spin-offs inherit
+    their parent's competences (Klepper 2007); a share ``spinoff_related_share`` of them
+    carry these into another industry with an open market (``open_market``, default
+    all), drawn with probability proportional to fit^4 of the inherited knowledge (as
+    academic spin-offs choose), so mostly a related one.
     """
     f, dem = ws.firms, params.demography
     # A revenue of a few subnormal euros makes the margin overflow to +-inf, which compares
@@ -159,20 +185,45 @@ def spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Generator) -> I
     parents = parents[rng.random(parents.size) < dem.spinoff_rate]
     x, y = near_cells(ws, f.x[parents], f.y[parents], dem.spinoff_radius, rng)
     n = parents.size
+    knowledge = f.knowledge[parents] * rng.uniform(0.85, 1.0, size=(n, ws.space.n_fields))
+    industry = f.industry[parents].copy()
+    move = rng.random(n) < dem.spinoff_related_share
+    if open_market is None:
+        open_market = np.ones(ws.industries.n, bool)
+    industry[move] = fit_weighted_industries(
+        knowledge[move], ws.industries.recipes, industry[move], open_market, rng
+    )
     return add_firms(
         ws,
         params,
         x=x,
         y=y,
-        industry=f.industry[parents],
+        industry=industry,
         origin=np.full(n, Origin.SPINOFF),
         parent=parents,
         cluster=f.cluster[parents],
-        knowledge=f.knowledge[parents] * rng.uniform(0.85, 1.0, size=(n, ws.space.n_fields)),
+        knowledge=knowledge,
         productivity=f.productivity[parents] * np.exp(-0.05 + 0.1 * rng.standard_normal(n)),
         employees=np.full(n, dem.entrant_employees),
         cash=np.full(n, dem.entrant_employees * params.market.wage_per_employee),
     )
+
+
+def fit_weighted_industries(
+    knowledge: FloatArray,
+    recipes: FloatArray,
+    current: IntArray,
+    open_market: BoolArray,
+    rng: np.random.Generator,
+) -> IntArray:
+    """Draw for each row an open industry other than ``current``, with probability ∝ fit^4.
+
+    A row with no other open industry keeps its current one. One uniform per row.
+    """
+    weight = np.where(open_market[None, :], (knowledge @ recipes.T) ** 4, 0.0)
+    weight[np.arange(current.size), current] = 0.0
+    pick = _draw_rows(weight, rng)
+    return np.where(pick >= 0, pick, current)
 
 
 def academic_spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Generator) -> IntArray:
@@ -301,20 +352,24 @@ def _kernel_offsets(
 def entrants(
     ws: WorldState, params: ModelParams, demand: FloatArray, rng: np.random.Generator
 ) -> IntArray:
-    """Poisson(entry_rate x firms) exogenous entrants.
+    """Poisson(entry_rate x firms) exogenous entrants, local ones and outside agents.
 
-    Each picks an industry with probability proportional to its demand, and a cell by
-    :func:`entry_cells` (agglomeration). With no firm alive there is no entrant (entry
-    scales with the number of firms, and entrants' cells with their employment).
+    Each is an outside agent (:func:`outside_entrants`) with probability
+    ``outside_entry_share``. A local entrant picks an industry with probability
+    proportional to its demand, and a cell by :func:`entry_cells` (agglomeration). With
+    no firm alive there is no entrant (entry scales with the number of firms, and
+    entrants' cells with their employment).
     """
     f, dem = ws.firms, params.demography
     n = rng.poisson(dem.entry_rate * f.alive.sum())
     if n == 0:
         return np.zeros(0, np.int64)
+    n_out = rng.binomial(n, dem.outside_entry_share)
+    n -= n_out
     industry = rng.choice(ws.industries.n, size=n, p=demand / demand.sum())
     kernel = spillover_kernel(params.learning.spillover_distance)
     x, y = np.divmod(entry_cells(ws, industry, kernel, rng), ws.geo.side)
-    return add_firms(
+    local = add_firms(
         ws,
         params,
         x=x,
@@ -328,3 +383,80 @@ def entrants(
         employees=np.full(n, dem.entrant_employees),
         cash=np.full(n, dem.entrant_employees * params.market.wage_per_employee),
     )
+    return np.concatenate([local, outside_entrants(ws, params, demand, n_out, rng)])
+
+
+def regional_means(ws: WorldState) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Employment (R, P), mean knowledge (R, P, K) and productivity (R, P) of alive firms.
+
+    Means are employment-weighted over the alive firms of each region and industry.
+    """
+    f, n_reg, n_ind = ws.firms, ws.geo.n_regions, ws.industries.n
+    live = np.flatnonzero(f.alive)
+    cell = f.region[live] * n_ind + f.industry[live]
+    emp = f.employees[live]
+    e = np.bincount(cell, weights=emp, minlength=n_reg * n_ind)
+    know = np.zeros((n_reg * n_ind, ws.space.n_fields))
+    np.add.at(know, cell, emp[:, None] * f.knowledge[live])
+    prod = np.bincount(cell, weights=emp * f.productivity[live], minlength=n_reg * n_ind)
+    w = np.where(e > 0, e, 1.0)
+    shape = (n_reg, n_ind)
+    return e.reshape(shape), (know / w[:, None]).reshape(*shape, -1), (prod / w).reshape(shape)
+
+
+def outside_entrants(
+    ws: WorldState, params: ModelParams, demand: FloatArray, n: int, rng: np.random.Generator
+) -> IntArray:
+    r"""``n`` entrants that bring an industry's know-how from another region.
+
+    Outside agents (new establishments of firms and entrepreneurs from elsewhere) are the
+    main source of unrelated diversification of regions (Neffke, Hartog, Boschma &
+    Henning 2018). Each picks a host region with probability proportional to its alive
+    firms, then an industry q with probability proportional to its demand among the
+    industries with employment in some other region (know-how to bring), then a source
+    region r' != host with probability proportional to its employment in q. It brings the
+    source's know-how: knowledge :math:`\bar k_{r'q} U`, U ~ U(0.85, 1) per field, and
+    productivity :math:`\bar\theta_{r'q} e^{-0.05 + 0.1 Z}` (employment-weighted means
+    of the source's firms of q), and lands on a uniform cell of the host region, so its
+    choice ignores the host's industry mix: often an industry the host lacks.
+    """
+    f, dem, n_reg = ws.firms, params.demography, ws.geo.n_regions
+    if n == 0 or n_reg < 2 or not f.alive.any():
+        return np.zeros(0, np.int64)
+    emp, know, prod = regional_means(ws)
+    host = rng.choice(
+        n_reg, size=n, p=np.bincount(f.region[f.alive], minlength=n_reg) / f.alive.sum()
+    )
+    elsewhere = emp.sum(axis=0)[None, :] - emp[host]  # (n, P) employment outside the host
+    weight = np.where(elsewhere > 0, demand[None, :], 0.0)
+    q = _draw_rows(weight, rng)
+    src_w = np.where(np.arange(n_reg)[None, :] != host[:, None], emp[:, q].T, 0.0)
+    src = _draw_rows(src_w, rng)
+    keep = (q >= 0) & (src >= 0)
+    host, q, src = host[keep], q[keep], src[keep]
+    m = host.size
+    x, y = ws.geo.random_cells(host, rng)
+    knowledge = know[src, q] * rng.uniform(0.85, 1.0, size=(m, ws.space.n_fields))
+    return add_firms(
+        ws,
+        params,
+        x=x,
+        y=y,
+        industry=q,
+        origin=np.full(m, Origin.OUTSIDE_ENTRANT),
+        parent=np.full(m, -1),
+        cluster=nearby_cluster(ws, x, y, 2 * params.world.cluster_spread),
+        knowledge=knowledge,
+        productivity=prod[src, q] * np.exp(-0.05 + 0.1 * rng.standard_normal(m)),
+        employees=np.full(m, dem.entrant_employees),
+        cash=np.full(m, dem.entrant_employees * params.market.wage_per_employee),
+    )
+
+
+def _draw_rows(weight: FloatArray, rng: np.random.Generator) -> IntArray:
+    """Draw a column per row with probability ∝ its weight (-1 for a row of zeros)."""
+    u = rng.random(weight.shape[0])
+    cum = np.cumsum(weight, axis=1)
+    total = cum[:, -1] if weight.shape[1] else np.zeros(weight.shape[0])
+    pick = np.minimum((cum <= (u * total)[:, None]).sum(axis=1), max(weight.shape[1] - 1, 0))
+    return np.where(total > 0, pick, -1)

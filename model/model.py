@@ -250,13 +250,13 @@ class ClusterModel(mesa.Model):
         recombinant, radical = run_radical(ws, p, rng)
         counts["recombinant"] = np.bincount(recombinant, minlength=n)
         counts["radical"] = np.bincount(radical, minlength=n)
-        born = [diversify(ws, p, self.demand > 0, rng)]
+        born = [diversify(ws, p, self.demand, rng)]
         nodes = network_nodes(ws)  # knowledge does not change while links are made
         renew_or_expire(ws, p, nodes)
         search_partners(ws, p, rng, nodes)
         dead = exits(ws, p)
         born += [
-            spinoffs(ws, p, rng),
+            spinoffs(ws, p, rng, self.demand > 0),
             academic_spinoffs(ws, p, rng),
             entrants(ws, p, self.demand, rng),
         ]

@@ -361,7 +361,31 @@ class DiversificationParams(_ParamGroup):
         "Probability an eligible firm opens a division in a year.",
     )
     division_cost: float = _p(0.2, 0.0, 100.0, "M€", "Cash a firm spends to open a division.")
-    division_employees: float = _p(3.0, 1.0, 1000.0, "employees", "Size of a new division.")
+    division_employees: float = _p(8.0, 1.0, 1000.0, "employees", "Size of a new division.")
+    choice_temperature: float = _p(
+        0.25,
+        0.01,
+        10.0,
+        "share of best value",
+        "Logit temperature of the target choice, relative to the best option's value.",
+    )
+    startup_years: int = _p(
+        5,
+        0,
+        30,
+        "years",
+        "Years the parent covers a new division's losses and keeps its start-up team.",
+    )
+    division_productivity: float = _p(
+        1.0, 0.5, 1.5, "ratio to parent", "Productivity of a new division relative to its parent."
+    )
+    hiring_share: float = _p(
+        0.8,
+        0.0,
+        1.0,
+        "share of local know-how",
+        "Share of the region's know-how in an industry a new division gets by hiring.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -451,6 +475,20 @@ class DemographyParams(_ParamGroup):
         "Exogenous entrants per year as a share of firms.",
     )
     entrant_employees: float = _p(2.0, 1.0, 1000.0, "employees", "Size of a new entrant.")
+    outside_entry_share: float = _p(
+        0.3,
+        0.0,
+        1.0,
+        "share of entrants",
+        "Share of entrants that bring an industry's know-how from another region.",
+    )
+    spinoff_related_share: float = _p(
+        0.2,
+        0.0,
+        1.0,
+        "share of spin-offs",
+        "Share of spin-offs that carry the parent's competences into another industry.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

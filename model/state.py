@@ -75,6 +75,7 @@ class Origin(IntEnum):
     SPINOFF = 2
     ACADEMIC_SPINOFF = 3
     ENTRANT = 4
+    OUTSIDE_ENTRANT = 5  # an entrant bringing know-how from another region
 
 
 class _Table:

@@ -11,9 +11,12 @@ from model.demography import (
     exits,
     near_cells,
     nearby_cluster,
+    outside_entrants,
+    regional_means,
     spinoffs,
 )
 from model.learning import spillover_kernel
+from model.metrics.specialisation import specialisation_matrix
 from model.state import LinkKind, LinkTable, Origin
 
 
@@ -94,7 +97,13 @@ def test_nobody_exits_when_everyone_is_healthy(make_model):
 
 
 def test_spinoffs_land_near_their_parent_in_its_industry(make_model):
-    model = make_model(n_firms=200, spinoff_rate=1.0, spinoff_min_margin=-1.0, spinoff_radius=2)
+    model = make_model(
+        n_firms=200,
+        spinoff_rate=1.0,
+        spinoff_min_margin=-1.0,
+        spinoff_radius=2,
+        spinoff_related_share=0.0,
+    )
     ws = model.state
     f = ws.firms
     f.revenue[:] = np.maximum(f.revenue, 1.0)
@@ -223,7 +232,7 @@ def test_entry_cells_with_no_firm_alive_are_uniform(make_model):
 
 
 def test_entrants_choose_industries_with_demand(make_model):
-    model = make_model(n_firms=200, entry_rate=0.5)
+    model = make_model(n_firms=200, entry_rate=0.5, outside_entry_share=0.0)
     ws = model.state
     demand = np.zeros(ws.industries.n)
     demand[[1, 3]] = [1.0, 3.0]
@@ -239,3 +248,72 @@ def test_no_entrants_at_rate_zero(make_model):
     model = make_model(n_firms=100, entry_rate=0.0)
     ws = model.state
     assert entrants(ws, model.params, np.ones(ws.industries.n), np.random.default_rng(0)).size == 0
+
+
+def test_related_spinoffs_carry_the_parents_competences_into_another_open_industry(make_model):
+    model = make_model(
+        n_firms=200, spinoff_rate=1.0, spinoff_min_margin=-1.0, spinoff_related_share=1.0
+    )
+    ws = model.state
+    f = ws.firms
+    f.revenue[:] = np.maximum(f.revenue, 1.0)
+    f.profit[:] = 0.1 * f.revenue
+    parent_knowledge = f.knowledge.copy()
+    open_market = np.ones(ws.industries.n, bool)
+    open_market[0] = False
+    new = spinoffs(ws, model.params, np.random.default_rng(0), open_market)
+    parent = f.parent[new]
+    assert new.size > 100
+    assert (f.industry[new] != f.industry[parent]).all()
+    assert (f.industry[new] != 0).all(), "closed markets are never entered"
+    assert (f.knowledge[new] <= parent_knowledge[parent] + 1e-12).all()
+    # fit^4 choice: the new industry fits the inherited knowledge better than a random one
+    fit = f.knowledge[new] @ ws.industries.recipes.T
+    chosen = fit[np.arange(new.size), f.industry[new]]
+    assert chosen.mean() > fit.mean()
+
+
+def test_the_entrant_mix_follows_the_outside_entry_share(make_model):
+    for share, outside in ((0.0, False), (1.0, True)):
+        model = make_model(n_firms=200, entry_rate=0.5, outside_entry_share=share)
+        ws = model.state
+        new = entrants(ws, model.params, model.demand, np.random.default_rng(0))
+        assert new.size > 50
+        assert ((ws.firms.origin[new] == Origin.OUTSIDE_ENTRANT) == outside).all()
+
+
+def test_outside_entrants_bring_an_industrys_know_how_from_another_region(make_model):
+    model = make_model(n_firms=300)
+    ws = model.state
+    emp, know, _ = regional_means(ws)
+    new = outside_entrants(ws, model.params, model.demand, 300, np.random.default_rng(0))
+    assert new.size == 300
+    f = ws.firms
+    assert (f.origin[new] == Origin.OUTSIDE_ENTRANT).all()
+    assert (f.parent[new] == -1).all()
+    for row in new:
+        r, q = f.region[row], f.industry[row]
+        sources = [s for s in range(ws.geo.n_regions) if s != r and emp[s, q] > 0]
+        assert sources, "the industry exists in another region"
+        ok = [
+            np.all(f.knowledge[row] <= know[s, q] + 1e-12)
+            and np.all(f.knowledge[row] >= 0.85 * know[s, q] - 1e-12)
+            for s in sources
+        ]
+        assert any(ok), "knowledge drawn around a source region's know-how"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_outside_entrants_enter_industries_their_host_lacks_more_often(make_model, seed):
+    # Neffke et al. (2018): outside agents diversify regions into unrelated activities;
+    # local entrants locate by related employment, so they reproduce the existing map.
+    model = make_model(n_firms=300, rng=seed, entry_rate=0.5, outside_entry_share=0.0)
+    ws = model.state
+    lacks = ~specialisation_matrix(regional_means(ws)[0]).astype(bool)  # RCA < 1
+    rng = np.random.default_rng(seed)
+    local = entrants(ws, model.params, model.demand, rng)
+    outside = outside_entrants(ws, model.params, model.demand, local.size, rng)
+    f = ws.firms
+    share_local = lacks[f.region[local], f.industry[local]].mean()
+    share_outside = lacks[f.region[outside], f.industry[outside]].mean()
+    assert share_outside > share_local

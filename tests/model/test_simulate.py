@@ -60,7 +60,8 @@ def test_result_tables_have_the_documented_shape(small_result):
     assert r.params == preset("ris3_relatedness", n_firms=200, burn_in=2).to_flat()
     assert len(r.fields) == 24
     births = r.events["birth"]
-    assert set(births["origin"]) <= {"division", "spinoff", "academic_spinoff", "entrant"}
+    origins = {"division", "spinoff", "academic_spinoff", "entrant", "outside_entrant"}
+    assert set(births["origin"]) <= origins
     innovation = r.events["innovation"]
     assert set(innovation["kind"]) <= {"incremental", "recombinant", "radical"}
     assert (innovation.loc[innovation["kind"] == "radical", "novel"]).all()
