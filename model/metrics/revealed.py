@@ -13,7 +13,6 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from model.metrics._numeric import safe_divide
 from model.metrics._validation import (
@@ -159,6 +158,13 @@ def revealed_relatedness(c: npt.ArrayLike, method: str = "association") -> _Matr
     return np.minimum(phi, 1.0)
 
 
+def _average_ranks(v: _Matrix) -> _Matrix:
+    """Ranks 1..n, ties given the mean of the ranks they span (scipy's ``rankdata``)."""
+    _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inverse]
+
+
 def relatedness_correlation(phi_a: npt.ArrayLike, phi_b: npt.ArrayLike) -> float:
     r"""Spearman rank correlation of two relatedness matrices over industry pairs.
 
@@ -195,7 +201,7 @@ def relatedness_correlation(phi_a: npt.ArrayLike, phi_b: npt.ArrayLike) -> float
     b = as_square_matrix(phi_b, "phi_b", owner, symmetric=False)
     check_same_shape(a, b, ("phi_a", "phi_b"), owner)
     upper = np.triu_indices(a.shape[0], k=1)
-    x, y = rankdata(a[upper]), rankdata(b[upper])
+    x, y = _average_ranks(a[upper]), _average_ranks(b[upper])
     if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
     return float(np.corrcoef(x, y)[0, 1])

@@ -91,3 +91,16 @@ def test_relatedness_correlation_is_nan_when_nothing_to_rank():
 def test_relatedness_correlation_rejects_shape_mismatch():
     with pytest.raises(MetricError, match=r"'phi_b' argument of relatedness_correlation"):
         relatedness_correlation(np.zeros((3, 3)), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_relatedness_correlation_matches_scipy_spearman(seed):
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 4, (6, 6)).astype(float)  # many ties
+    b = rng.random((6, 6))
+    a, b = a + a.T, b + b.T
+    upper = np.triu_indices(6, k=1)
+    expected = spearmanr(a[upper], b[upper]).statistic
+    assert relatedness_correlation(a, b) == pytest.approx(expected)
