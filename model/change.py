@@ -38,6 +38,7 @@ __all__ = [
     "ABSOLUTE_SHARE",
     "PERSISTENCE",
     "PERSISTENT_ENTRY_COLUMNS",
+    "PERSISTENT_EVENT_COLUMNS",
     "REVEALED_METHOD",
     "ChangeTracker",
 ]
@@ -50,6 +51,18 @@ ABSOLUTE_SHARE = 0.02
 
 REVEALED_METHOD = "association"
 """Normalisation of the group co-occurrence counts (observed / expected)."""
+
+PERSISTENT_EVENT_COLUMNS = (
+    "step",
+    "region",
+    "industry",
+    "change",
+    "related_tech",
+    "related_revealed",
+    "density_tech_before",
+    "density_revealed_before",
+)
+"""Columns of the ``persistent_specialisation`` events (also of an empty table)."""
 
 PERSISTENT_ENTRY_COLUMNS = (
     "persistent_entries_related_tech",

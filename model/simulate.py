@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from model.change import PERSISTENT_ENTRY_COLUMNS
+from model.change import PERSISTENT_ENTRY_COLUMNS, PERSISTENT_EVENT_COLUMNS
 from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
@@ -27,6 +27,8 @@ EVENT_TABLES = (
     "specialisation",
     "persistent_specialisation",
 )
+EMPTY_EVENT_COLUMNS = {"persistent_specialisation": PERSISTENT_EVENT_COLUMNS}
+"""Columns of event tables that keep them when no event happened (short runs)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def _events(model: ClusterModel) -> dict[str, pd.DataFrame]:
     out = {}
     for kind in EVENT_TABLES:
         df = pd.DataFrame(ws.events.columns(kind))
+        if df.empty and kind in EMPTY_EVENT_COLUMNS:  # a table with its columns, no rows
+            df = pd.DataFrame(columns=list(EMPTY_EVENT_COLUMNS[kind]))
         if "origin" in df:
             df["origin"] = [Origin(o).name.lower() for o in df["origin"]]
         if "instrument" in df:

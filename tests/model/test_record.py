@@ -2,7 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.change import ABSOLUTE_SHARE, PERSISTENCE, PERSISTENT_ENTRY_COLUMNS
+from model.change import (
+    ABSOLUTE_SHARE,
+    PERSISTENCE,
+    PERSISTENT_ENTRY_COLUMNS,
+    PERSISTENT_EVENT_COLUMNS,
+)
 from model.metrics import (
     absolute_diversity,
     classify_by_density,
@@ -11,7 +16,9 @@ from model.metrics import (
     relatedness_density,
 )
 from model.model import ClusterModel
+from model.presets import preset
 from model.record import ECONOMY, SPEND_COLUMNS, _link_stats, region_industry_employment
+from model.simulate import simulate
 from model.state import LinkKind, LinkTable
 
 ADDITIVE = (
@@ -254,3 +261,12 @@ def test_revealed_tech_correlation_is_economy_wide(long_model):
     # NaN while no group has combined two industries (here at step 0, after a 2-year burn-in)
     assert (corr.isna() | corr.between(-1, 1)).all()
     assert np.isfinite(corr.iloc[-1])
+
+
+def test_persistent_events_have_their_documented_columns(long_model):
+    events = long_model.state.events.columns("persistent_specialisation")
+    assert tuple(events) == PERSISTENT_EVENT_COLUMNS
+    # a run too short for a persistent change still has the table's columns
+    short = simulate(preset("baseline", n_firms=100, burn_in=0), seed=1, steps=PERSISTENCE - 1)
+    assert short.events["persistent_specialisation"].empty
+    assert tuple(short.events["persistent_specialisation"]) == PERSISTENT_EVENT_COLUMNS

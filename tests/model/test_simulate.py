@@ -1,6 +1,7 @@
 import hashlib
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -287,3 +288,15 @@ def test_region_summary_adds_up_to_the_economy_summary(small_result):
         s["absolute_diversity_change"]
     )
     assert per_region["spend_total"].sum() == pytest.approx(s["policy_spend"])
+
+
+def _documented_names(section: str) -> set[str]:
+    """Backticked names in the first column of the table of an ODD section."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ODD.md").read_text(encoding="utf-8")
+    body = text.split(f"### {section}", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_0-9]+)` \|", body, flags=re.MULTILINE))
+
+
+def test_odd_documents_every_time_series_column_and_summary_key(small_result):
+    assert set(small_result.timeseries.columns) == _documented_names("9.1 Time series")
+    assert set(small_result.summary) == _documented_names("9.5 Run summary")
