@@ -24,14 +24,17 @@ __all__ = [
     "fan_chart_data",
     "mean_interval",
     "paired_difference",
+    "treated_minus_control",
     "welch_difference",
 ]
 
 MAIN_OUTCOMES: dict[str, str] = {
     "radical_innovations": "Radical innovations (novel pairs, cumulative)",
-    "new_specialisations": "New specialisations (count)",
-    "new_specialisations_related": "New related specialisations (count)",
-    "new_specialisations_unrelated": "New unrelated specialisations (count)",
+    "persistent_entries": "Persistent entries (RCA >= 1 held 5 years, count)",
+    "persistent_entries_related_tech": "Persistent entries, technologically related (count)",
+    "persistent_entries_unrelated_tech": "Persistent entries, technologically unrelated (count)",
+    "net_specialisations": "Net new specialisations (persistent entries - exits)",
+    "absolute_diversity_change": "Change in industries >= 2% of regional employment",
     "final_diversity": "Final diversity (industries with RCA >= 1)",
     "mean_cross_cluster_share": "Cross-cluster share of collaboration links",
     "employment_growth": "Employment growth (share)",
@@ -181,3 +184,34 @@ def fan_chart_data(timeseries: pd.DataFrame, column: str, scope: str = "economy"
     return pd.DataFrame(
         {"median": g.median(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)}
     ).reset_index()
+
+
+def treated_minus_control(
+    timeseries: pd.DataFrame, treated: list[str], outcome: str, by: str = "run_id"
+) -> pd.DataFrame:
+    """Per run: mean regional outcome of the treated regions minus that of the others.
+
+    For experiments that apply a policy to some regions and keep the others as controls.
+    ``outcome`` is a column of :func:`model.simulate.region_summary` (e.g.
+    ``persistent_entries``, ``net_specialisations``, ``absolute_diversity_change``);
+    ``timeseries`` holds the time series of one or more runs told apart by ``by``. Pass
+    the ``difference`` column to :func:`mean_interval` for an interval over runs.
+    """
+    from model.simulate import region_summary  # noqa: PLC0415 - imports Mesa: only when used
+
+    unknown = sorted(set(treated) - set(timeseries["scope"]))
+    if unknown or not treated:
+        raise OutputError(f"treated regions {unknown or treated} are not regions of the runs")
+    rows = []
+    for run, ts in timeseries.groupby(by, sort=False):
+        regional = region_summary(ts.drop(columns=by)).set_index("scope")[outcome]
+        is_treated = regional.index.isin(treated)
+        rows.append(
+            {
+                by: run,
+                "treated": regional[is_treated].mean(),
+                "control": regional[~is_treated].mean(),
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out.assign(difference=out["treated"] - out["control"])

@@ -128,14 +128,18 @@ def radical_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart
 
 
 def specialisation_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
-    """Chart new specialisations per region (RCA crossing 1), running total since year 0."""
+    """Chart new specialisations per region (raw RCA crossings of 1), running total since year 0.
+
+    Raw crossings react at once (the persistent entries of the time series need 5 years) but
+    count a cell that crosses back and forth each time it crosses upward.
+    """
     series = [
         _line(name, np.cumsum(_series(model, "entries", scope=name)).tolist(), region_colour(r))
         | {"step": "end"}
         for r, name in enumerate(model.state.geo.region_names)
     ]
     return Chart(
-        "New specialisations per region (running total)",
+        "New specialisations per region (RCA crossing 1 upward, running total)",
         _option(model, "industries", series, marks),
     )
 

@@ -35,8 +35,11 @@ EXIT_BAD_INPUT = 2
 SUMMARY_ROWS = (
     ("radical_innovations", "Radical innovations (novel pairs)", "count"),
     ("recombinant_innovations", "Recombinant innovations (known pairs)", "count"),
-    ("new_specialisations", "New specialisations (RCA crosses 1)", "count"),
-    ("new_specialisations_related", "  of which related", "count"),
+    ("new_specialisations", "Raw RCA crossings upward (re-crossings included)", "count"),
+    ("persistent_entries", "Persistent entries (RCA >= 1 held 5 years)", "count"),
+    ("persistent_entries_related_tech", "  of which technologically related", "count"),
+    ("net_specialisations", "Net new specialisations (persistent)", "count"),
+    ("absolute_diversity_change", "Change in industries >= 2% of employment", "industries"),
     ("final_diversity", "Final diversity (mean over regions)", "industries"),
     ("mean_cross_cluster_share", "Cross-cluster share of collaboration links", "share"),
     ("employment_growth", "Employment growth", "share"),

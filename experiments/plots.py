@@ -27,7 +27,7 @@ __all__ = [
 
 TRAJECTORY_PANELS: tuple[tuple[str, str, bool], ...] = (
     ("radical", "Radical innovations (novel pairs, per year)", False),
-    ("entries", "New specialisations (RCA crosses 1, per year)", True),
+    ("absolute_diversity", "Absolute diversity (industries >= 2% of employment)", True),
     ("diversity", "Diversity (industries with RCA >= 1)", True),
     ("cross_cluster_share", "Cross-cluster share of collaboration links", True),
     ("employment", "Employment (employees)", True),

@@ -42,7 +42,9 @@ FAN_COLUMNS = {
 }
 HEADLINE = (
     "radical_innovations",
-    "new_specialisations",
+    "persistent_entries",
+    "net_specialisations",
+    "absolute_diversity_change",
     "final_diversity",
     "mean_cross_cluster_share",
     "policy_spend",
@@ -141,7 +143,7 @@ def headline_table(table: pd.DataFrame, outcomes: tuple[str, ...] = HEADLINE) ->
 
 def difference_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Differences to the baseline with intervals, and per M€ of extra spend."""
-    sub = table[(table["scenario"] != baseline) & table["outcome"].isin(HEADLINE[:3])]
+    sub = table[(table["scenario"] != baseline) & table["outcome"].isin(HEADLINE[:4])]
     return pd.DataFrame(
         {
             "scenario": sub["scenario"],
@@ -298,13 +300,21 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     return _write(report, root)
 
 
+DOSE_OUTCOMES = (
+    "radical_innovations",
+    "persistent_entries",
+    "absolute_diversity_change",
+    "mean_cross_cluster_share",
+)
+
+
 def _dose(results: Results, report: Report, fig_dir: Path, tab_dir: Path) -> None:
     if results.manifest["design"] != "grid":
         return
     levers = [c for c in results.design.columns if c not in ("point", "scenario", "preset")]
     for lever in levers:
         report.heading(f"Dose-response: {lever}")
-        for outcome in ("radical_innovations", "new_specialisations", "mean_cross_cluster_share"):
+        for outcome in DOSE_OUTCOMES:
             data = dose_response(results.summary, results.design, lever, outcome)
             data.to_csv(tab_dir / f"dose_{lever}_{outcome}.csv", index=False)
             report.figure(
@@ -337,7 +347,7 @@ def _write(report: Report, root: Path) -> Path:
     return out
 
 
-SENSITIVITY_OUTCOMES = ("radical_innovations", "new_specialisations", "final_diversity")
+SENSITIVITY_OUTCOMES = ("radical_innovations", "persistent_entries", "absolute_diversity_change")
 
 
 def sensitivity_report(root: str | Path, outcomes: tuple[str, ...] = SENSITIVITY_OUTCOMES) -> Path:

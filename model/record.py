@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from model.change import PERSISTENT_ENTRY_COLUMNS, ChangeTracker
 from model.metrics import (
     classify_entries,
     complexity,
@@ -92,6 +93,7 @@ class Recorder:
         self.previous_m: npt.NDArray[np.bool_] | None = None
         self.previous_density: FloatArray | None = None
         self.groups = ws.industries.family
+        self.change = ChangeTracker(ws.geo.n_regions, ws.industries.n)
 
     def record(self, ws: WorldState, counts: dict[str, IntArray], spend: FloatArray) -> None:
         """Record the state at the end of step ``ws.step``."""
@@ -99,6 +101,8 @@ class Recorder:
         m = specialisation_matrix(emp).astype(bool)
         density = relatedness_density(m, ws.industries.relatedness)
         entries = self._entries(ws, m)
+        persistent, correlation = self.change.update(ws, emp, m)
+        entries = {**entries, **persistent}  # raw crossings and persistent changes
         self.previous_m, self.previous_density = m, density
         kci, _ = complexity(m)
         total, related, unrelated = variety_decomposition(emp, self.groups)
@@ -123,7 +127,11 @@ class Recorder:
             self._row(ws, counts, spend, r, regional, entries, link_rows[r])
             for r in range(ws.geo.n_regions)
         ]
-        self.rows.append(self._economy_row(ws, counts, spend, emp, per_region, link_total))
+        economy = self._economy_row(ws, counts, spend, emp, per_region, link_total)
+        economy["revealed_tech_correlation"] = correlation
+        for row in per_region:
+            row["revealed_tech_correlation"] = float("nan")  # economy-wide only
+        self.rows.append(economy)
         self.rows.extend(per_region)
         self._clusters(ws)
 
@@ -208,6 +216,9 @@ class Recorder:
             "entries_related",
             "entries_unrelated",
             "exits",
+            "persistent_entries",
+            "persistent_exits",
+            *PERSISTENT_ENTRY_COLUMNS,
         )
         row |= {k: float(sum(r[k] for r in per_region)) for k in summed}
         row |= link_total
@@ -221,7 +232,7 @@ class Recorder:
             "related_variety": float(related[0]),
             "unrelated_variety": float(unrelated[0]),
         }
-        for k in ("diversity", "mean_density"):
+        for k in ("diversity", "mean_density", "persistent_diversity", "absolute_diversity"):
             row[k] = float(np.mean([r[k] for r in per_region]))
         row["kci"] = float("nan")  # z-scored over regions: not defined for the whole economy
         return row

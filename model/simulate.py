@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from model.change import PERSISTENT_ENTRY_COLUMNS, PERSISTENT_EVENT_COLUMNS
 from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
@@ -16,9 +17,18 @@ from model.presets import preset
 from model.record import ECONOMY
 from model.state import Instrument, Origin
 
-__all__ = ["SimulationResult", "compile_kernels", "simulate", "summarise"]
+__all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
 
-EVENT_TABLES = ("innovation", "birth", "death", "link", "specialisation")
+EVENT_TABLES = (
+    "innovation",
+    "birth",
+    "death",
+    "link",
+    "specialisation",
+    "persistent_specialisation",
+)
+EMPTY_EVENT_COLUMNS = {"persistent_specialisation": PERSISTENT_EVENT_COLUMNS}
+"""Columns of event tables that keep them when no event happened (short runs)."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +49,9 @@ class SimulationResult:
     clusters : DataFrame
         One row per (step, cluster): members, heterogeneity, external link share...
     events : dict of DataFrame
-        "innovation", "birth", "death", "link", "specialisation" (negative steps are the
-        burn-in).
+        "innovation", "birth", "death", "link", "specialisation" (raw crossings of
+        RCA = 1), "persistent_specialisation" (persistent entries and exits; negative
+        steps are the burn-in).
     summary : dict
         Run-summary scalars (see :func:`summarise`).
     industries, regions, fields : list of str
@@ -86,6 +97,8 @@ def _events(model: ClusterModel) -> dict[str, pd.DataFrame]:
     out = {}
     for kind in EVENT_TABLES:
         df = pd.DataFrame(ws.events.columns(kind))
+        if df.empty and kind in EMPTY_EVENT_COLUMNS:  # a table with its columns, no rows
+            df = pd.DataFrame(columns=list(EMPTY_EVENT_COLUMNS[kind]))
         if "origin" in df:
             df["origin"] = [Origin(o).name.lower() for o in df["origin"]]
         if "instrument" in df:
@@ -127,7 +140,10 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
     """Run-summary scalars a sweep compares.
 
     Sums run over recorded steps 1..T of the economy rows; "final" values are at step T.
-    Spend per outcome is NaN when the outcome is zero (no division by zero). A growth
+    ``new_specialisations`` and ``lost_specialisations`` count raw crossings of RCA = 1
+    (re-crossings included); ``persistent_*`` and ``net_specialisations`` count changes
+    that held (:mod:`model.change`). Spend per outcome is NaN when the outcome is zero
+    (no division by zero). A growth
     (employment, output, productivity) is NaN when its step-0 value is zero: when every
     firm exited during the burn-in there is nothing to grow from (the firm counts and
     sums are still reported, as 0 or what entry rebuilt).
@@ -140,7 +156,7 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
     entries = float(run["entries"].sum())
     regions = timeseries[timeseries["scope"] != ECONOMY]
     kci = regions.pivot(index="step", columns="scope", values="kci")
-    return {
+    return _change_summary(first, last, run, spend) | {
         "radical_innovations": radical,
         "recombinant_innovations": float(run["recombinant"].sum()),
         "incremental_innovations": float(run["incremental"].sum()),
@@ -166,6 +182,58 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
         "final_related_variety": float(last["related_variety"]),
         "final_unrelated_variety": float(last["unrelated_variety"]),
     }
+
+
+def _change_summary(
+    first: pd.Series, last: pd.Series, run: pd.DataFrame, spend: float
+) -> dict[str, float]:
+    """Summary of the measures that see change (persistent entries, absolute diversity)."""
+    entries = float(run["persistent_entries"].sum())
+    exits = float(run["persistent_exits"].sum())
+    return {
+        "persistent_entries": entries,
+        "persistent_exits": exits,
+        "net_specialisations": entries - exits,
+        **{c: float(run[c].sum()) for c in PERSISTENT_ENTRY_COLUMNS},
+        "persistent_diversity_change": float(
+            last["persistent_diversity"] - first["persistent_diversity"]
+        ),
+        "final_absolute_diversity": float(last["absolute_diversity"]),
+        "absolute_diversity_change": float(
+            last["absolute_diversity"] - first["absolute_diversity"]
+        ),
+        "revealed_tech_correlation": float(last["revealed_tech_correlation"]),
+        "spend_per_persistent_entry": spend / entries if entries > 0 else float("nan"),
+    }
+
+
+REGION_SUMMARY_SUMS = (
+    "entries",
+    "exits",
+    "persistent_entries",
+    "persistent_exits",
+    *PERSISTENT_ENTRY_COLUMNS,
+    "radical",
+    "spend_total",
+)
+REGION_SUMMARY_CHANGES = ("diversity", "persistent_diversity", "absolute_diversity")
+
+
+def region_summary(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """Per-region summary, for comparisons of treated and control regions.
+
+    One row per region (``scope``): sums over recorded steps 1..T of
+    :data:`REGION_SUMMARY_SUMS`, ``net_specialisations`` (persistent entries - exits),
+    and the change from step 0 to T of :data:`REGION_SUMMARY_CHANGES` (``<column>_change``).
+    """
+    regions = timeseries[timeseries["scope"] != ECONOMY]
+    run = regions[regions["step"] > regions["step"].min()]
+    out = run.groupby("scope", sort=False)[list(REGION_SUMMARY_SUMS)].sum()
+    out["net_specialisations"] = out["persistent_entries"] - out["persistent_exits"]
+    by_step = regions.sort_values("step").groupby("scope", sort=False)
+    for column in REGION_SUMMARY_CHANGES:
+        out[f"{column}_change"] = by_step[column].last() - by_step[column].first()
+    return out.reset_index()
 
 
 def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResult:

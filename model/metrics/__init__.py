@@ -1,7 +1,8 @@
 """Economic-geography metrics: pure functions of numpy arrays.
 
-Specialisation (RCA, M, diversity, ubiquity, Herfindahl, Krugman, locational Gini),
-relatedness (co-occurrence, proximity, relatedness density, entries and exits),
+Specialisation (RCA, M, diversity, absolute diversity, ubiquity, Herfindahl, Krugman,
+locational Gini), relatedness (co-occurrence, proximity, relatedness density, entries and
+exits, persistent entries and exits, revealed relatedness),
 variety (entropy, related and unrelated variety), complexity (KCI, TCI), cognitive
 distance and technological heterogeneity, and novelty of combinations. Matrices have
 regions in rows and industries in columns unless a docstring says otherwise.
@@ -9,7 +10,7 @@ regions in rows and industries in columns unless a docstring says otherwise.
 
 from model.metrics._validation import MetricError
 from model.metrics.complexity import ComplexityMethod, complexity
-from model.metrics.entries import classify_entries, entry_exit
+from model.metrics.entries import classify_by_density, classify_entries, entry_exit
 from model.metrics.heterogeneity import (
     cognitive_distance,
     cognitive_distance_rows,
@@ -23,6 +24,12 @@ from model.metrics.novelty import (
     combination_incidence,
     first_combinations,
 )
+from model.metrics.persistence import (
+    PersistentPath,
+    PersistentUpdate,
+    persistent_specialisation,
+    persistent_update,
+)
 from model.metrics.relatedness import (
     RelatednessMethod,
     co_occurrence,
@@ -31,7 +38,14 @@ from model.metrics.relatedness import (
     relatedness,
     relatedness_density,
 )
+from model.metrics.revealed import (
+    RevealedMethod,
+    relatedness_correlation,
+    revealed_relatedness,
+    unit_incidence,
+)
 from model.metrics.specialisation import (
+    absolute_diversity,
     diversity,
     herfindahl,
     krugman_index,
@@ -45,8 +59,13 @@ from model.metrics.variety import entropy, variety_decomposition
 __all__ = [
     "ComplexityMethod",
     "MetricError",
+    "PersistentPath",
+    "PersistentUpdate",
     "RelatednessMethod",
+    "RevealedMethod",
+    "absolute_diversity",
     "atypicality_z",
+    "classify_by_density",
     "classify_entries",
     "co_occurrence",
     "cognitive_distance",
@@ -64,12 +83,17 @@ __all__ = [
     "krugman_index",
     "locational_gini",
     "pairwise_cognitive_distance",
+    "persistent_specialisation",
+    "persistent_update",
     "proximity",
     "rca",
     "relatedness",
+    "relatedness_correlation",
     "relatedness_density",
+    "revealed_relatedness",
     "specialisation_matrix",
     "technological_heterogeneity",
     "ubiquity",
+    "unit_incidence",
     "variety_decomposition",
 ]

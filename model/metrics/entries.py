@@ -2,7 +2,9 @@
 
 An entry is a region becoming specialised (M from 0 to 1) in an industry; entries are
 split into related and unrelated ones by the relatedness density of the region around
-the industry at the start of the period.
+the industry at the start of the period. These are raw crossings of the threshold: a
+cell near RCA = 1 crosses it back and forth; :mod:`model.metrics.persistence` counts
+only changes that hold.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from model.metrics._validation import (
     check_threshold,
 )
 
-__all__ = ["classify_entries", "entry_exit"]
+__all__ = ["classify_by_density", "classify_entries", "entry_exit"]
 
 _Mask = npt.NDArray[np.bool_]
 
@@ -118,13 +120,60 @@ def classify_entries(
     density = as_matrix(density_before, "density_before", owner)
     check_same_shape(before, after, ("m_before", "m_after"), owner)
     check_same_shape(before, density, ("m_before", "density_before"), owner)
-    entries = ~before & after
-    candidates = density[~before]
+    if threshold is not None:
+        check_threshold(threshold, "threshold", owner, positive=False)
+    return classify_by_density(~before & after, density, ~before, threshold)
+
+
+def classify_by_density(
+    entries: npt.ArrayLike,
+    density: npt.ArrayLike,
+    candidates: npt.ArrayLike,
+    threshold: float | None = None,
+) -> tuple[_Mask, _Mask]:
+    r"""Split given entries into related and unrelated ones by a density.
+
+    Parameters
+    ----------
+    entries : array_like of 0/1 or bool, shape (n_regions, n_industries)
+        The entries to split (e.g. from :func:`entry_exit` or :func:`persistent_update`).
+    density : array_like, shape (n_regions, n_industries)
+        Relatedness density at the reference time (before the entries).
+    candidates : array_like of 0/1 or bool, shape (n_regions, n_industries)
+        The cells that could have been entered at the reference time (not specialised
+        then); their median density is the threshold when `threshold` is None.
+    threshold : float or None, default=None
+        Density at or above which an entry is related.
+
+    Returns
+    -------
+    related, unrelated : numpy.ndarray of bool, shape (n_regions, n_industries)
+        Entries with ``density >= threshold`` and the other entries. Both are all False
+        when `threshold` is None and there is no candidate (median undefined).
+
+    Raises
+    ------
+    MetricError
+        If a mask is not binary, `density` is not finite and non-negative, shapes
+        differ, or `threshold` is not finite.
+
+    Examples
+    --------
+    >>> related, unrelated = classify_by_density([[0, 1, 1]], [[0, 80, 20]], [[0, 1, 1]])
+    >>> related.tolist(), unrelated.tolist()
+    ([[False, True, False]], [[False, False, True]])
+    """
+    owner = "classify_by_density"
+    entered = as_binary_matrix(entries, "entries", owner).astype(bool)
+    dens = as_matrix(density, "density", owner)
+    open_cells = as_binary_matrix(candidates, "candidates", owner).astype(bool)
+    check_same_shape(entered, dens, ("entries", "density"), owner)
+    check_same_shape(entered, open_cells, ("entries", "candidates"), owner)
     if threshold is not None:
         tau = check_threshold(threshold, "threshold", owner, positive=False)
-    elif candidates.size:
-        tau = float(np.median(candidates))
+    elif open_cells.any():
+        tau = float(np.median(dens[open_cells]))
     else:
-        return entries, entries.copy()
-    related = entries & (density >= tau)
-    return related, entries & ~related
+        return np.zeros_like(entered), np.zeros_like(entered)
+    related = entered & (dens >= tau)
+    return related, entered & ~related

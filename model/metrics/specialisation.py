@@ -12,9 +12,15 @@ import numpy as np
 import numpy.typing as npt
 
 from model.metrics._numeric import row_shares, safe_divide
-from model.metrics._validation import as_binary_matrix, as_matrix, check_threshold
+from model.metrics._validation import (
+    MetricError,
+    as_binary_matrix,
+    as_matrix,
+    check_threshold,
+)
 
 __all__ = [
+    "absolute_diversity",
     "diversity",
     "herfindahl",
     "krugman_index",
@@ -134,6 +140,53 @@ def diversity(m: npt.ArrayLike) -> npt.NDArray[np.int64]:
     PNAS, 106(26), 10570-10575. https://doi.org/10.1073/pnas.0900943106
     """
     return as_binary_matrix(m, "m", "diversity").sum(axis=1).astype(np.int64)
+
+
+def absolute_diversity(x: npt.ArrayLike, share: float = 0.05) -> npt.NDArray[np.int64]:
+    r"""Count the industries holding at least `share` of each region's activity.
+
+    Unlike diversity (industries with RCA >= 1), this measure is absolute: it does not
+    compare a region with the others, so it does not cancel out when every region
+    diversifies at once.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_regions, n_industries)
+        Non-negative activity (e.g. employment) of each region in each industry.
+    share : float, default=0.05
+        Minimum share of the region's total, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_regions,)
+        :math:`\sum_i [x_{ri} \ge s \sum_j x_{rj}]`, tested cross-multiplied so ties
+        are exact; 0 for a region without activity.
+
+    Raises
+    ------
+    MetricError
+        If `x` is not a 2-D array of finite, non-negative numbers or `share` is not in
+        (0, 1].
+
+    References
+    ----------
+    Frenken, K., Van Oort, F., & Verburg, T. (2007). Related variety, unrelated variety
+    and regional economic growth. Regional Studies, 41(5), 685-697.
+    https://doi.org/10.1080/00343400601120296 (absolute, share-based variety measures).
+
+    Examples
+    --------
+    >>> absolute_diversity([[60, 30, 6, 4], [0, 0, 0, 0]], share=0.05).tolist()
+    [3, 0]
+    """
+    x = as_matrix(x, "x", "absolute_diversity")
+    s = check_threshold(share, "share", "absolute_diversity", positive=True)
+    if s > 1:
+        raise MetricError(
+            f"The 'share' argument of absolute_diversity must be in (0, 1]. Got {s!r}."
+        )
+    total = x.sum(axis=1, keepdims=True)
+    return ((x >= s * total) & (total > 0)).sum(axis=1).astype(np.int64)
 
 
 def ubiquity(m: npt.ArrayLike) -> npt.NDArray[np.int64]:

@@ -15,6 +15,7 @@ from experiments.analysis import (
     fan_chart_data,
     mean_interval,
     paired_difference,
+    treated_minus_control,
     welch_difference,
 )
 from experiments.errors import OutputError
@@ -272,3 +273,39 @@ def test_fan_chart_data_median_and_band_of_the_economy():
     assert list(data.loc[0, ["median", "p05", "p95"]]) == pytest.approx([5.0, 0.5, 9.5])
     assert list(data.loc[1, ["median", "p05", "p95"]]) == pytest.approx([4.0, 4.0, 4.0])
     assert list(data["scenario"]) == ["a", "a"]
+
+
+def _regional_series(run_id: int, entries: dict[str, list[int]]) -> pd.DataFrame:
+    """Hand-built time series of one run: persistent entries per region at steps 0..2."""
+    from model.simulate import REGION_SUMMARY_CHANGES, REGION_SUMMARY_SUMS
+
+    rows = []
+    for region, per_step in entries.items():
+        for step, n in enumerate(per_step):
+            row = dict.fromkeys((*REGION_SUMMARY_SUMS, *REGION_SUMMARY_CHANGES), 0.0)
+            rows.append(row | {"run_id": run_id, "step": step, "scope": region})
+            rows[-1]["persistent_entries"] = float(n)
+    economy = [{"run_id": run_id, "step": t, "scope": "economy"} for t in range(3)]
+    return pd.DataFrame(economy + rows)
+
+
+def test_treated_minus_control_hand_computed():
+    # Run 0: R1 (treated) enters 1 + 2 = 3 industries after step 0, R2 and R3 enter 1 and 0:
+    # 3 - (1 + 0) / 2 = 2.5. Run 1: treated 1, controls 1 and 1: 0. Step 0 never counts.
+    ts = pd.concat(
+        [
+            _regional_series(0, {"R1": [5, 1, 2], "R2": [0, 0, 1], "R3": [0, 0, 0]}),
+            _regional_series(1, {"R1": [0, 1, 0], "R2": [0, 1, 0], "R3": [0, 0, 1]}),
+        ]
+    )
+    out = treated_minus_control(ts, ["R1"], "persistent_entries")
+    assert out["run_id"].tolist() == [0, 1]
+    assert out["treated"].tolist() == [3.0, 1.0]
+    assert out["control"].tolist() == [0.5, 1.0]
+    assert out["difference"].tolist() == [2.5, 0.0]
+
+
+def test_treated_minus_control_rejects_unknown_region():
+    ts = _regional_series(0, {"R1": [0, 1], "R2": [0, 0]})
+    with pytest.raises(OutputError, match=r"treated regions \['R9'\] are not regions"):
+        treated_minus_control(ts, ["R9"], "persistent_entries")

@@ -245,7 +245,12 @@ def test_compare_report_html_is_self_contained(smoke):
 
 
 # -- a grid: dose-response ----------------------------------------------------------------
-DOSE_OUTCOMES = ("radical_innovations", "new_specialisations", "mean_cross_cluster_share")
+DOSE_OUTCOMES = (
+    "radical_innovations",
+    "persistent_entries",
+    "absolute_diversity_change",
+    "mean_cross_cluster_share",
+)
 
 
 def test_grid_report_has_dose_response_figures(grid):

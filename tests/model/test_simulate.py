@@ -1,6 +1,7 @@
 import hashlib
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from model.errors import ParameterError
 from model.presets import preset
-from model.simulate import EVENT_TABLES, gini, simulate, summarise
+from model.simulate import EVENT_TABLES, gini, region_summary, simulate, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +75,14 @@ def test_summary_is_consistent_with_the_time_series(small_result):
     assert s["radical_innovations"] == run["radical"].sum()
     assert s["incremental_innovations"] == run["incremental"].sum()
     assert s["policy_spend"] == pytest.approx(run["spend_total"].sum())
-    assert s["new_specialisations"] == run["entries"].sum()
+    assert s["new_specialisations"] == run["entries"].sum()  # raw crossings
+    assert s["persistent_entries"] == run["persistent_entries"].sum()
+    assert s["net_specialisations"] == s["persistent_entries"] - s["persistent_exits"]
+    n_regions = len(small_result.regions)
+    assert s["net_specialisations"] == pytest.approx(n_regions * s["persistent_diversity_change"])
+    for measure in ("tech", "revealed"):
+        split = s[f"persistent_entries_related_{measure}"]
+        assert split + s[f"persistent_entries_unrelated_{measure}"] == s["persistent_entries"]
     assert s["final_firms"] == eco["firms"].iloc[-1]
     assert s["employment_growth"] == pytest.approx(
         eco["employment"].iloc[-1] / eco["employment"].iloc[0] - 1
@@ -140,6 +148,16 @@ def test_summarise_hand_built_series():
             "related_variety": 0.3,
             "unrelated_variety": 0.4,
             "kci": 0.0,
+            # measures that see change: 2 persistent entries at step 1, 1 exit at step 2
+            "persistent_entries": [0, 2, 0][step],
+            "persistent_exits": [0, 0, 1][step],
+            "persistent_entries_related_tech": [0, 1, 0][step],
+            "persistent_entries_unrelated_tech": [0, 1, 0][step],
+            "persistent_entries_related_revealed": [0, 2, 0][step],
+            "persistent_entries_unrelated_revealed": 0,
+            "persistent_diversity": [3.0, 5.0, 4.0][step],
+            "absolute_diversity": [6.0, 6.5, 7.5][step],
+            "revealed_tech_correlation": [np.nan, 0.2, 0.4][step],
         }
         rows.append(base | {"scope": "economy"})
         rows.append(base | {"scope": "R1", "kci": float(step)})
@@ -152,6 +170,15 @@ def test_summarise_hand_built_series():
     assert s["diversity_change"] == 2.0
     assert s["kci_change_abs"] == 2.0
     assert s["size_gini"] == pytest.approx(gini(np.array([1.0, 1.0, 4.0])))
+    assert s["persistent_entries"] == 2
+    assert s["persistent_exits"] == 1
+    assert s["net_specialisations"] == 1  # 2 - 1
+    assert s["persistent_entries_related_revealed"] == 2
+    assert s["persistent_diversity_change"] == 1.0  # 4 - 3
+    assert s["final_absolute_diversity"] == 7.5
+    assert s["absolute_diversity_change"] == 1.5  # 7.5 - 6
+    assert s["revealed_tech_correlation"] == 0.4  # at T
+    assert s["spend_per_persistent_entry"] == 3.0  # 6 / 2
 
 
 @pytest.mark.parametrize(
@@ -249,3 +276,28 @@ def test_compile_kernels_reaches_every_compiled_kernel():
     count, missing = done.stdout.strip().splitlines()[-1].split(" ", 1)
     assert int(count) >= 7
     assert missing == "[]"
+
+
+def test_region_summary_adds_up_to_the_economy_summary(small_result):
+    per_region = region_summary(small_result.timeseries)
+    s = small_result.summary
+    assert per_region["scope"].tolist() == small_result.regions
+    assert per_region["entries"].sum() == s["new_specialisations"]
+    assert per_region["persistent_entries"].sum() == s["persistent_entries"]
+    assert per_region["net_specialisations"].sum() == s["net_specialisations"]
+    assert per_region["absolute_diversity_change"].mean() == pytest.approx(
+        s["absolute_diversity_change"]
+    )
+    assert per_region["spend_total"].sum() == pytest.approx(s["policy_spend"])
+
+
+def _documented_names(section: str) -> set[str]:
+    """Backticked names in the first column of the table of an ODD section."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ODD.md").read_text(encoding="utf-8")
+    body = text.split(f"### {section}", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_0-9]+)` \|", body, flags=re.MULTILINE))
+
+
+def test_odd_documents_every_time_series_column_and_summary_key(small_result):
+    assert set(small_result.timeseries.columns) == _documented_names("9.1 Time series")
+    assert set(small_result.summary) == _documented_names("9.5 Run summary")

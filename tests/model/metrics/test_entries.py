@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.metrics._validation import MetricError
-from model.metrics.entries import classify_entries, entry_exit
+from model.metrics.entries import classify_by_density, classify_entries, entry_exit
 
 
 def test_entry_exit_hand_computed():
@@ -53,3 +53,29 @@ def test_entry_functions_are_importable_from_relatedness():
     relatedness_module = importlib.import_module("model.metrics.relatedness")
     assert relatedness_module.entry_exit is entry_exit
     assert relatedness_module.classify_entries is classify_entries
+
+
+def test_classify_by_density_hand_computed():
+    # Candidates: cells 1, 2, 3 with densities 80, 20, 40 -> median 40; cell 0 is not a
+    # candidate (its density 90 does not enter the median).
+    entries = [[0, 1, 1, 1]]
+    related, unrelated = classify_by_density(entries, [[90, 80, 20, 40]], [[0, 1, 1, 1]])
+    assert related.tolist() == [[False, True, False, True]]  # 40 >= 40: ties are related
+    assert unrelated.tolist() == [[False, False, True, False]]
+    related, unrelated = classify_by_density(entries, [[90, 80, 20, 40]], [[0, 0, 0, 0]])
+    assert not related.any()  # no candidate: the median is undefined
+    assert not unrelated.any()
+
+
+def test_classify_entries_is_classify_by_density_of_the_crossings():
+    rng = np.random.default_rng(3)
+    before, after = rng.random((3, 6)) < 0.5, rng.random((3, 6)) < 0.5
+    density = rng.uniform(0, 100, (3, 6))
+    expected = classify_by_density(~before & after, density, ~before)
+    for got, want in zip(classify_entries(before, after, density), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_classify_by_density_rejects_shape_mismatch():
+    with pytest.raises(MetricError, match=r"'candidates' argument of classify_by_density"):
+        classify_by_density([[1, 0]], [[1, 2]], [[1]])

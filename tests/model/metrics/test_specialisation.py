@@ -3,6 +3,7 @@ import pytest
 
 from model.metrics._validation import MetricError
 from model.metrics.specialisation import (
+    absolute_diversity,
     diversity,
     herfindahl,
     krugman_index,
@@ -168,3 +169,29 @@ def test_locational_gini_matches_econgeo_example():
         [0, 40, 55, 5, 0],
     ]
     np.testing.assert_allclose(locational_gini(mat), _econgeo_locational_gini(mat))
+
+
+def test_absolute_diversity_hand_computed_with_exact_ties():
+    # Region 0 of 100 employees: 60, 30, 5 (5% exactly: a tie counts), 4 -> 3 industries.
+    # Region 1 has no employment: 0.
+    assert absolute_diversity([[60, 30, 5, 4], [0, 0, 0, 0]], share=0.05).tolist() == [3, 0]
+    assert absolute_diversity([[60, 30, 5, 4]], share=0.02).tolist() == [4]
+
+
+def test_absolute_diversity_does_not_cancel_when_every_region_grows_an_industry():
+    # Both regions grow industry 2 tenfold. RCA of industry 2: region 0
+    # (1/101)/(3/203) = 0.67 -> (10/110)/(30/230) = 0.70, region 1 (2/102)/(3/203) = 1.33
+    # -> (20/120)/(30/230) = 1.28: RCA diversity is unchanged; at a 5% share each region
+    # gains one industry (1% -> 9% and 2% -> 17%).
+    before = np.array([[90, 10, 1], [10, 90, 2]])
+    after = np.array([[90, 10, 10], [10, 90, 20]])
+    assert diversity(specialisation_matrix(before)).tolist() == [1, 2]
+    assert diversity(specialisation_matrix(after)).tolist() == [1, 2]
+    assert absolute_diversity(before, 0.05).tolist() == [2, 2]
+    assert absolute_diversity(after, 0.05).tolist() == [3, 3]
+
+
+@pytest.mark.parametrize("share", [0.0, -0.1, 1.5, np.nan])
+def test_absolute_diversity_rejects_bad_share(share):
+    with pytest.raises(MetricError, match=r"'share' argument of absolute_diversity"):
+        absolute_diversity([[1, 1]], share=share)

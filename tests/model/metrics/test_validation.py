@@ -40,6 +40,13 @@ VALID_CALLS = {
     "group_heterogeneity": ((PSI, PSI, np.array([0, 0, 1]), 2), "knowledge"),
     "knowledge_entropy": ((PSI,), "knowledge"),
     "atypicality_z": ((M,), "incidence"),
+    "absolute_diversity": ((X,), "x"),
+    "classify_by_density": ((M, X, M), "entries"),
+    "persistent_update": ((M, np.zeros((3, 3)), M, 1 - M), "status"),
+    "persistent_specialisation": ((np.stack([X, X, X]),), "rca_path"),
+    "unit_incidence": ((np.array([0.0, 0.0, 1.0]), np.array([0, 2, 1]), 3), "unit"),
+    "revealed_relatedness": ((M.T @ M,), "c"),
+    "relatedness_correlation": ((PSI, PSI), "phi_a"),
 }
 # These take integer combinations first; their errors are tested in test_novelty.py.
 INTEGER_FIRST = {"first_combinations", "combination_incidence"}
