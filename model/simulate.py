@@ -13,7 +13,7 @@ from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
 from model.presets import preset
-from model.record import ECONOMY
+from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS
 from model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "compile_kernels", "simulate", "summarise"]
@@ -123,6 +123,26 @@ def _growth(start: float, end: float) -> float:
     return float(end / start - 1.0) if start > 0 else float("nan")
 
 
+def spend_and_additionality(run: pd.DataFrame) -> dict[str, float]:
+    """Spend per instrument, new links per link instrument and their deadweight shares.
+
+    ``run`` holds the economy rows of years 1..T. ``spend_*``: M€ paid per instrument;
+    ``links_formed_*``: new links of each link instrument; ``deadweight_share_*``: of the
+    new subsidised links of the instrument, the share that would have formed without the
+    subsidy (NaN when none was subsidised); ``deadweight_share``: the same over all four.
+    """
+    out = {c: float(run[c].sum()) for c in SPEND_COLUMNS}
+    dead = subsidised = 0.0
+    for name in LINK_INSTRUMENT_NAMES:
+        out[f"links_formed_{name}"] = float(run[f"links_formed_{name}"].sum())
+        d = float(run[f"links_deadweight_{name}"].sum())
+        n = float(run[f"links_subsidised_{name}"].sum())
+        out[f"deadweight_share_{name}"] = d / n if n > 0 else float("nan")
+        dead, subsidised = dead + d, subsidised + n
+    out["deadweight_share"] = dead / subsidised if subsidised > 0 else float("nan")
+    return out
+
+
 def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, float]:
     """Run-summary scalars a sweep compares.
 
@@ -165,7 +185,7 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
         "size_gini": gini(employees),
         "final_related_variety": float(last["related_variety"]),
         "final_unrelated_variety": float(last["unrelated_variety"]),
-    }
+    } | spend_and_additionality(run)
 
 
 def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResult:

@@ -11,6 +11,7 @@ import pytest
 
 from model.errors import ParameterError
 from model.presets import preset
+from model.record import LINK_INSTRUMENT_NAMES, NEW_LINK_KINDS, SPEND_COLUMNS
 from model.simulate import EVENT_TABLES, gini, simulate, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,6 +141,8 @@ def test_summarise_hand_built_series():
             "unrelated_variety": 0.4,
             "kci": 0.0,
         }
+        base |= dict.fromkeys(SPEND_COLUMNS, 0.0)
+        base |= {f"links_{k}_{n}": 0.0 for k in NEW_LINK_KINDS for n in LINK_INSTRUMENT_NAMES}
         rows.append(base | {"scope": "economy"})
         rows.append(base | {"scope": "R1", "kci": float(step)})
     s = summarise(pd.DataFrame(rows), np.array([1.0, 1.0, 4.0]))
