@@ -17,8 +17,10 @@ from scipy import stats
 from experiments.errors import OutputError
 
 __all__ = [
+    "LINK_INSTRUMENTS",
     "MAIN_OUTCOMES",
     "Interval",
+    "additionality_table",
     "compare_scenarios",
     "dose_response",
     "fan_chart_data",
@@ -43,6 +45,10 @@ MAIN_OUTCOMES: dict[str, str] = {
 """Outcome column -> label with unit, in report order."""
 
 LEVEL = 0.95
+
+LINK_INSTRUMENTS = ("intra_cluster", "cross_cluster", "interregional", "university_link")
+"""Link instruments, as named in the summary's ``spend_*``, ``links_formed_*`` and
+``deadweight_share_*`` keys."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,3 +221,61 @@ def treated_minus_control(
         )
     out = pd.DataFrame(rows)
     return out.assign(difference=out["treated"] - out["control"])
+
+
+def additionality_table(summary: pd.DataFrame, baseline: str, paired: bool = True) -> pd.DataFrame:
+    """Additionality of each link subsidy a scenario pays, against the baseline scenario.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per finished run: ``scenario``, ``replicate``, and per link instrument
+        ``spend_<i>``, ``links_formed_<i>`` and ``deadweight_share_<i>``.
+    baseline : str
+        The scenario without the subsidies (paired by replicate seed: common random
+        numbers).
+    paired : bool, default=True
+        Pair differences by replicate; else Welch.
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario and link instrument it spends on: ``spend`` (mean M€ over the
+        run), ``links`` (new links of that type), ``extra_links`` with ``extra_low`` and
+        ``extra_high`` (links formed minus those of the same-seed baseline run, 95%
+        interval), ``extra_per_meur`` (``extra_links`` / extra spend on the instrument) and
+        ``deadweight_share`` (mean in-run share of the subsidised links that would have
+        formed without the subsidy; NaN where none was subsidised). Empty when the summary
+        lacks these keys (results of an older version).
+    """
+    needed = [f"{k}_{i}" for i in LINK_INSTRUMENTS for k in ("spend", "links_formed")]
+    if not set(needed) <= set(summary) or baseline not in set(summary["scenario"]):
+        return pd.DataFrame()
+    base = summary[summary["scenario"] == baseline].set_index("replicate")
+    rows = []
+    for scenario, grp in summary[summary["scenario"] != baseline].groupby("scenario", sort=False):
+        g = grp.set_index("replicate")
+        for i in LINK_INSTRUMENTS:
+            spend = float(g[f"spend_{i}"].mean() - base[f"spend_{i}"].mean())
+            if spend <= 1e-9:
+                continue
+            links = f"links_formed_{i}"
+            diff = (
+                paired_difference(g[links], base[links])
+                if paired
+                else welch_difference(g[links].to_numpy(), base[links].to_numpy())
+            )
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "instrument": i,
+                    "spend": spend,
+                    "links": float(g[links].mean()),
+                    "extra_links": diff.mean,
+                    "extra_low": diff.low,
+                    "extra_high": diff.high,
+                    "extra_per_meur": diff.mean / spend,
+                    "deadweight_share": float(g[f"deadweight_share_{i}"].mean()),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -76,6 +76,7 @@ LABELS: dict[str, str] = {
     "challenge_demand": "Public buying of green/digital products",
     "policy_budget": "Policy budget of each region",
     "subsidy_targeting": "Which links the subsidies pay for",
+    "allocation": "How the budget is shared when claims exceed it",
 }
 """Plain-words label of every control. Setup labels stay short: Mesa writes them inside
 the slider, where a long one squeezes the track away."""
@@ -95,9 +96,12 @@ LEVER_HELP: dict[str, str] = {
     "challenge_demand": "Each region buys this much from the green and digital "
     "'challenge' industries every year, so they grow faster.",
     "policy_budget": "Every instrument above draws on this yearly budget. When the claims "
-    "exceed it, each one is cut back in the same proportion.",
+    "exceed it, they are cut back (see the allocation below).",
     "subsidy_targeting": "'blanket': every eligible link is subsidised. 'missing_link' "
     "(RIS3): only links bringing know-how for related industries the region still lacks.",
+    "allocation": "'pro_rata': every claim is cut back in the same proportion. 'call': a "
+    "competitive call funds the proposals that add the most first (links that would not "
+    "form without the subsidy before those that would) until the money runs out.",
 }
 """What each policy lever does, in plain words for students."""
 

@@ -310,6 +310,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Find the intensity of a lever whose realised spend matches a target (M€ per run)."""
+    from experiments.calibrate import calibrate_intensity  # noqa: PLC0415 - imported when used (start-up)
+    from model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
+
+    params = preset(args.preset, **_overrides(args.set or []))
+    result = calibrate_intensity(
+        params,
+        args.lever,
+        args.target,
+        seeds=range(args.seeds),
+        steps=args.steps,
+        tolerance=args.tolerance,
+        max_evaluations=args.max_evaluations,
+    )
+    if args.json:
+        _print_json(
+            {k: getattr(result, k) for k in result.__slots__}
+            | {"relative_error": result.relative_error, "within": result.within}
+        )
+        return 0 if result.within else 1
+    print(
+        f"Calibrating '{args.lever}' on preset '{args.preset}' to {args.target:g} M€ "
+        f"over {args.steps} years (mean of seeds 0..{args.seeds - 1}):"
+    )
+    for value, spend in result.evaluations:
+        print(f"  {args.lever} = {value:<10.6g} spends {spend:10.2f} M€")
+    verdict = "within" if result.within else "NOT within"
+    print(
+        f"Result: {args.lever} = {result.value:.6g} spends {result.achieved:.2f} M€ "
+        f"({result.relative_error:.1%} off; {verdict} the {result.tolerance:.0%} tolerance)"
+        + ("" if result.monotone else "; spend did not rise with the lever")
+    )
+    return 0 if result.within else 1
+
+
 def _print_json(obj: object) -> None:
     """Print strict JSON (NaN as null), for --json."""
     import json  # noqa: PLC0415 - imported when used (start-up)
@@ -442,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
     compare.set_defaults(func=cmd_compare)
+    _add_calibrate_parser(sub)
     for name, func, what in (
         ("presets", cmd_presets, "list the presets"),
         ("params", cmd_params, "list every parameter"),
@@ -476,6 +513,26 @@ def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
         "--wait", action="store_true", help="if another sweep uses the folder, wait for it"
     )
     sweep.set_defaults(func=cmd_sweep)
+
+
+def _add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
+    cal = sub.add_parser(
+        "calibrate", help="find a lever's intensity whose realised spend matches a target"
+    )
+    cal.add_argument("lever", help="numeric policy lever, e.g. cross_cluster_subsidy")
+    cal.add_argument("target", type=float, help="realised spend over the run (M€, all regions)")
+    cal.add_argument("--preset", default="baseline", help="preset the other levers come from")
+    cal.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter")
+    cal.add_argument("--seeds", type=int, default=3, help="pilot runs: seeds 0..N-1 (default 3)")
+    cal.add_argument("--steps", type=int, default=50, help="years per run (default 50)")
+    cal.add_argument(
+        "--tolerance", type=float, default=0.05, help="relative tolerance (default 0.05)"
+    )
+    cal.add_argument(
+        "--max-evaluations", type=int, default=12, help="intensities tried at most (default 12)"
+    )
+    cal.add_argument("--json", action="store_true", help="print JSON (machine-readable)")
+    cal.set_defaults(func=cmd_calibrate)
 
 
 def _add_app_parser(sub: argparse._SubParsersAction) -> None:

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.analysis import MAIN_OUTCOMES, compare_scenarios, dose_response, fan_chart_data
+from experiments.analysis import (
+    MAIN_OUTCOMES,
+    additionality_table,
+    compare_scenarios,
+    dose_response,
+    fan_chart_data,
+)
 from experiments.errors import OutputError
 from experiments.folders import TMP_MARK
 from experiments.plots import (
@@ -295,6 +301,7 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
         )[0],
         "Extra radical innovations against extra public spend",
     )
+    _additionality(summary, baseline, m.get("common_random_numbers", True), report, tab_dir)
     _dose(results, report, fig_dir, tab_dir)
     _fans(results, report, fig_dir)
     return _write(report, root)
@@ -306,6 +313,42 @@ DOSE_OUTCOMES = (
     "absolute_diversity_change",
     "mean_cross_cluster_share",
 )
+
+
+def _additionality(
+    summary: pd.DataFrame, baseline: str, paired: bool, report: Report, tab_dir: Path
+) -> None:
+    """Table of extra links per M€ and deadweight of each link subsidy paid."""
+    table = additionality_table(summary, baseline, paired)
+    if table.empty:
+        return
+    table.to_csv(tab_dir / "additionality.csv", index=False)
+    report.heading("Additionality of link subsidies")
+    report.text(
+        f"Links of each subsidised type formed over the run minus those formed in the "
+        f"'{baseline}' run with the same seed, per M€ spent on the instrument; and the "
+        "in-run deadweight share: subsidised links whose both ends valued them above the "
+        "full fee (they would have formed without the subsidy)."
+    )
+    report.table(
+        pd.DataFrame(
+            {
+                "scenario": table["scenario"],
+                "instrument": table["instrument"],
+                "spend (M€)": table["spend"].map(lambda v: f"{v:.3g}"),
+                "extra links [95% interval]": [
+                    _fmt(m, lo, hi)
+                    for m, lo, hi in zip(
+                        table["extra_links"], table["extra_low"], table["extra_high"], strict=True
+                    )
+                ],
+                "extra links per M€": table["extra_per_meur"].map(lambda v: f"{v:.3g}"),
+                "deadweight share": table["deadweight_share"].map(
+                    lambda v: "" if pd.isna(v) else f"{v:.2f}"
+                ),
+            }
+        )
+    )
 
 
 def _dose(results: Results, report: Report, fig_dir: Path, tab_dir: Path) -> None:

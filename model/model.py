@@ -240,7 +240,7 @@ class ClusterModel(mesa.Model):
         ws.compact()  # drop last year's exited firms and ended links
         sme = ws.firms.employees < p.market.sme_employee_limit
         set_rd_budgets(ws.firms, sme, p, ws.policy_on)
-        year = run_policy(ws, p, sme)
+        year = run_policy(ws, p, sme, rng)
         ws.ratio, ws.spend = year.ratio, year.spend
         fund_organizations(ws, year.org_funding, sme, p.governance)
         self.demand = run_market(ws, p, year, rng)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from model.calls import viable_unsubsidised
 from model.kernels import best_per_group, linked_pairs
 from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.nearby import sample_nearby
@@ -348,11 +349,17 @@ def search_partners(
     )
     # a firm candidate must value the link too (universities accept every link)
     firm = np.flatnonzero(~cand.university)
-    back = np.zeros(cand.searcher.size)
-    back[firm] = link_value(
+    back, back_share, back_fee = (np.zeros(cand.searcher.size) for _ in range(3))
+    back[firm], _, back_share[firm], back_fee[firm] = link_value(
         ws, cand.candidate[firm], cand.searcher[firm], np.zeros(firm.size, bool), params, nodes
-    )[0]
+    )
     accept = (value > 0) & (cand.university | (back > 0))
+    back_region = firms.region[np.where(cand.university, cand.searcher, cand.candidate)]
+    viable = viable_unsubsidised(  # would each link form without any subsidy?
+        (value, fee, share * ws.ratio[firms.region[cand.searcher]]),
+        (back, back_fee, back_share * ws.ratio[back_region]),
+        cand.university,
+    )
     best = pick_best(np.where(accept, value, -np.inf), cand.searcher)
     best = best[accept[best]]
     position = np.zeros(len(firms), np.int64)
@@ -388,7 +395,7 @@ def search_partners(
         ws,
         cand,
         np.asarray(chosen, dtype=np.int64),
-        (instrument, share, fee),
+        (instrument, share, fee, viable),
         net.link_duration,
     )
     return len(chosen)
@@ -416,10 +423,10 @@ def _add_links(
     ws: WorldState,
     cand: Candidates,
     chosen: IntArray,
-    terms: tuple[IntArray, FloatArray, FloatArray],
+    terms: tuple[IntArray, FloatArray, FloatArray, BoolArray],
     duration: int,
 ) -> None:
-    instrument, share, fee = terms
+    instrument, share, fee, viable = terms
     a, b, uni = cand.searcher[chosen], cand.candidate[chosen], cand.university[chosen]
     firms = ws.firms
     b_region = node_region(ws, b, uni)
@@ -437,6 +444,7 @@ def _add_links(
         instrument=instrument[chosen],
         eligible_share=share[chosen],
         active=np.ones(a.size, bool),
+        viable_unsubsidised=viable[chosen],
     )
     ws.events.add(
         "link",
@@ -447,6 +455,8 @@ def _add_links(
         instrument=instrument[chosen],
         cross_cluster=~same & ~uni,
         interregional=firms.region[a] != b_region,
+        eligible_share=share[chosen],
+        viable_unsubsidised=viable[chosen],
     )
 
 

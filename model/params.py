@@ -25,6 +25,7 @@ import numpy as np
 from model.errors import ParameterError
 
 __all__ = [
+    "Allocation",
     "DemographyParams",
     "DiversificationParams",
     "Economy",
@@ -47,6 +48,13 @@ class SubsidyTargeting(StrEnum):
 
     BLANKET = "blanket"
     MISSING_LINK = "missing_link"
+
+
+class Allocation(StrEnum):
+    """How a region's budget is shared among the claims on it (``model/policy.py``)."""
+
+    PRO_RATA = "pro_rata"
+    CALL = "call"
 
 
 class Economy(StrEnum):
@@ -585,6 +593,11 @@ class PolicyParams(_ParamGroup):
         SubsidyTargeting.BLANKET,
         "'blanket': every eligible link; 'missing_link': only links bringing fields of "
         "related industries the region lacks.",
+    )
+    allocation: Allocation = _choice(  # noqa: RUF009 - a field() declaration
+        Allocation.PRO_RATA,
+        "'pro_rata': claims above the budget are all paid the same share; 'call': proposals "
+        "are funded in score order until the budget runs out, the rest get nothing.",
     )
 
 

@@ -1,10 +1,19 @@
-"""Public policy: which instrument a link falls under, what it may claim, and rationing.
+"""Public policy: which instrument a link falls under, what it may claim, and allocation.
 
 At the start of each year every instrument files its claims on the region's budget:
 link subsidies (share of each subsidised fee), SME R&D grants, cluster-organization
-funding and challenge procurement. If a region's claims exceed its budget, every claim of
-that region is paid the same fraction ``budget / claims`` (pro-rata rationing), so the
-budget is never overspent and every euro is booked to one instrument.
+funding and challenge procurement. How a budget smaller than the claims is shared
+depends on ``allocation``:
+
+- ``pro_rata``: every claim of the region is paid the same fraction ``budget / claims``
+  (pro-rata rationing);
+- ``call``: a budget-clearing competitive call (:func:`run_call`, ``model/calls.py``).
+  Every claim is a proposal; proposals are ranked by their expected additionality per
+  euro and funded in full down the ranking until the money runs out; the marginal
+  proposal gets the remainder and the rest nothing. Whenever demand exceeds the budget
+  the realised spend equals the budget, so policy mixes spend the same M€.
+
+Either way the budget is never overspent and every euro is booked to one instrument.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.params import ModelParams, PolicyParams, SubsidyTargeting
+from model.calls import call_scores, clear_call
+from model.params import Allocation, ModelParams, PolicyParams, SubsidyTargeting
 from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, WorldState, rows_sum_by
 
 __all__ = [
@@ -23,6 +33,7 @@ __all__ = [
     "instrument_of_links",
     "missing_link_fields",
     "ration",
+    "run_call",
     "run_policy",
     "subsidy_shares",
 ]
@@ -166,18 +177,29 @@ class PolicyYear:
     spend: npt.NDArray[np.float64]  # (R, n_instruments)
 
 
+def _link_ends(ws: WorldState) -> tuple[IntArray, IntArray]:
+    """Paying end (firm row) and link row of every fee owed this year.
+
+    Both ends of an active collaboration link pay, the firm end of a university link.
+    """
+    links = ws.links
+    live = np.flatnonzero(links.active & (links.kind != LinkKind.SUPPLY))
+    firm_b = live[links.kind[live] == LinkKind.COLLABORATION]
+    return np.concatenate([links.a[live], links.b[firm_b]]), np.concatenate([live, firm_b])
+
+
+INSTRUMENT_COLUMN = np.asarray([column(Instrument(i)) if i else 0 for i in range(len(Instrument))])
+"""Column of each ``Instrument`` value in claim and spend matrices (NONE: 0, never claimed)."""
+
+
 def _link_claims(ws: WorldState) -> tuple[FloatArray, npt.NDArray[np.float64]]:
     """Fees owed per firm, and per-firm claims by instrument column (n_firms, n_instr)."""
     links, n = ws.links, len(ws.firms)
-    live = np.flatnonzero(links.active & (links.kind != LinkKind.SUPPLY))
-    firm_b = live[links.kind[live] == LinkKind.COLLABORATION]
-    payer = np.concatenate([links.a[live], links.b[firm_b]])
-    which = np.concatenate([live, firm_b])
+    payer, which = _link_ends(ws)
     fee = links.fee[which]
     fees = np.bincount(payer, weights=fee, minlength=n)
-    cols = np.asarray([column(Instrument(i)) if i else 0 for i in range(len(Instrument))])
     claims = np.bincount(
-        payer * N_SPENDING + cols[links.instrument[which]],
+        payer * N_SPENDING + INSTRUMENT_COLUMN[links.instrument[which]],
         weights=fee * links.eligible_share[which],
         minlength=n * N_SPENDING,
     )
@@ -185,8 +207,18 @@ def _link_claims(ws: WorldState) -> tuple[FloatArray, npt.NDArray[np.float64]]:
     return fees, claims
 
 
-def run_policy(ws: WorldState, params: ModelParams, sme: BoolArray) -> PolicyYear:
-    """File this year's claims, ration them by region and book the spending."""
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    """Claims of the year: per firm and instrument, per organization, and per region."""
+
+    fees: FloatArray  # (n_firms,) link fees owed
+    firm: npt.NDArray[np.float64]  # (n_firms, n_instruments): link subsidies, SME grants
+    org: FloatArray  # (n_orgs,) organization funding
+    region: npt.NDArray[np.float64]  # (R, n_instruments): all claims by region
+
+
+def _claims(ws: WorldState, params: ModelParams, sme: BoolArray) -> _Claims:
+    """File this year's claims of every instrument (zero while policy is off)."""
     pol, firms = params.policy, ws.firms
     n_reg = ws.geo.n_regions
     fees, claims = _link_claims(ws)
@@ -210,12 +242,117 @@ def run_policy(ws: WorldState, params: ModelParams, sme: BoolArray) -> PolicyYea
         by_region[:, column(Instrument.PROCUREMENT)] = np.where(
             has_challenge > 0, pol.challenge_demand, 0.0
         )
-    ratio, spend = ration(by_region, pol.policy_budget)
+    return _Claims(fees, claims, org_claim, by_region)
+
+
+def run_policy(
+    ws: WorldState,
+    params: ModelParams,
+    sme: BoolArray,
+    rng: np.random.Generator | None = None,
+) -> PolicyYear:
+    """File this year's claims, allocate each region's budget and book the spending.
+
+    ``allocation`` = ``pro_rata`` rations the claims (:func:`ration`); ``call`` runs a
+    budget-clearing call (:func:`run_call`), whose ties are broken by a lottery drawn from
+    ``rng`` (by listing order when ``rng`` is None). Only the call draws from ``rng``.
+    """
+    claims = _claims(ws, params, sme)
+    if params.policy.allocation is Allocation.CALL:
+        return run_call(ws, params, claims, rng)
+    firms, orgs = ws.firms, ws.orgs
+    ratio, spend = ration(claims.region, params.policy.policy_budget)
     return PolicyYear(
-        fees=fees,
-        subsidies=claims.sum(axis=1) * ratio[firms.region],
-        org_funding=org_claim * ratio[ws.orgs.region],
+        fees=claims.fees,
+        subsidies=claims.firm.sum(axis=1) * ratio[firms.region],
+        org_funding=claims.org * ratio[orgs.region],
         procurement=spend[:, column(Instrument.PROCUREMENT)],
         ratio=ratio,
+        spend=spend,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Proposals:
+    """Proposals of a call, listed as link ends, SME grants, organizations, regions."""
+
+    instrument: IntArray
+    amount: FloatArray  # M€ asked
+    region: IntArray
+    viable: BoolArray  # a link's viable_unsubsidised flag (False for other proposals)
+    payer: IntArray  # firm row of each link end
+    grantee: IntArray  # firm row of each SME grant
+    org: IntArray  # organization row of each funding proposal
+
+
+def _proposals(ws: WorldState, claims: _Claims) -> _Proposals:
+    """List this year's claims as proposals (claims of 0 M€ are not proposals)."""
+    firms, links, sme_col = ws.firms, ws.links, column(Instrument.SME_RD_GRANT)
+    payer, which = _link_ends(ws)
+    link_amount = links.fee[which] * links.eligible_share[which]
+    link_amount = np.where(firms.alive[payer] & ws.policy_on, link_amount, 0.0)
+    grantee = np.flatnonzero(claims.firm[:, sme_col] > 0)
+    org = np.flatnonzero(claims.org > 0)
+    buyer = np.flatnonzero(claims.region[:, column(Instrument.PROCUREMENT)] > 0)
+    blocks = (
+        (links.instrument[which], link_amount, firms.region[payer]),
+        (Instrument.SME_RD_GRANT, claims.firm[grantee, sme_col], firms.region[grantee]),
+        (Instrument.CLUSTER_ORG, claims.org[org], ws.orgs.region[org]),
+        (Instrument.PROCUREMENT, claims.region[buyer, column(Instrument.PROCUREMENT)], buyer),
+    )
+    viable = np.zeros(sum(b[1].size for b in blocks), bool)
+    viable[: which.size] = links.viable_unsubsidised[which]
+    return _Proposals(
+        instrument=np.concatenate([np.broadcast_to(i, a.shape) for i, a, _ in blocks]).astype(
+            np.int64
+        ),
+        amount=np.concatenate([a for _, a, _ in blocks]),
+        region=np.concatenate([r for _, _, r in blocks]).astype(np.int64),
+        viable=viable,
+        payer=payer,
+        grantee=grantee,
+        org=org,
+    )
+
+
+def run_call(
+    ws: WorldState, params: ModelParams, claims: _Claims, rng: np.random.Generator | None
+) -> PolicyYear:
+    r"""Fund this year's claims by a budget-clearing call in each region.
+
+    Proposals (:func:`_proposals`): each paying end of a subsidised link, each SME's R&D
+    grant, each organization's funding and each region's procurement; scored by
+    :func:`~model.calls.call_scores`, ties broken by a lottery from ``rng``, funded by
+    :func:`~model.calls.clear_call`. An SME whose grant is funded in part :math:`\phi`
+    does only that part of the extra R&D: its R&D budget becomes
+    :math:`\iota S (1 + g \phi)`. ``ratio`` is the share of the region's claimed M€ paid.
+    """
+    pol, n_reg = params.policy, ws.geo.n_regions
+    prop = _proposals(ws, claims)
+    score = call_scores(prop.instrument, prop.viable, pol.sme_rd_grant)
+    lottery = None if rng is None else rng.random(prop.amount.size)
+    funded = clear_call(prop.amount, prop.region, score, pol.policy_budget, lottery)
+    paid = prop.amount * funded
+    spend = np.bincount(
+        prop.region * N_SPENDING + INSTRUMENT_COLUMN[prop.instrument],
+        weights=paid,
+        minlength=n_reg * N_SPENDING,
+    )
+    spend = spend.astype(np.float64, copy=False).reshape(n_reg, N_SPENDING)
+    ends, grants = prop.payer.size, prop.payer.size + prop.grantee.size
+    subsidies = np.bincount(prop.payer, weights=paid[:ends], minlength=len(ws.firms))
+    subsidies = subsidies.astype(np.float64, copy=False)
+    subsidies[prop.grantee] += paid[ends:grants]
+    g = pol.sme_rd_grant
+    ws.firms.rd_budget[prop.grantee] *= (1.0 + g * funded[ends:grants]) / (1.0 + g)
+    org_funding = np.zeros(len(ws.orgs))
+    org_funding[prop.org] = paid[grants : grants + prop.org.size]
+    demand = claims.region.sum(axis=1)
+    return PolicyYear(
+        fees=claims.fees,
+        subsidies=subsidies,
+        org_funding=org_funding,
+        procurement=spend[:, column(Instrument.PROCUREMENT)],
+        ratio=np.divide(spend.sum(axis=1), demand, out=np.ones(n_reg), where=demand > 0),
         spend=spend,
     )

@@ -1,7 +1,17 @@
 """Named presets: policy mixes (and one stylised teaching economy) as parameter overrides.
 
-Every policy preset has the same yearly budget per region as the default (5 M€), so
-presets compare at equal public cost: what differs is which instruments may draw on it.
+Every policy preset keeps the default yearly budget per region (5 M€) and allocation
+(``pro_rata``): the presets share the same budget **cap**, not the same cost. A budget is
+a cap: each mix spends what its claims come to, up to the cap, so the presets do *not*
+compare at equal realised cost. Measured at 1,000 firms over 50 years, seeds 0-2 (M€
+over the run, all four regions; cap 1,000): ``intra_cluster`` 227-249, ``ris3_relatedness``
+484-511, ``ris3_targeted`` 376-410, ``outward_looking`` 55-138, ``governance`` 998-999,
+``mission`` 640-800; under ``allocation="call"`` the same, within seed noise, since only
+``governance`` asks for more than the cap. For equal realised cost, either run the mixes
+with ``allocation="call"`` and a budget that every mix's demand exceeds (a call spends
+exactly the budget then; at ``policy_budget=0.4`` every preset but ``outward_looking``
+spends 78.4-80 M€), or calibrate each lever's intensity to a spend target
+(``clusterlab calibrate``, :mod:`experiments.calibrate`).
 """
 
 from __future__ import annotations

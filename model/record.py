@@ -23,9 +23,16 @@ from model.metrics import (
     variety_decomposition,
 )
 from model.ordering import stable_order
-from model.state import SPENDING_INSTRUMENTS, LinkKind, WorldState
+from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, WorldState
 
-__all__ = ["ECONOMY", "Recorder", "region_industry_employment"]
+__all__ = [
+    "ECONOMY",
+    "LINK_INSTRUMENT_NAMES",
+    "NEW_LINK_KINDS",
+    "Recorder",
+    "add_new_link_counts",
+    "region_industry_employment",
+]
 
 ECONOMY = "economy"
 """Scope label of economy-wide rows of the time series."""
@@ -83,6 +90,46 @@ def _link_stats(ws: WorldState) -> tuple[list[dict[str, float]], dict[str, float
     return per_region, stats(total)
 
 
+LINK_INSTRUMENT_NAMES = tuple(
+    i.name.lower()
+    for i in (
+        Instrument.INTRA_CLUSTER,
+        Instrument.CROSS_CLUSTER,
+        Instrument.INTERREGIONAL,
+        Instrument.UNIVERSITY_LINK,
+    )
+)
+"""Link instruments, in ``Instrument`` order, as named in the new-link columns."""
+
+NEW_LINK_KINDS = ("formed", "subsidised", "deadweight")
+"""Counts of new links per link instrument: ``links_<kind>_<instrument>`` columns."""
+
+
+def add_new_link_counts(
+    ws: WorldState, per_region: list[dict[str, float]], total: dict[str, float]
+) -> None:
+    """Add counts of this year's new knowledge links by instrument to the link stats.
+
+    Per link instrument: ``links_formed_*`` (new links of that type),
+    ``links_subsidised_*`` (of which with a subsidy share > 0) and ``links_deadweight_*``
+    (of which both ends valued above the full fee: they would have formed without the
+    subsidy, :func:`model.calls.viable_unsubsidised`). By the region of the firm end ``a``.
+    """
+    links, n = ws.links, ws.geo.n_regions
+    new = np.flatnonzero((links.formed == ws.step) & (links.kind != LinkKind.SUPPLY))
+    region = ws.firms.region[links.a[new]]
+    subsidised = links.eligible_share[new] > 0
+    masks = (np.ones(new.size, bool), subsidised, subsidised & links.viable_unsubsidised[new])
+    kinds = dict(zip(NEW_LINK_KINDS, masks, strict=True))
+    for instrument, name in enumerate(LINK_INSTRUMENT_NAMES, start=Instrument.INTRA_CLUSTER):
+        mine = links.instrument[new] == instrument
+        for kind, mask in kinds.items():
+            counts = np.bincount(region[mine & mask], minlength=n)
+            for r in range(n):
+                per_region[r][f"links_{kind}_{name}"] = float(counts[r])
+            total[f"links_{kind}_{name}"] = float(counts.sum())
+
+
 class Recorder:
     """Collects one row per scope per step, the panel and the cluster table."""
 
@@ -123,6 +170,7 @@ class Recorder:
         }
         self.panel.append(emp)
         link_rows, link_total = _link_stats(ws)
+        add_new_link_counts(ws, link_rows, link_total)
         per_region = [
             self._row(ws, counts, spend, r, regional, entries, link_rows[r])
             for r in range(ws.geo.n_regions)

@@ -14,7 +14,7 @@ from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
 from model.presets import preset
-from model.record import ECONOMY
+from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS
 from model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
@@ -136,6 +136,26 @@ def _growth(start: float, end: float) -> float:
     return float(end / start - 1.0) if start > 0 else float("nan")
 
 
+def spend_and_additionality(run: pd.DataFrame) -> dict[str, float]:
+    """Spend per instrument, new links per link instrument and their deadweight shares.
+
+    ``run`` holds the economy rows of years 1..T. ``spend_*``: M€ paid per instrument;
+    ``links_formed_*``: new links of each link instrument; ``deadweight_share_*``: of the
+    new subsidised links of the instrument, the share that would have formed without the
+    subsidy (NaN when none was subsidised); ``deadweight_share``: the same over all four.
+    """
+    out = {c: float(run[c].sum()) for c in SPEND_COLUMNS}
+    dead = subsidised = 0.0
+    for name in LINK_INSTRUMENT_NAMES:
+        out[f"links_formed_{name}"] = float(run[f"links_formed_{name}"].sum())
+        d = float(run[f"links_deadweight_{name}"].sum())
+        n = float(run[f"links_subsidised_{name}"].sum())
+        out[f"deadweight_share_{name}"] = d / n if n > 0 else float("nan")
+        dead, subsidised = dead + d, subsidised + n
+    out["deadweight_share"] = dead / subsidised if subsidised > 0 else float("nan")
+    return out
+
+
 def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, float]:
     """Run-summary scalars a sweep compares.
 
@@ -156,32 +176,36 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
     entries = float(run["entries"].sum())
     regions = timeseries[timeseries["scope"] != ECONOMY]
     kci = regions.pivot(index="step", columns="scope", values="kci")
-    return _change_summary(first, last, run, spend) | {
-        "radical_innovations": radical,
-        "recombinant_innovations": float(run["recombinant"].sum()),
-        "incremental_innovations": float(run["incremental"].sum()),
-        "new_specialisations": entries,
-        "new_specialisations_related": float(run["entries_related"].sum()),
-        "new_specialisations_unrelated": float(run["entries_unrelated"].sum()),
-        "lost_specialisations": float(run["exits"].sum()),
-        "final_diversity": float(last["diversity"]),
-        "diversity_change": float(last["diversity"] - first["diversity"]),
-        "kci_change_abs": float((kci.iloc[-1] - kci.iloc[0]).abs().mean()),
-        "employment_growth": _growth(first["employment"], last["employment"]),
-        "output_growth": _growth(first["output"], last["output"]),
-        "productivity_growth": _growth(first["productivity"], last["productivity"]),
-        "final_firms": float(last["firms"]),
-        "final_cross_cluster_share": float(last["cross_cluster_share"]),
-        "mean_cross_cluster_share": float(run["cross_cluster_share"].mean()),
-        "mean_interregional_share": float(run["interregional_share"].mean()),
-        "mean_university_share": float(run["university_share"].mean()),
-        "policy_spend": spend,
-        "spend_per_radical_innovation": spend / radical if radical > 0 else float("nan"),
-        "spend_per_new_specialisation": spend / entries if entries > 0 else float("nan"),
-        "size_gini": gini(employees),
-        "final_related_variety": float(last["related_variety"]),
-        "final_unrelated_variety": float(last["unrelated_variety"]),
-    }
+    return (
+        _change_summary(first, last, run, spend)
+        | {
+            "radical_innovations": radical,
+            "recombinant_innovations": float(run["recombinant"].sum()),
+            "incremental_innovations": float(run["incremental"].sum()),
+            "new_specialisations": entries,
+            "new_specialisations_related": float(run["entries_related"].sum()),
+            "new_specialisations_unrelated": float(run["entries_unrelated"].sum()),
+            "lost_specialisations": float(run["exits"].sum()),
+            "final_diversity": float(last["diversity"]),
+            "diversity_change": float(last["diversity"] - first["diversity"]),
+            "kci_change_abs": float((kci.iloc[-1] - kci.iloc[0]).abs().mean()),
+            "employment_growth": _growth(first["employment"], last["employment"]),
+            "output_growth": _growth(first["output"], last["output"]),
+            "productivity_growth": _growth(first["productivity"], last["productivity"]),
+            "final_firms": float(last["firms"]),
+            "final_cross_cluster_share": float(last["cross_cluster_share"]),
+            "mean_cross_cluster_share": float(run["cross_cluster_share"].mean()),
+            "mean_interregional_share": float(run["interregional_share"].mean()),
+            "mean_university_share": float(run["university_share"].mean()),
+            "policy_spend": spend,
+            "spend_per_radical_innovation": spend / radical if radical > 0 else float("nan"),
+            "spend_per_new_specialisation": spend / entries if entries > 0 else float("nan"),
+            "size_gini": gini(employees),
+            "final_related_variety": float(last["related_variety"]),
+            "final_unrelated_variety": float(last["unrelated_variety"]),
+        }
+        | spend_and_additionality(run)
+    )
 
 
 def _change_summary(

@@ -236,6 +236,9 @@ class LinkTable(_Table):
     instrument: IntArray  # Instrument that may subsidise the fee
     eligible_share: FloatArray  # subsidy share of the fee before rationing
     active: BoolArray
+    # both ends valued the link above its full fee when it formed: it would have formed
+    # without any subsidy (a subsidised link with this flag is deadweight; model/policy.py)
+    viable_unsubsidised: BoolArray
 
 
 @dataclass(eq=False)

@@ -185,5 +185,6 @@ def rewire_supply(
         instrument=np.full(a.size, Instrument.NONE),
         eligible_share=np.zeros(a.size),
         active=np.ones(a.size, bool),
+        viable_unsubsidised=np.ones(a.size, bool),  # never subsidised
     )
     return int(a.size)

@@ -159,6 +159,7 @@ def _add_link(
         "instrument": [Instrument.NONE if kind == LinkKind.SUPPLY else Instrument.CROSS_CLUSTER],
         "eligible_share": [0.0],
         "active": [True],
+        "viable_unsubsidised": [True],
     } | {k: [v] for k, v in cols.items()}
     return int(ws.links.append(**row)[0])
 

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from experiments.analysis import (
+    additionality_table,
     compare_scenarios,
     dose_response,
     fan_chart_data,
@@ -309,3 +310,38 @@ def test_treated_minus_control_rejects_unknown_region():
     ts = _regional_series(0, {"R1": [0, 1], "R2": [0, 0]})
     with pytest.raises(OutputError, match=r"treated regions \['R9'\] are not regions"):
         treated_minus_control(ts, ["R9"], "persistent_entries")
+
+
+# -- additionality_table --------------------------------------------------------------------
+def _link_summary(scenario, replicate, spend_cross, cross_links, deadweight):
+    row = {"scenario": scenario, "replicate": replicate}
+    for i in ("intra_cluster", "cross_cluster", "interregional", "university_link"):
+        row |= {f"spend_{i}": 0.0, f"links_formed_{i}": 10.0, f"deadweight_share_{i}": np.nan}
+    row |= {
+        "spend_cross_cluster": spend_cross,
+        "links_formed_cross_cluster": cross_links,
+        "deadweight_share_cross_cluster": deadweight,
+    }
+    return row
+
+
+def test_additionality_table_hand_computed():
+    summary = pd.DataFrame(
+        [
+            _link_summary("base", 0, 0.0, 100.0, np.nan),
+            _link_summary("base", 1, 0.0, 120.0, np.nan),
+            _link_summary("sub", 0, 50.0, 130.0, 0.4),  # +30 links on seed 0
+            _link_summary("sub", 1, 30.0, 140.0, 0.6),  # +20 links on seed 1
+        ]
+    )
+    table = additionality_table(summary, "base")
+    assert table["instrument"].tolist() == ["cross_cluster"], "only instruments paid for"
+    row = table.iloc[0]
+    # extra links: mean of (30, 20) = 25; spend: mean of (50, 30) = 40 M€ -> 0.625 per M€
+    assert row["extra_links"] == 25.0
+    assert row["spend"] == 40.0
+    assert row["extra_per_meur"] == pytest.approx(0.625)
+    # paired t interval of (30, 20): s = 7.071, se = 5, half = 12.706 * 5
+    assert row["extra_high"] - 25.0 == pytest.approx(T975_DF1 * 5.0)
+    assert row["deadweight_share"] == pytest.approx(0.5)
+    assert additionality_table(summary.drop(columns="spend_intra_cluster"), "base").empty

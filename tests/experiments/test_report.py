@@ -224,6 +224,10 @@ def test_compare_report_tables(smoke):
     assert list(headline["scenario"]) == ["baseline", "ris3_relatedness"]
     differences = pd.read_csv(smoke / "tables" / "differences.csv")
     assert set(differences["scenario"]) == {"ris3_relatedness"}
+    additionality = pd.read_csv(smoke / "tables" / "additionality.csv")
+    assert set(additionality["instrument"]) <= {"cross_cluster", "university_link"}
+    assert set(additionality["scenario"]) == {"ris3_relatedness"}
+    assert "Additionality of link subsidies" in (smoke / "report.md").read_text()
 
 
 def test_compare_report_markdown_mentions_every_scenario(smoke):

@@ -110,6 +110,7 @@ def test_already_linked_is_the_pair_code_definition(seed):
         instrument=np.zeros(m),
         eligible_share=np.zeros(m),
         active=rng.random(m) < 0.7,
+        viable_unsubsidised=np.ones(m, bool),
     )
     q = 400
     uni = rng.random(q) < 0.3

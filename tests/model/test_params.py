@@ -246,4 +246,4 @@ def test_allowed_says_what_is_allowed():
     assert SPECS["n_firms"].allowed() == "an integer in [20, 200000]"
     assert SPECS["payout_share"].allowed() == "a number in [0, 1]"
     assert SPECS["economy"].allowed() == "one of 'generic', 'marche'"
-    assert CHOICES == ["economy", "subsidy_targeting"]
+    assert CHOICES == ["economy", "subsidy_targeting", "allocation"]

@@ -239,3 +239,84 @@ def test_a_tiny_budget_stops_subsidies_at_the_budget_every_step(make_model):
         binding += int((model.state.ratio < 1).sum())
         np.testing.assert_allclose(spent[model.state.ratio < 1], budget)
     assert binding > 0, "the budget never bound: the test would prove nothing"
+
+
+# --- allocation = "call": a budget-clearing call -----------------------------------------
+
+
+def _call(params, **changes):
+    return params.replace(allocation="call", **changes)
+
+
+def test_call_funds_the_link_that_needed_its_subsidy_before_the_deadweight_one(policy_world):
+    ws, params, i, _ = policy_world
+    # Region 0 claims 0.05 (interregional end of i) + 0.05 (university link of i).
+    # The interregional link would have formed anyway (deadweight, score 0); the
+    # university link needed its subsidy (score 1): with 0.06 it is funded first, in full.
+    ws.links.viable_unsubsidised[:] = [True, False, True]
+    year = run_policy(ws, _call(params, policy_budget=0.06), np.zeros(len(ws.firms), bool))
+    assert year.spend[0, column(Instrument.UNIVERSITY_LINK)] == pytest.approx(0.05)
+    assert year.spend[0, column(Instrument.INTERREGIONAL)] == pytest.approx(0.01)  # remainder
+    assert year.spend[1, column(Instrument.INTERREGIONAL)] == pytest.approx(0.05)  # j: 0.05 < 0.06
+    assert year.subsidies[i] == pytest.approx(0.06)
+    assert year.ratio.tolist() == pytest.approx([0.6, 1.0])  # 0.06 of 0.1 claimed; all of 0.05
+
+
+def test_call_without_binding_budget_pays_every_claim_as_pro_rata_does(policy_world):
+    ws, params, _, _ = policy_world
+    ws.firms.rd_budget[:] = 0.01
+    sme = ws.firms.employees < 20
+    params = params.replace(sme_rd_grant=0.5, cluster_org_funding=0.3, challenge_demand=2.0)
+    rd_before = ws.firms.rd_budget.copy()
+    pro_rata = run_policy(ws, params, sme)
+    call = run_policy(ws, _call(params), sme, np.random.default_rng(0))
+    for field in ("fees", "subsidies", "org_funding", "procurement", "ratio", "spend"):
+        np.testing.assert_allclose(getattr(call, field), getattr(pro_rata, field), err_msg=field)
+    np.testing.assert_array_equal(ws.firms.rd_budget, rd_before)  # funded SMEs keep their R&D
+
+
+def test_call_unfunded_sme_does_no_extra_rd_and_gets_no_grant(policy_world):
+    ws, params, _, _ = policy_world
+    ws.links = LinkTable.empty(0)
+    ws.firms.rd_budget[:] = 0.01 * 1.5  # iota S (1 + g) with g = 0.5
+    sme = np.zeros(len(ws.firms), bool)
+    in_0 = np.flatnonzero(ws.firms.region == 0)[:3]
+    sme[in_0] = True
+    # Three SMEs of region 0 ask 0.0075 each; a budget of 0.01 funds one in full and the
+    # next (by lottery) for (0.01 - 0.0075) / 0.0075 = 1/3; the third gets nothing.
+    params = _call(params, sme_rd_grant=0.5, policy_budget=0.01)
+    year = run_policy(ws, params, sme, np.random.default_rng(1))
+    grants = np.sort(year.subsidies[in_0])
+    np.testing.assert_allclose(grants, [0.0, 0.0025, 0.0075])
+    # R&D becomes iota S (1 + g phi): 0.01 * (1, 1 + 0.5 / 3, 1.5)
+    np.testing.assert_allclose(
+        np.sort(ws.firms.rd_budget[in_0]), [0.01, 0.01 * (1 + 0.5 / 3), 0.015]
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_call_never_overspends_and_spends_the_whole_budget_when_demand_exceeds_it(make_model, seed):
+    budget = 0.05
+    model = make_model(
+        "ris3_relatedness",
+        rng=seed,
+        allocation="call",
+        policy_budget=budget,
+        cross_cluster_subsidy=1.0,
+        university_link_subsidy=1.0,
+        sme_rd_grant=1.0,
+        cluster_org_funding=0.01,
+    )
+    binding = 0
+    for _ in range(6):
+        model.step()
+        spent = model.state.spend.sum(axis=1)
+        assert (spent <= budget * (1 + 1e-12)).all()
+        short = model.state.ratio < 1  # demand exceeded the budget
+        np.testing.assert_allclose(spent[short], budget, rtol=1e-12)
+        binding += int(short.sum())
+    assert binding > 0, "the budget never bound: the test would prove nothing"
+
+
+def test_pro_rata_is_the_default_allocation():
+    assert PolicyParams().allocation == "pro_rata"

@@ -12,6 +12,7 @@ import pytest
 
 from model.errors import ParameterError
 from model.presets import preset
+from model.record import LINK_INSTRUMENT_NAMES, NEW_LINK_KINDS, SPEND_COLUMNS
 from model.simulate import EVENT_TABLES, gini, region_summary, simulate, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,6 +160,8 @@ def test_summarise_hand_built_series():
             "absolute_diversity": [6.0, 6.5, 7.5][step],
             "revealed_tech_correlation": [np.nan, 0.2, 0.4][step],
         }
+        base |= dict.fromkeys(SPEND_COLUMNS, 0.0)
+        base |= {f"links_{k}_{n}": 0.0 for k in NEW_LINK_KINDS for n in LINK_INSTRUMENT_NAMES}
         rows.append(base | {"scope": "economy"})
         rows.append(base | {"scope": "R1", "kci": float(step)})
     s = summarise(pd.DataFrame(rows), np.array([1.0, 1.0, 4.0]))
@@ -292,10 +295,12 @@ def test_region_summary_adds_up_to_the_economy_summary(small_result):
 
 
 def _documented_names(section: str) -> set[str]:
-    """Backticked names in the first column of the table of an ODD section."""
+    """Backticked names in the first column of the table of an ODD section (a row may
+    document several names, e.g. one per instrument)."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "ODD.md").read_text(encoding="utf-8")
     body = text.split(f"### {section}", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `([a-z_0-9]+)` \|", body, flags=re.MULTILINE))
+    first_cells = re.findall(r"^\| (`[^|]+`) \|", body, flags=re.MULTILINE)
+    return {name for cell in first_cells for name in re.findall(r"`([a-z_0-9]+)`", cell)}
 
 
 def test_odd_documents_every_time_series_column_and_summary_key(small_result):

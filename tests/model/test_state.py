@@ -26,6 +26,7 @@ def link_rows(n, **changes):
         "instrument": np.full(n, Instrument.CROSS_CLUSTER),
         "eligible_share": np.zeros(n),
         "active": np.ones(n, bool),
+        "viable_unsubsidised": np.ones(n, bool),
     }
     return cols | changes
 

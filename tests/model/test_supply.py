@@ -50,6 +50,7 @@ def test_supply_need_counts_missing_suppliers_of_downstream_firms():
         instrument=[Instrument.NONE],
         eligible_share=[0.0],
         active=[True],
+        viable_unsubsidised=[True],
     )
     # firm 1 has one of two; firm 2 none; upstream, unrelated and dead firms need none
     assert supply_need(firms, links, SUPPLIES.any(axis=0), 2).tolist() == [0, 1, 2, 0, 0]
