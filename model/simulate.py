@@ -142,6 +142,7 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
     kci = regions.pivot(index="step", columns="scope", values="kci")
     return {
         "radical_innovations": radical,
+        "radical_innovations_new_to_region": float(run["radical_new_to_region"].sum()),
         "recombinant_innovations": float(run["recombinant"].sum()),
         "incremental_innovations": float(run["incremental"].sum()),
         "new_specialisations": entries,

@@ -20,8 +20,10 @@ from model.metrics.heterogeneity import (
 )
 from model.metrics.novelty import (
     atypicality_z,
+    classify_novelty,
     combination_incidence,
     first_combinations,
+    recent_combinations,
 )
 from model.metrics.relatedness import (
     RelatednessMethod,
@@ -48,6 +50,7 @@ __all__ = [
     "RelatednessMethod",
     "atypicality_z",
     "classify_entries",
+    "classify_novelty",
     "co_occurrence",
     "cognitive_distance",
     "cognitive_distance_rows",
@@ -66,6 +69,7 @@ __all__ = [
     "pairwise_cognitive_distance",
     "proximity",
     "rca",
+    "recent_combinations",
     "relatedness",
     "relatedness_density",
     "specialisation_matrix",
