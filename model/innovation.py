@@ -22,7 +22,7 @@ from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.learning import link_pairs
 from model.metrics.novelty import classify_novelty
 from model.params import InnovationParams, ModelParams
-from model.state import WorldState, rows_sum_by
+from model.state import WorldState
 
 __all__ = [
     "choose_fields",
@@ -133,12 +133,18 @@ def regional_pool(
     2007): a region whose employment is spread over more families holds strong
     expertise in more distant fields.
     """
-    strong = (knowledge >= POOL_STRONG) * employees[:, None]
-    held = rows_sum_by(region, strong, n_regions)
+    n_fields = knowledge.shape[1]
+    held, best = np.zeros((n_regions, n_fields)), np.zeros((n_regions, n_fields))
+    order = np.argsort(region, kind="stable")  # rows by region: segment sums and maxima
+    start = np.searchsorted(region[order], np.arange(n_regions))
+    filled = np.bincount(region, minlength=n_regions) > 0
+    if filled.any():
+        rows, emp = knowledge[order], employees[order]
+        strong = (rows >= POOL_STRONG) * emp[:, None]
+        held[filled] = np.add.reduceat(strong, start[filled], axis=0)
+        best[filled] = np.maximum.reduceat(rows, start[filled], axis=0)
     total = np.bincount(region, weights=employees, minlength=n_regions)
     share = np.divide(held, total[:, None], out=np.zeros_like(held), where=total[:, None] > 0)
-    best = np.zeros((n_regions, knowledge.shape[1]))
-    np.maximum.at(best, region, knowledge)
     return share, best
 
 
