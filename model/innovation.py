@@ -1,11 +1,14 @@
 """Innovation: incremental improvement and radical recombination with a partner.
 
 Incremental innovation comes from own R&D and recipe fit and raises productivity a
-little. Recombination joins one of the firm's strong fields with a field its partner is
-strong in and the firm weak in; its success follows the inverted U of cognitive distance,
-rises with R&D resources and with a university partner. A recombination whose field pair
-was never combined before anywhere in the economy is a radical (novel) innovation, with
-a more variable payoff (Fleming 2001).
+little. Recombination joins one of the firm's strong fields with a second field drawn
+either from its partner (strong there, the firm weak) or from its region's knowledge pool
+(fields in which the region's employment is strong: Castaldi, Frenken & Los 2015; Frenken,
+Van Oort & Verburg 2007); its success follows the inverted U of cognitive distance, rises
+with R&D resources and with a university partner. A recombination whose field pair was
+not combined anywhere in the economy within the last ``novelty_memory`` years is a radical
+(novel, new-to-world) innovation, with a more variable payoff (Fleming 2001); one made
+elsewhere but not recently in its own region is new to the region.
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ from model.governance import capacity_factor
 from model.kernels import own_recipe_fit
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.learning import link_pairs
-from model.metrics.novelty import first_combinations
+from model.metrics.novelty import classify_novelty
 from model.params import InnovationParams, ModelParams
 from model.state import WorldState
 
 __all__ = [
     "choose_fields",
+    "choose_pool_fields",
     "incremental_success",
     "radical_success_probability",
     "recombination_gain",
+    "regional_pool",
     "resource_factor",
     "run_incremental",
     "run_radical",
@@ -37,6 +42,9 @@ IntArray = npt.NDArray[np.int64]
 
 CHOICE_NOISE = 0.1
 """Scale of the Gumbel noise in field choice: search is boundedly rational."""
+
+POOL_STRONG = 0.5
+"""Expertise at which an actor is strong in a field (as networking's STRONG)."""
 
 
 def resource_factor(resources: FloatArray, scale: float) -> FloatArray:
@@ -94,6 +102,100 @@ def choose_fields(
     score = score + CHOICE_NOISE * rng.gumbel(size=(m, k))
     score[np.arange(m), a] = -np.inf
     return a, np.argmax(score, axis=1)
+
+
+def regional_pool(
+    knowledge: FloatArray, employees: FloatArray, region: IntArray, n_regions: int
+) -> tuple[FloatArray, FloatArray]:
+    r"""Knowledge pool of each region: where its employment is strong, and how strong.
+
+    Parameters
+    ----------
+    knowledge : ndarray, shape (n, K)
+        Expertise of the region's (alive) firms.
+    employees : ndarray, shape (n,)
+    region : ndarray of int, shape (n,)
+    n_regions : int
+
+    Returns
+    -------
+    share : ndarray, shape (R, K)
+        :math:`S_{rb} = \sum_{i \in r} e_i \mathbb{1}[k_{ib} \ge 0.5] / \sum_{i \in r} e_i`,
+        the share of the region's employment in firms strong in field b (0 for an empty
+        region).
+    best : ndarray, shape (R, K)
+        Highest expertise in each field among the region's firms (0 for an empty region).
+
+    Notes
+    -----
+    Weighting by employment makes the pool follow the same regional employment whose
+    entropy across knowledge families is unrelated variety (Frenken, Van Oort & Verburg
+    2007): a region whose employment is spread over more families holds strong
+    expertise in more distant fields.
+    """
+    n_fields = knowledge.shape[1]
+    held, best = np.zeros((n_regions, n_fields)), np.zeros((n_regions, n_fields))
+    order = np.argsort(region, kind="stable")  # rows by region: segment sums and maxima
+    start = np.searchsorted(region[order], np.arange(n_regions))
+    filled = np.bincount(region, minlength=n_regions) > 0
+    if filled.any():
+        rows, emp = knowledge[order], employees[order]
+        strong = (rows >= POOL_STRONG) * emp[:, None]
+        held[filled] = np.add.reduceat(strong, start[filled], axis=0)
+        best[filled] = np.maximum.reduceat(rows, start[filled], axis=0)
+    total = np.bincount(region, weights=employees, minlength=n_regions)
+    share = np.divide(held, total[:, None], out=np.zeros_like(held), where=total[:, None] > 0)
+    return share, best
+
+
+def choose_pool_fields(
+    own: FloatArray,
+    pool: FloatArray,
+    a: IntArray,
+    roadmap_weight: FloatArray,
+    min_share: float,
+    rng: np.random.Generator,
+) -> IntArray:
+    r"""Draw the second field of each attempt from the region's knowledge pool.
+
+    Parameters
+    ----------
+    own : ndarray, shape (m, K)
+        Knowledge of the attempting firms.
+    pool : ndarray, shape (m, K)
+        Pool share :math:`S_{rb}` of each firm's region (:func:`regional_pool`).
+    a : ndarray of int, shape (m,)
+        The firm's own field of each attempt (never drawn again).
+    roadmap_weight : ndarray, shape (m, K)
+        Extra weight :math:`s_b` of roadmap fields.
+    min_share : float
+        Least pool share :math:`\underline{S}` of a field the region holds.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of int, shape (m,)
+        Field b drawn with probability proportional to
+        :math:`w_b = \mathbb{1}[S_{rb} \ge \underline{S},\ S_{rb} > 0]\,
+        (1 - k^{own}_b)(1 + s_b)`, :math:`b \ne a` (a Gumbel-max draw); -1 where every
+        weight is 0 (the region holds no other field).
+
+    Notes
+    -----
+    The region's knowledge base is the set of fields it holds, each with the same
+    chance (scaled by the firm's weakness in it): a region whose employment spans more
+    knowledge families holds more distant fields, so its firms try more distinct, and
+    more often unrelated, pairs (Castaldi, Frenken & Los 2015). A draw in proportion to
+    :math:`S_{rb}` would instead be dominated by the region's largest family.
+    """
+    m = own.shape[0]
+    held = (pool >= min_share) & (pool > 0.0)
+    weight = held * (1.0 - own) * (1.0 + roadmap_weight)
+    weight[np.arange(m), a] = 0.0
+    with np.errstate(divide="ignore"):
+        score = np.log(weight) + rng.gumbel(size=weight.shape)
+    b = np.argmax(score, axis=1)
+    return np.where(weight.max(axis=1, initial=0.0) > 0.0, b, -1)
 
 
 def radical_success_probability(
@@ -164,6 +266,8 @@ def run_incremental(ws: WorldState, params: ModelParams, rng: np.random.Generato
         field_a=np.full(won.size, -1),
         field_b=np.full(won.size, -1),
         novel=np.zeros(won.size, bool),
+        novelty=np.full(won.size, "none"),
+        field_b_source=np.full(won.size, "none"),
         partner_type=np.full(won.size, "none"),
         distance=np.full(won.size, np.nan),
         gain=factor[success] - 1.0,
@@ -185,13 +289,66 @@ def roadmap_weights(ws: WorldState, firms_idx: IntArray, params: ModelParams) ->
     return out
 
 
+def _second_fields(
+    ws: WorldState,
+    params: ModelParams,
+    firm: IntArray,
+    own: FloatArray,
+    other: FloatArray,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, BoolArray, FloatArray]:
+    """Fields of each attempt: own field a; b from the partner or the regional pool.
+
+    Returns a, b, whether b came from the pool, and the expertise of b's source (the
+    partner, or the region's most expert firm).
+    """
+    f = ws.firms
+    road = roadmap_weights(ws, firm, params)
+    a, b = choose_fields(own, other, road, rng)
+    live = np.flatnonzero(f.alive)
+    share, best = regional_pool(
+        f.knowledge[live], f.employees[live], f.region[live], ws.geo.n_regions
+    )
+    region = f.region[firm]
+    ip = params.innovation
+    pool_b = choose_pool_fields(own, share[region], a, road, ip.pool_min_share, rng)
+    use = (rng.random(firm.size) < ip.regional_pool_share) & (pool_b >= 0)
+    b = np.where(use, pool_b, b)
+    source = np.where(use, best[region, b], other[np.arange(firm.size), b])
+    return a, b, use, source
+
+
+def _classify(
+    ws: WorldState,
+    a: IntArray,
+    b: IntArray,
+    region: IntArray,
+    rng: np.random.Generator,
+    memory: int,
+) -> tuple[BoolArray, BoolArray]:
+    """New-to-world and new-to-region flags; who came first within a year is random."""
+    order = rng.permutation(a.size)
+    world, local, ws.last_combined, ws.region_last_combined = classify_novelty(
+        np.column_stack([a[order], b[order]]),
+        region[order],
+        ws.last_combined,
+        ws.region_last_combined,
+        ws.step,
+        memory,
+    )
+    new_world, new_region = np.empty_like(world), np.empty_like(local)
+    new_world[order], new_region[order] = world, local
+    return new_world, new_region
+
+
 def run_radical(
     ws: WorldState, params: ModelParams, rng: np.random.Generator
-) -> tuple[IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray]:
     """Recombination attempts of firms with partners.
 
-    Returns the regions of the known-pair (recombinant) and of the novel-pair (radical)
-    successes.
+    Returns the regions of the successes that are not new to the world (recombinant,
+    including those new to their region), of the new-to-world (radical) ones, and of
+    the new-to-region ones.
     """
     f, ip = ws.firms, params.innovation
     # Radical search needs a collaboration partner (firm or university): supply relations
@@ -199,9 +356,9 @@ def run_radical(
     learner, teacher, is_uni = link_pairs(ws, include_supply=False)
     pick = pick_partner(learner, teacher, is_uni, rng)
     pick = pick[rng.random(pick.size) < ip.radical_attempt_rate]
-    firm, partner, uni = learner[pick], teacher[pick], is_uni[pick]
-    own, other = f.knowledge[firm], ws.node_knowledge(partner, uni)
-    a, b = choose_fields(own, other, roadmap_weights(ws, firm, params), rng)
+    firm, uni = learner[pick], is_uni[pick]
+    own, other = f.knowledge[firm], ws.node_knowledge(teacher[pick], uni)
+    a, b, pooled, source = _second_fields(ws, params, firm, own, other, rng)
     distance = cognitive_distance_rows(own, other, ws.space.proximity, check_input=False)
     p = radical_success_probability(
         distance,
@@ -211,21 +368,35 @@ def run_radical(
         ip,
     )
     ok = np.flatnonzero(rng.random(firm.size) < p)
-    firm, partner, uni, a, b, distance = (
-        firm[ok],
-        partner[ok],
-        uni[ok],
-        a[ok],
-        b[ok],
-        distance[ok],
+    firm, uni, a, b, pooled, source, distance = (
+        x[ok] for x in (firm, uni, a, b, pooled, source, distance)
     )
-    novel, ws.combined = first_combinations(np.column_stack([a, b]), ws.combined)
+    novel, regional = _classify(ws, a, b, f.region[firm], rng, ip.novelty_memory)
     gain = recombination_gain(novel, ip, rng)
     f.productivity[firm] *= gain
-    jump = ip.knowledge_jump * np.maximum(0.0, other[ok, b] - f.knowledge[firm, b])
-    np.add.at(f.knowledge, (firm, b), jump)
+    np.add.at(
+        f.knowledge, (firm, b), ip.knowledge_jump * np.maximum(0.0, source - f.knowledge[firm, b])
+    )
     np.clip(f.knowledge, 0.0, 1.0, out=f.knowledge)
-    n = firm.size
+    _log(ws, firm, a, b, novel, regional, uni, pooled, distance, gain)
+    region = f.region[firm]
+    return region[~novel], region[novel], region[regional]
+
+
+def _log(
+    ws: WorldState,
+    firm: IntArray,
+    a: IntArray,
+    b: IntArray,
+    novel: BoolArray,
+    regional: BoolArray,
+    uni: BoolArray,
+    pooled: BoolArray,
+    distance: FloatArray,
+    gain: FloatArray,
+) -> None:
+    """Record the successful recombinations as innovation events."""
+    f, n = ws.firms, firm.size
     ws.events.add(
         "innovation",
         step=np.full(n, ws.step),
@@ -237,8 +408,9 @@ def run_radical(
         field_a=a,
         field_b=b,
         novel=novel,
+        novelty=np.where(novel, "world", np.where(regional, "region", "none")),
+        field_b_source=np.where(pooled, "region", "partner"),
         partner_type=np.where(uni, "university", "firm"),
         distance=distance,
         gain=gain - 1.0,
     )
-    return f.region[firm[~novel]], f.region[firm[novel]]

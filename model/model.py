@@ -34,6 +34,7 @@ from model.industries import build_economy
 from model.innovation import run_incremental, run_radical
 from model.learning import run_learning
 from model.market import input_coefficients, run_market, set_rd_budgets, total_demand
+from model.metrics.novelty import last_combined_from
 from model.networking import network_nodes, renew_or_expire, search_partners
 from model.params import ModelParams
 from model.policy import missing_link_fields, run_policy
@@ -172,6 +173,7 @@ class ClusterModel(mesa.Model):
             used = np.flatnonzero(r > 0)
             combined[np.ix_(used, used)] = True  # pairs inside one recipe are known
         np.fill_diagonal(combined, False)
+        last_combined = last_combined_from(combined)  # recipe pairs: always familiar
         ws = WorldState(
             space=space,
             industries=industries,
@@ -182,7 +184,8 @@ class ClusterModel(mesa.Model):
             orgs=orgs,
             final_demand=final,
             coefficients=coefficients,
-            combined=combined,
+            last_combined=last_combined,
+            region_last_combined=np.repeat(last_combined[None], geo.n_regions, axis=0),
             ratio=np.ones(geo.n_regions),
             spend=np.zeros((geo.n_regions, len(SPENDING_INSTRUMENTS))),
             target_fields=np.zeros((geo.n_regions, space.n_fields), bool),
@@ -226,7 +229,8 @@ class ClusterModel(mesa.Model):
 
     def _zero_counts(self) -> dict[str, np.ndarray]:
         n = self.state.geo.n_regions
-        return {k: np.zeros(n, np.int64) for k in ("incremental", "recombinant", "radical")}
+        kinds = ("incremental", "recombinant", "radical", "radical_new_to_region")
+        return {k: np.zeros(n, np.int64) for k in kinds}
 
     def step(self) -> None:
         """Advance one year and record it."""
@@ -247,9 +251,10 @@ class ClusterModel(mesa.Model):
         run_learning(ws, p)
         n = ws.geo.n_regions
         counts = {"incremental": np.bincount(run_incremental(ws, p, rng), minlength=n)}
-        recombinant, radical = run_radical(ws, p, rng)
+        recombinant, radical, new_to_region = run_radical(ws, p, rng)
         counts["recombinant"] = np.bincount(recombinant, minlength=n)
         counts["radical"] = np.bincount(radical, minlength=n)
+        counts["radical_new_to_region"] = np.bincount(new_to_region, minlength=n)
         born = [diversify(ws, p, self.demand, rng)]
         nodes = network_nodes(ws)  # knowledge does not change while links are made
         renew_or_expire(ws, p, nodes)

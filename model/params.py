@@ -348,6 +348,27 @@ class InnovationParams(_ParamGroup):
         "log productivity",
         "S.d. of that change for a novel combination.",
     )
+    novelty_memory: int = _p(
+        10,
+        1,
+        1000,
+        "years",
+        "A field pair not combined for more than this many years is novel again.",
+    )
+    regional_pool_share: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "probability",
+        "Chance a recombination's second field comes from the region's knowledge pool.",
+    )
+    pool_min_share: float = _p(
+        0.05,
+        0.0,
+        1.0,
+        "share of employment",
+        "Least share of regional employment strong in a field for it to be in the pool.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

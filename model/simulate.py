@@ -180,6 +180,7 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
         _change_summary(first, last, run, spend)
         | {
             "radical_innovations": radical,
+            "radical_innovations_new_to_region": float(run["radical_new_to_region"].sum()),
             "recombinant_innovations": float(run["recombinant"].sum()),
             "incremental_innovations": float(run["incremental"].sum()),
             "new_specialisations": entries,

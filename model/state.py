@@ -328,7 +328,8 @@ class WorldState:
     orgs: OrgTable
     final_demand: FloatArray  # (P,) M€/year
     coefficients: npt.NDArray[np.float64]  # (P, P) Leontief input coefficients
-    combined: BoolArray  # (K, K) field pairs ever combined
+    last_combined: IntArray  # (K, K) last year each field pair was combined anywhere
+    region_last_combined: IntArray  # (R, K, K) last year each pair was combined per region
     ratio: FloatArray  # (R,) share of claims paid last rationing
     spend: npt.NDArray[np.float64]  # (R, n_instruments) M€ paid this year
     target_fields: npt.NDArray[np.bool_]  # (R, K) missing-link target fields

@@ -21,8 +21,10 @@ from model.metrics.heterogeneity import (
 )
 from model.metrics.novelty import (
     atypicality_z,
+    classify_novelty,
     combination_incidence,
     first_combinations,
+    recent_combinations,
 )
 from model.metrics.persistence import (
     PersistentPath,
@@ -67,6 +69,7 @@ __all__ = [
     "atypicality_z",
     "classify_by_density",
     "classify_entries",
+    "classify_novelty",
     "co_occurrence",
     "cognitive_distance",
     "cognitive_distance_rows",
@@ -87,6 +90,7 @@ __all__ = [
     "persistent_update",
     "proximity",
     "rca",
+    "recent_combinations",
     "relatedness",
     "relatedness_correlation",
     "relatedness_density",

@@ -5,15 +5,18 @@ import pytest
 
 from model.innovation import (
     choose_fields,
+    choose_pool_fields,
     incremental_success,
     pick_partner,
     radical_success_probability,
     recombination_gain,
+    regional_pool,
     resource_factor,
     roadmap_weights,
     run_incremental,
     run_radical,
 )
+from model.metrics.novelty import ALWAYS, NEVER
 from model.params import InnovationParams
 from model.state import LinkKind, LinkTable
 
@@ -179,52 +182,81 @@ def _new_events(ws, start):
     return {k: v[start:] for k, v in cols.items()}
 
 
-def test_run_radical_flags_first_combinations_only(make_model):
+def _pair_keys(ev, k):
+    low, high = np.minimum(ev["field_a"], ev["field_b"]), np.maximum(ev["field_a"], ev["field_b"])
+    return low, high, low * k + high
+
+
+def test_run_radical_flags_pairs_not_combined_within_the_memory(make_model):
     model = make_model("ris3_relatedness", rng=2)
     for _ in range(3):
         model.step()
     ws = model.state
     params = _eager(model)
-    before = ws.combined.copy()
+    memory = params.innovation.novelty_memory
+    before = ws.last_combined.copy()
     start = ws.events.columns("innovation")["firm"].size
-    recombinant, radical = run_radical(ws, params, np.random.default_rng(0))
+    recombinant, radical, _ = run_radical(ws, params, np.random.default_rng(0))
     ev = _new_events(ws, start)
     assert ev["firm"].size > 0
-    a, b = ev["field_a"], ev["field_b"]
-    assert (a != b).all()
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    key = low * ws.space.n_fields + high
-    first = np.zeros(key.size, bool)
-    first[np.unique(key, return_index=True)[1]] = True
-    np.testing.assert_array_equal(ev["novel"], first & ~before[low, high])
+    assert (ev["field_a"] != ev["field_b"]).all()
+    low, high, key = _pair_keys(ev, ws.space.n_fields)
+    for pair in np.unique(key):
+        mine = key == pair
+        stale = ws.step - before[low[mine][0], high[mine][0]] > memory
+        # a stale pair is novel exactly once this year (whoever came first); a recent one never
+        assert ev["novel"][mine].sum() == int(stale)
     assert radical.size == ev["novel"].sum()
     assert recombinant.size == (~ev["novel"]).sum()
     assert (ev["kind"][ev["novel"]] == "radical").all()
     assert (ev["kind"][~ev["novel"]] == "recombinant").all()
     expected = before.copy()
-    expected[low, high] = expected[high, low] = True
-    np.testing.assert_array_equal(ws.combined, expected)
-    # The same pairs made again are known: none of them is radical a second time.
+    expected[low, high] = expected[high, low] = np.maximum(before[low, high], ws.step)
+    np.testing.assert_array_equal(ws.last_combined, expected)
+    # The same pairs made again this year are recent: none of them is radical a second time.
     start = ws.events.columns("innovation")["firm"].size
     run_radical(ws, params, np.random.default_rng(1))
     again = _new_events(ws, start)
-    made = set(zip(low.tolist(), high.tolist(), strict=True))
-    for x, y, novel in zip(again["field_a"], again["field_b"], again["novel"], strict=True):
-        if (min(x, y), max(x, y)) in made:
-            assert not novel
+    made = set(key.tolist())
+    assert not again["novel"][np.isin(_pair_keys(again, ws.space.n_fields)[2], list(made))].any()
 
 
-def test_nothing_is_novel_once_every_pair_is_known(make_model):
+def test_nothing_is_novel_once_every_pair_is_permanently_familiar(make_model):
     model = make_model("ris3_relatedness", rng=2)
     for _ in range(3):
         model.step()
     ws = model.state
     params = _eager(model)
-    ws.combined[:] = True
-    np.fill_diagonal(ws.combined, False)
-    recombinant, radical = run_radical(ws, params, np.random.default_rng(0))
-    assert radical.size == 0
+    ws.last_combined[:] = ALWAYS
+    ws.region_last_combined[:] = ALWAYS
+    recombinant, radical, new_to_region = run_radical(ws, params, np.random.default_rng(0))
+    assert radical.size == new_to_region.size == 0
     assert recombinant.size > 0
+
+
+def test_pairs_made_elsewhere_recently_are_new_to_region_only(make_model):
+    # Hand-built: every pair was combined somewhere last year (nothing new to the world);
+    # region 0 has never combined any pair, the others combined all of them last year.
+    model = make_model("ris3_relatedness", rng=2)
+    for _ in range(3):
+        model.step()
+    ws = model.state
+    params = _eager(model)
+    ws.last_combined[:] = ws.step - 1
+    ws.region_last_combined[:] = ws.step - 1
+    ws.region_last_combined[0] = NEVER
+    start = ws.events.columns("innovation")["firm"].size
+    _, radical, new_to_region = run_radical(ws, params, np.random.default_rng(0))
+    ev = _new_events(ws, start)
+    assert radical.size == 0
+    assert (new_to_region == 0).all()
+    home = ev["region"] == 0
+    assert home.any()
+    assert (~home).any()
+    _, _, key = _pair_keys(ev, ws.space.n_fields)
+    # region 0: each distinct pair is new to the region once; elsewhere nothing is new
+    assert ev["novelty"][home].tolist().count("region") == np.unique(key[home]).size
+    assert (ev["novelty"][~home] == "none").all()
 
 
 def test_radical_search_needs_a_collaboration_partner(make_model, add_link):
@@ -235,30 +267,115 @@ def test_radical_search_needs_a_collaboration_partner(make_model, add_link):
     for i in range(20):
         add_link(ws, i, i + 20, LinkKind.SUPPLY)
     start = ws.events.columns("innovation")["firm"].size
-    recombinant, radical = run_radical(ws, params, np.random.default_rng(0))
-    assert recombinant.size == radical.size == 0
+    recombinant, radical, new_to_region = run_radical(ws, params, np.random.default_rng(0))
+    assert recombinant.size == radical.size == new_to_region.size == 0
     assert ws.events.columns("innovation")["firm"].size == start
 
 
 @pytest.mark.parametrize(("preset_name", "seed"), [("ris3_relatedness", 1), ("governance", 4)])
-def test_a_novel_pair_is_radical_once_and_only_once_in_a_run(make_model, preset_name, seed):
-    model = make_model(preset_name, rng=seed, n_firms=250)
+def test_a_pair_is_radical_at_most_once_per_memory_window(make_model, preset_name, seed):
+    model = make_model(preset_name, rng=seed, n_firms=250, novelty_memory=3)
     for _ in range(15):
         model.step()
     ws = model.state
     ev = ws.events.columns("innovation")
     novel = ev["novel"]
     assert novel.sum() > 0, "no radical innovation: the test would prove nothing"
-    low = np.minimum(ev["field_a"][novel], ev["field_b"][novel])
-    high = np.maximum(ev["field_a"][novel], ev["field_b"][novel])
-    pairs = list(zip(low.tolist(), high.tolist(), strict=True))
-    assert len(pairs) == len(set(pairs)), "a pair was flagged novel twice"
+    low, high, key = _pair_keys({k: v[novel] for k, v in ev.items()}, ws.space.n_fields)
+    steps = ev["step"][novel]
+    for pair in np.unique(key):
+        years = np.sort(steps[key == pair])
+        assert (np.diff(years) > 3).all(), f"pair {pair} novel again within the memory"
     for r in ws.industries.recipes:
         used = set(np.flatnonzero(r > 0).tolist())
-        inside = {(x, y) for x, y in pairs if x in used and y in used}
+        inside = {(x, y) for x, y in zip(low.tolist(), high.tolist(), strict=True)}
+        inside = {(x, y) for x, y in inside if x in used and y in used}
         assert not inside, f"pairs inside an initial recipe flagged novel: {inside}"
-    assert ws.combined[low, high].all()
+    assert (ws.last_combined[low, high] >= steps).all()
     # summed yearly counts agree with the event log
     eco = [row for row in model.recorder.rows if row["scope"] == "economy"]
-    recorded = sum(row["radical"] for row in eco)
-    assert recorded == (novel & (ev["step"] >= 1)).sum()
+    run = ev["step"] >= 1
+    assert sum(row["radical"] for row in eco) == (novel & run).sum()
+    regional = ev["novelty"] == "region"
+    assert sum(row["radical_new_to_region"] for row in eco) == (regional & run).sum()
+    assert not (regional & novel).any()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_novelty_regenerates_over_a_long_run(make_model, seed):
+    # With a fixed stock (memory longer than the run) novelty is used up; with recency the
+    # second half of the run produces at least as many radicals as the first.
+    halves = {}
+    for memory in (5, 1000):
+        model = make_model("ris3_relatedness", rng=seed, n_firms=250, novelty_memory=memory)
+        for _ in range(40):
+            model.step()
+        eco = [row for row in model.recorder.rows if row["scope"] == "economy"]
+        first = sum(row["radical"] for row in eco if 0 < row["step"] <= 20)
+        halves[memory] = first, sum(row["radical"] for row in eco if row["step"] > 20)
+    assert halves[5][1] >= halves[5][0]
+    assert halves[5][1] > 1.1 * halves[1000][1]  # 1.2 to 2.3 over seeds 1-6
+
+
+# --- regional knowledge pool -------------------------------------------------------------------
+
+
+def test_regional_pool_hand_computed():
+    knowledge = np.array([[0.9, 0.1, 0.6], [0.2, 0.7, 0.5], [0.8, 0.8, 0.1]])
+    employees = np.array([10.0, 30.0, 5.0])
+    region = np.array([0, 0, 1])
+    share, best = regional_pool(knowledge, employees, region, 3)
+    # region 0 (40 employees): field 0 strong at firm 0 (10/40), field 1 at firm 1
+    # (30/40), field 2 at both (40/40); region 1: fields 0, 1; region 2 is empty
+    np.testing.assert_allclose(share, [[0.25, 0.75, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(best, [[0.9, 0.7, 0.6], [0.8, 0.8, 0.1], [0.0, 0.0, 0.0]])
+
+
+def test_pool_draws_only_fields_the_region_holds(rng):
+    m = 4000
+    own = np.tile([0.9, 0.1, 0.1, 0.1, 0.1], (m, 1))
+    pool = np.tile([1.0, 0.5, 0.04, 0.0, 0.2], (m, 1))
+    a = np.zeros(m, np.int64)
+    b = choose_pool_fields(own, pool, a, np.zeros((m, 5)), 0.05, rng)
+    # fields 2 (4% < 5%) and 3 (nobody strong) are not held; field 0 is the own field a
+    assert set(b.tolist()) == {1, 4}
+    # held fields are equally likely whatever their share (weights (1 - 0.1) each)
+    assert (b == 1).mean() == pytest.approx(0.5, abs=0.03)
+    # with a zero minimum share, any field someone is strong in is held, and only those
+    b0 = choose_pool_fields(own, pool, a, np.zeros((m, 5)), 0.0, rng)
+    assert set(b0.tolist()) == {1, 2, 4}
+    # a region holding nothing else gives -1 (the partner's field is used instead)
+    empty = choose_pool_fields(own[:3], np.zeros((3, 5)), a[:3], np.zeros((3, 5)), 0.05, rng)
+    assert (empty == -1).all()
+
+
+def test_run_radical_pool_fields_are_held_by_the_firms_region(make_model):
+    model = make_model("ris3_relatedness", rng=2, regional_pool_share=1.0)
+    for _ in range(3):
+        model.step()
+    ws = model.state
+    params = _eager(model)
+    f = ws.firms
+    live = np.flatnonzero(f.alive)
+    share, _ = regional_pool(f.knowledge[live], f.employees[live], f.region[live], 4)
+    start = ws.events.columns("innovation")["firm"].size
+    run_radical(ws, params, np.random.default_rng(0))
+    ev = _new_events(ws, start)
+    pooled = ev["field_b_source"] == "region"
+    assert pooled.sum() > 10
+    region = f.region[f.rows_of(ev["firm"][pooled])]
+    assert (share[region, ev["field_b"][pooled]] >= params.innovation.pool_min_share).all()
+
+
+def test_radical_innovation_is_deterministic(make_model):
+    events = []
+    for _ in range(2):
+        model = make_model("ris3_relatedness", rng=7, n_firms=250)
+        for _ in range(6):
+            model.step()
+        events.append(model.state.events.columns("innovation"))
+        last = model.state.last_combined, model.state.region_last_combined
+    assert events[0].keys() == events[1].keys()
+    for k in events[0]:
+        np.testing.assert_array_equal(events[0][k], events[1][k])
+    assert (last[0] != NEVER).any()

@@ -131,6 +131,7 @@ def test_summarise_hand_built_series():
         base = {
             "step": step,
             "radical": radical,
+            "radical_new_to_region": step,
             "recombinant": 0,
             "incremental": 0,
             "entries": 1 if step else 0,
@@ -166,6 +167,7 @@ def test_summarise_hand_built_series():
         rows.append(base | {"scope": "R1", "kci": float(step)})
     s = summarise(pd.DataFrame(rows), np.array([1.0, 1.0, 4.0]))
     assert s["radical_innovations"] == 3  # step 0 does not count
+    assert s["radical_innovations_new_to_region"] == 1 + 2
     assert s["policy_spend"] == 6.0
     assert s["spend_per_radical_innovation"] == 2.0
     assert s["spend_per_new_specialisation"] == 3.0

@@ -3,9 +3,14 @@ import pytest
 
 from model.metrics._validation import MetricError
 from model.metrics.novelty import (
+    ALWAYS,
+    NEVER,
     atypicality_z,
+    classify_novelty,
     combination_incidence,
     first_combinations,
+    last_combined_from,
+    recent_combinations,
 )
 
 
@@ -98,3 +103,77 @@ def test_atypicality_z_from_pairs():
     assert z[0, 1] > 0
     assert z[1, 3] < 0
     assert np.isfinite(z).all()
+
+
+# --- recency: novelty that regenerates --------------------------------------------------------
+
+
+def test_recent_combinations_hand_computed():
+    last = np.full((4, 4), NEVER)
+    np.fill_diagonal(last, 0)
+    last[0, 1] = last[1, 0] = 5  # combined in year 5
+    last[2, 3] = last[3, 2] = ALWAYS  # permanently familiar (a recipe pair)
+    pairs = np.array([[0, 1], [1, 0], [0, 2], [2, 0], [3, 2]])
+    # year 15, memory 10: 15 - 5 = 10 is not > 10, so (0,1) is still familiar;
+    # (0,2) never combined: novel at its first occurrence only; (2,3) never novel
+    novel, after = recent_combinations(pairs, last, 15, 10)
+    assert novel.tolist() == [False, False, True, False, False]
+    assert after[0, 1] == after[1, 0] == 15
+    assert after[0, 2] == after[2, 0] == 15
+    assert after[2, 3] == ALWAYS  # a later use never lowers the record
+    # year 16: 16 - 5 = 11 > 10, so (0,1) is novel again (on the record before year 15)
+    assert recent_combinations([[1, 0]], last, 16, 10)[0].tolist() == [True]
+    assert last[0, 1] == 5  # not mutated
+
+
+def test_recent_combinations_with_long_memory_is_first_combinations(rng):
+    pairs = np.array([[0, 1], [1, 2], [0, 1], [2, 3], [3, 2], [1, 3]])
+    seen = np.zeros((4, 4), bool)
+    seen[1, 2] = seen[2, 1] = True
+    novel, _ = recent_combinations(pairs, last_combined_from(seen), 50, 1000)
+    expected, _ = first_combinations(pairs, seen)
+    assert novel.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    ("last", "match"),
+    [
+        (np.zeros((3, 3)), "integer array of years.*Got dtype float64"),
+        (np.zeros((3, 2), np.int64), "square in its last two axes"),
+        (np.triu(np.ones((3, 3), np.int64)), "must be symmetric"),
+    ],
+)
+def test_recent_combinations_rejects_bad_records(last, match):
+    with pytest.raises(MetricError, match=match):
+        recent_combinations([[0, 1]], last, 1, 5)
+
+
+def test_classify_novelty_new_to_world_and_new_to_region_hand_computed():
+    # 3 fields, 2 regions, year 10, memory 5.
+    world = np.full((3, 3), NEVER)
+    regional = np.full((2, 3, 3), NEVER)
+    world[0, 1] = world[1, 0] = 8  # made in region 1 two years ago
+    regional[1, 0, 1] = regional[1, 1, 0] = 8
+    world[0, 2] = world[2, 0] = 2  # made in region 0 eight years ago: forgotten
+    regional[0, 0, 2] = regional[0, 2, 0] = 2
+    pairs = [[0, 1], [1, 0], [0, 1], [2, 0], [1, 2], [2, 1]]
+    region = [0, 0, 1, 0, 1, 0]
+    w, r, world_after, region_after = classify_novelty(pairs, region, world, regional, 10, 5)
+    # (0,1) r0: recent in the world, never in r0 -> new to region; repeated in r0 -> none;
+    # (0,1) r1: recent in r1 -> none; (2,0) r0: 10 - 2 > 5 -> new to world;
+    # (1,2) r1: never -> new to world; (2,1) r0: made by r1 this year -> new to region
+    assert w.tolist() == [False, False, False, True, True, False]
+    assert r.tolist() == [True, False, False, False, False, True]
+    assert world_after[0, 1] == world_after[0, 2] == world_after[1, 2] == 10
+    assert region_after[0, 0, 1] == region_after[0, 1, 2] == region_after[1, 1, 2] == 10
+    assert region_after[1, 0, 2] == NEVER  # region 1 never made (0,2)
+    assert (region_after == np.swapaxes(region_after, 1, 2)).all()
+    assert regional[0, 0, 1] == NEVER  # inputs untouched
+
+
+def test_classify_novelty_rejects_bad_regions():
+    world, regional = np.full((3, 3), NEVER), np.full((2, 3, 3), NEVER)
+    with pytest.raises(MetricError, match=r"'region' argument of classify_novelty.*\[0, 1\]"):
+        classify_novelty([[0, 1]], [2], world, regional, 1, 5)
+    with pytest.raises(MetricError, match="must have 3 fields like 'world_last'"):
+        classify_novelty([[0, 1]], [0], world, np.full((2, 4, 4), NEVER), 1, 5)
