@@ -2,9 +2,10 @@
 
 Final demand of each industry grows each year (challenge industries faster). Total
 demand adds the intermediate demand that flows up the value chains (a Leontief system).
-Firms of an industry share its demand in proportion to size times competitiveness to an
-elasticity (replicator dynamics with idiosyncratic shocks), employment moves part of the
-way toward what revenue supports, and profit is booked to cash.
+Firms of an industry share its demand by replicator dynamics on last year's size: the
+expected share grows in proportion to size (Gibrat), faster for the more competitive,
+with tent-shaped shocks whose s.d. falls with size. Employment moves part of the way
+toward what revenue supports, and profit is booked to cash.
 """
 
 from __future__ import annotations
