@@ -82,6 +82,14 @@ def test_more_competitive_firms_get_larger_shares(rng):
     assert (np.diff(shares) > 0).all()
 
 
+def test_share_weights_of_firms_without_staff_are_zero_or_ignored(rng):
+    emp, ones = np.array([0.0, 5.0]), np.ones(2)
+    w = share_weights(emp, ones, np.array([0.0, 1.0]), MarketParams(demand_noise=0.0), rng)
+    assert w.tolist() == [-np.inf, np.log(5.0)]
+    flat = MarketParams(demand_noise=0.0, size_elasticity=0.0, competitiveness_elasticity=0.0)
+    assert share_weights(emp, ones, np.zeros(2), flat, rng).tolist() == [0.0, 0.0]
+
+
 def test_shares_from_log_do_not_overflow_and_handle_zero_weights():
     industry = np.array([0, 0, 1, 1, 2])
     log_w = np.array([800.0, 800.0 + np.log(3.0), -np.inf, -np.inf, -900.0])
@@ -309,6 +317,8 @@ def _run_is_finite(model, steps: int) -> None:
         {"noise_size_exponent": 0.0},
         {"noise_size_exponent": 0.5},
         {"demand_noise": 1.0, "noise_size_exponent": 0.0, "competitiveness_elasticity": 10.0},
+        {"fixed_cost_per_year": 100.0},
+        {"entry_rate": 0.5, "entrant_employees": 1000.0},
     ],
 )
 def test_market_stays_finite_at_the_extremes(make_model, override):
