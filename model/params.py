@@ -192,7 +192,7 @@ class MarketParams(_ParamGroup):
         0.1, 0.001, 10.0, "M€/employee/year", "Output per employee at productivity 1."
     )
     demand_noise: float = _p(
-        0.5,
+        0.6,
         0.0,
         1.0,
         "log s.d.",
