@@ -133,9 +133,8 @@ def exits(ws: WorldState, params: ModelParams) -> IntArray:
     of exiting firms end. Returns the indices of the exiting firms.
     """
     f, dem = ws.firms, params.demography
-    out = np.flatnonzero(
-        f.alive & ((f.loss_streak >= dem.exit_after_losses) | (f.employees < dem.min_employees))
-    )
+    broke = (f.loss_streak >= dem.exit_after_losses) & (f.cash < 0.0)
+    out = np.flatnonzero(f.alive & (broke | (f.employees < dem.min_employees)))
     if out.size == 0:
         return out
     f.alive[out] = False
@@ -252,10 +251,32 @@ def academic_spinoffs(ws: WorldState, params: ModelParams, rng: np.random.Genera
         parent=-1 - src,
         cluster=nearby_cluster(ws, x, y, 2 * params.world.cluster_spread),
         knowledge=0.6 * unis.knowledge[src],
-        productivity=np.exp(0.1 * rng.standard_normal(n)),
+        productivity=incumbent_productivity(ws, industry) * np.exp(0.1 * rng.standard_normal(n)),
         employees=np.full(n, dem.entrant_employees),
         cash=np.full(n, dem.entrant_employees * params.market.wage_per_employee),
     )
+
+
+def incumbent_productivity(ws: WorldState, industry: IntArray) -> FloatArray:
+    r"""Productivity an entrant of each given industry imitates: the incumbents' mean.
+
+    Employment-weighted geometric mean :math:`\exp(\sum_i E_i \ln\theta_i / \sum_i E_i)`
+    over the industry's alive firms (over all alive firms if it has none; 1 if none is
+    alive). New firms start from the technology their industry uses by then, not from
+    the level of year 0 (Luttmer 2007, QJE 122, 1103: entrants draw from the incumbents'
+    productivity distribution), so they can compete once incumbents have innovated.
+    """
+    f = ws.firms
+    live = np.flatnonzero(f.alive & (f.employees > 0))
+    if live.size == 0:
+        return np.ones(industry.size)
+    emp, logp = f.employees[live], np.log(f.productivity[live])
+    n = ws.industries.n
+    total = np.bincount(f.industry[live], weights=emp, minlength=n)
+    mean = np.bincount(f.industry[live], weights=emp * logp, minlength=n)
+    overall = float((emp * logp).sum() / emp.sum())
+    mean = np.divide(mean, total, out=np.full(n, overall), where=total > 0)
+    return np.exp(mean[industry])
 
 
 ENTRY_FLOOR = 1e-3
@@ -352,16 +373,23 @@ def _kernel_offsets(
 def entrants(
     ws: WorldState, params: ModelParams, demand: FloatArray, rng: np.random.Generator
 ) -> IntArray:
-    """Poisson(entry_rate x firms) exogenous entrants, local ones and outside agents.
+    """Poisson(entry_rate x n_firms) exogenous entrants, local ones and outside agents.
 
-    Each is an outside agent (:func:`outside_entrants`) with probability
-    ``outside_entry_share``. A local entrant picks an industry with probability
-    proportional to its demand, and a cell by :func:`entry_cells` (agglomeration). With
-    no firm alive there is no entrant (entry scales with the number of firms, and
-    entrants' cells with their employment).
+    Entry is a flow scaled to the size of the economy (``n_firms``, the number of firms
+    it starts with), not to the number of incumbents: new firms arrive at a rate set by
+    the population of potential founders (Luttmer 2007, QJE 122, 1103,
+    doi:10.1162/qjec.122.3.1103; Simon 1955), so that the number of firms settles where
+    exits balance entry instead of drifting with the incumbents' own fortunes. Together
+    with exit below ``min_employees`` this is the lower barrier that keeps the
+    proportional growth of :mod:`model.market` stationary and gives a Zipf tail (Gabaix
+    1999, QJE 114, 739). Each entrant is an outside agent (:func:`outside_entrants`) with
+    probability ``outside_entry_share``. A local entrant picks an industry with
+    probability proportional to its demand, and a cell by :func:`entry_cells`
+    (agglomeration). With no firm alive there is no entrant (entrants' cells follow the
+    employment of alive firms).
     """
     f, dem = ws.firms, params.demography
-    n = rng.poisson(dem.entry_rate * f.alive.sum())
+    n = rng.poisson(dem.entry_rate * params.world.n_firms) if f.alive.any() else 0
     if n == 0:
         return np.zeros(0, np.int64)
     n_out = rng.binomial(n, dem.outside_entry_share)
@@ -379,7 +407,7 @@ def entrants(
         parent=np.full(n, -1),
         cluster=nearby_cluster(ws, x, y, 2 * params.world.cluster_spread),
         knowledge=initial_knowledge(ws.industries.recipes, industry, rng),
-        productivity=np.exp(0.15 * rng.standard_normal(n)),
+        productivity=incumbent_productivity(ws, industry) * np.exp(0.15 * rng.standard_normal(n)),
         employees=np.full(n, dem.entrant_employees),
         cash=np.full(n, dem.entrant_employees * params.market.wage_per_employee),
     )

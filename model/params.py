@@ -173,14 +173,18 @@ class MarketParams(_ParamGroup):
         "Intermediate inputs bought from upstream industries.",
     )
     competitiveness_elasticity: float = _p(
-        1.0, 0.0, 10.0, "elasticity", "Elasticity of market share to competitiveness."
+        0.2,
+        0.0,
+        10.0,
+        "elasticity",
+        "Yearly growth of market share per log point of competitiveness above the mean.",
     )
     size_elasticity: float = _p(
-        0.85,
+        1.0,
         0.0,
         1.0,
         "elasticity",
-        "Elasticity of market share to size (below 1: limits to growth).",
+        "Elasticity of market share to last year's output capacity (1: proportional growth).",
     )
     employment_adjustment: float = _p(
         0.5,
@@ -200,17 +204,17 @@ class MarketParams(_ParamGroup):
         0.5, 0.0, 1.0, "share of profit", "Share of positive profit paid out to owners."
     )
     fixed_cost_per_year: float = _p(
-        0.03, 0.0, 100.0, "M€/year", "Overhead every firm pays whatever its size."
+        0.01, 0.0, 100.0, "M€/year", "Overhead every firm pays whatever its size."
     )
     output_per_employee: float = _p(
         0.1, 0.001, 10.0, "M€/employee/year", "Output per employee at productivity 1."
     )
     demand_noise: float = _p(
-        0.1,
+        0.6,
         0.0,
         1.0,
         "log s.d.",
-        "S.d. of idiosyncratic yearly shocks to a firm's market share.",
+        "S.d. of a one-employee firm's idiosyncratic yearly shocks to its market share.",
     )
     rd_intensity_sme: float = _p(0.02, 0.0, 0.5, "share of revenue", "R&D spend of an SME.")
     rd_intensity_large: float = _p(0.04, 0.0, 0.5, "share of revenue", "R&D spend of a large firm.")
@@ -223,6 +227,13 @@ class MarketParams(_ParamGroup):
     shock_year: int = _p(20, 1, 1000, "year", "Recorded year in which the demand shock hits.")
     shock_size: float = _p(
         0.5, 0.0, 1.0, "share of demand", "Share of final demand lost in the shock."
+    )
+    noise_size_exponent: float = _p(
+        0.2,
+        0.0,
+        0.5,
+        "elasticity",
+        "How fast the s.d. of market-share shocks falls with employment (s.d. ~ E^-this).",
     )
 
 
@@ -497,13 +508,13 @@ class DemographyParams(_ParamGroup):
         "Expected academic spin-offs per university per year.",
     )
     entry_rate: float = _p(
-        0.01,
+        0.05,
         0.0,
         0.5,
-        "share of firms/year",
-        "Exogenous entrants per year as a share of firms.",
+        "share of n_firms/year",
+        "Exogenous entrants per year as a share of the firms the economy starts with.",
     )
-    entrant_employees: float = _p(2.0, 1.0, 1000.0, "employees", "Size of a new entrant.")
+    entrant_employees: float = _p(6.0, 1.0, 1000.0, "employees", "Size of a new entrant.")
     outside_entry_share: float = _p(
         0.3,
         0.0,

@@ -9,6 +9,7 @@ from model.demography import (
     entrants,
     entry_cells,
     exits,
+    incumbent_productivity,
     near_cells,
     nearby_cluster,
     outside_entrants,
@@ -64,7 +65,9 @@ def test_exit_after_sustained_losses_or_below_min_employees(make_model, add_link
     f.loss_streak[:] = 0
     f.employees[:] = np.maximum(f.employees, 5.0)
     ws.links = LinkTable.empty(0)
-    f.loss_streak[[0, 1]] = [3, 2]  # 0 has lost long enough, 1 not yet
+    f.cash[:] = 1.0
+    f.loss_streak[[0, 1, 6]] = [3, 2, 5]  # 0 has lost long enough, 1 not yet
+    f.cash[[0, 1]] = -0.1  # 0 and 1 cannot finance the losses; 6 still can
     f.employees[2] = 0.5  # too small to go on
     supply_in = add_link(ws, 3, 0, LinkKind.SUPPLY)  # 0 supplies 3
     collab_out = add_link(ws, 0, 4)
@@ -75,7 +78,7 @@ def test_exit_after_sustained_losses_or_below_min_employees(make_model, add_link
     out = exits(ws, model.params)
     assert sorted(out.tolist()) == [0, 2]
     assert not f.alive[[0, 2]].any()
-    assert f.alive[1]
+    assert f.alive[[1, 6]].all()
     assert (f.died[[0, 2]] == 7).all()
     assert not ws.links.active[[supply_in, collab_out, collab_in, uni]].any()
     assert ws.links.active[keep]
@@ -111,7 +114,8 @@ def test_spinoffs_land_near_their_parent_in_its_industry(make_model):
     parent_knowledge = f.knowledge.copy()
     new = spinoffs(ws, model.params, np.random.default_rng(0))
     assert new.size == (f.alive[: new.min()]).sum(), "spinoff_rate 1: every firm spawns"
-    parent = f.parent[new]
+    parent = np.searchsorted(f.id, f.parent[new])  # ids increase with rows; parent holds ids
+    assert (f.id[parent] == f.parent[new]).all()
     assert (f.origin[new] == Origin.SPINOFF).all()
     chebyshev = np.maximum(np.abs(f.x[new] - f.x[parent]), np.abs(f.y[new] - f.y[parent]))
     assert chebyshev.max() <= 2
@@ -262,7 +266,7 @@ def test_related_spinoffs_carry_the_parents_competences_into_another_open_indust
     open_market = np.ones(ws.industries.n, bool)
     open_market[0] = False
     new = spinoffs(ws, model.params, np.random.default_rng(0), open_market)
-    parent = f.parent[new]
+    parent = f.rows_of(f.parent[new])  # the table keeps the parent's id
     assert new.size > 100
     assert (f.industry[new] != f.industry[parent]).all()
     assert (f.industry[new] != 0).all(), "closed markets are never entered"
@@ -317,3 +321,41 @@ def test_outside_entrants_enter_industries_their_host_lacks_more_often(make_mode
     share_local = lacks[f.region[local], f.industry[local]].mean()
     share_outside = lacks[f.region[outside], f.industry[outside]].mean()
     assert share_outside > share_local
+
+
+def test_entry_flow_scales_with_the_economy_not_with_the_incumbents(make_model):
+    # Poisson(entry_rate * n_firms) whether 200 or 20 of the 200 firms are alive
+    counts = {}
+    for alive in (200, 20):
+        model = make_model(n_firms=200, entry_rate=0.5)
+        ws = model.state
+        ws.firms.alive[alive:] = False
+        rng = np.random.default_rng(2)
+        counts[alive] = sum(
+            entrants(ws, model.params, np.ones(ws.industries.n), rng).size for _ in range(1)
+        )
+    assert counts[200] == pytest.approx(100, abs=35)
+    assert counts[20] == pytest.approx(100, abs=35)
+
+
+def test_incumbent_productivity_is_the_employment_weighted_geometric_mean(make_model):
+    ws = make_model(n_firms=100, burn_in=0).state
+    f = ws.firms
+    f.alive[:] = False
+    f.alive[:3] = True
+    f.industry[:3] = [0, 0, 1]
+    f.employees[:3] = [1.0, 3.0, 5.0]
+    f.productivity[:3] = [1.0, 16.0, 2.0]
+    # industry 0: exp((1 ln 1 + 3 ln 16) / 4) = 16^(3/4) = 8; industry 1: 2; industry 2 has
+    # no firm: all alive firms, exp((3 ln 16 + 5 ln 2) / 9) = 2^(17/9)
+    out = incumbent_productivity(ws, np.array([0, 1, 2]))
+    np.testing.assert_allclose(out, [8.0, 2.0, 2 ** (17 / 9)])
+
+
+def test_entrants_start_near_their_industrys_productivity(make_model):
+    model = make_model(n_firms=200, entry_rate=0.5)
+    ws = model.state
+    ws.firms.productivity[:] *= 5.0  # incumbents have innovated
+    new = entrants(ws, model.params, np.ones(ws.industries.n), np.random.default_rng(0))
+    ratio = ws.firms.productivity[new] / incumbent_productivity(ws, ws.firms.industry[new])
+    assert np.exp(np.log(ratio).mean()) == pytest.approx(1.0, abs=0.05)

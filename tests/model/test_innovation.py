@@ -66,7 +66,7 @@ def test_run_incremental_raises_productivity_of_the_winners(make_model):
     before = ws.firms.productivity.copy()
     n_events = len(ws.events.columns("innovation").get("firm", []))
     regions = run_incremental(ws, model.params, np.random.default_rng(0))
-    won = ws.events.columns("innovation")["firm"][n_events:]
+    won = ws.firms.rows_of(ws.events.columns("innovation")["firm"][n_events:])  # ids -> rows
     assert regions.size == won.size > 0
     assert (ws.firms.productivity[won] >= before[won]).all()
     others = np.setdiff1d(np.arange(len(ws.firms)), won)

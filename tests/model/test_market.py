@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats
 
 from model.market import (
     Accounts,
@@ -9,11 +10,16 @@ from model.market import (
     input_coefficients,
     market_shares,
     procurement_revenue,
+    run_market,
     set_rd_budgets,
+    share_shocks,
     share_weights,
+    shares_from_log,
+    shock_sd,
     total_demand,
 )
 from model.params import MarketParams, ModelParams
+from model.policy import run_policy
 from model.state import FirmTable
 
 # --- demand --------------------------------------------------------------------------------
@@ -63,16 +69,84 @@ def test_market_shares_sum_to_one_in_every_industry(rng):
 
 def test_share_weights_without_noise_hand_computed(rng):
     market = MarketParams(size_elasticity=0.5, competitiveness_elasticity=1.0, demand_noise=0.0)
-    # 4^0.5 * 2^1 = 4; 9^0.5 * 0.5 = 1.5
-    out = share_weights(np.array([4.0, 9.0]), np.array([2.0, 0.5]), market, rng)
-    np.testing.assert_allclose(out, [4.0, 1.5])
+    # capacity E * theta: 4 * 1 and 9 * 1; ln(4^0.5 * 2^1) = ln 4; ln(9^0.5 * 0.5) = ln 1.5
+    out = share_weights(np.array([4.0, 9.0]), np.ones(2), np.array([2.0, 0.5]), market, rng)
+    np.testing.assert_allclose(out, np.log([4.0, 1.5]))
 
 
 def test_more_competitive_firms_get_larger_shares(rng):
     market = MarketParams(demand_noise=0.0)
-    weight = share_weights(np.full(3, 10.0), np.array([0.5, 1.0, 2.0]), market, rng)
-    shares = market_shares(np.zeros(3, np.int64), weight, 1)
+    c = np.array([0.5, 1.0, 2.0])
+    weight = share_weights(np.full(3, 10.0), np.ones(3), c, market, rng)
+    shares = shares_from_log(np.zeros(3, np.int64), weight, 1)
     assert (np.diff(shares) > 0).all()
+
+
+def test_share_weights_of_firms_without_staff_are_zero_or_ignored(rng):
+    emp, ones = np.array([0.0, 5.0]), np.ones(2)
+    w = share_weights(emp, ones, np.array([0.0, 1.0]), MarketParams(demand_noise=0.0), rng)
+    assert w.tolist() == [-np.inf, np.log(5.0)]
+    flat = MarketParams(demand_noise=0.0, size_elasticity=0.0, competitiveness_elasticity=0.0)
+    assert share_weights(emp, ones, np.zeros(2), flat, rng).tolist() == [0.0, 0.0]
+
+
+def test_shares_from_log_do_not_overflow_and_handle_zero_weights():
+    industry = np.array([0, 0, 1, 1, 2])
+    log_w = np.array([800.0, 800.0 + np.log(3.0), -np.inf, -np.inf, -900.0])
+    # industry 0: 1:3 despite e^800 overflowing; industry 1: all zero, equal; 2: alone
+    np.testing.assert_allclose(shares_from_log(industry, log_w, 3), [0.25, 0.75, 0.5, 0.5, 1.0])
+
+
+def test_shock_sd_falls_with_size_hand_computed():
+    market = MarketParams(demand_noise=0.5, noise_size_exponent=0.2)
+    # 0.5 * max(E, 1)^-0.2: E = 0.5 and 1 -> 0.5; E = 32 -> 0.5 / 2 = 0.25
+    np.testing.assert_allclose(shock_sd(np.array([0.5, 1.0, 32.0]), market), [0.5, 0.5, 0.25])
+
+
+@pytest.mark.parametrize("sd", [0.05, 0.3, 0.6])
+def test_share_shocks_have_mean_one_and_the_given_sd(sd):
+    eps = share_shocks(np.full(400_000, sd), np.random.default_rng(3))
+    # E[e^eps] = E_V[E[e^(s sqrt(V) Z - s^2 V / 2) | V]] = 1; var(eps) = s^2 E[V] + s^4 var(V)/4
+    assert np.exp(eps).mean() == pytest.approx(1.0, abs=0.01)
+    assert eps.std() == pytest.approx(np.sqrt(sd**2 + sd**4 / 4), rel=0.02)
+
+
+def test_share_shocks_are_tent_shaped():
+    eps = share_shocks(np.full(200_000, 0.1), np.random.default_rng(4))
+    # a normal-exponential variance mixture is Laplace: excess kurtosis 3 (normal: 0)
+    assert stats.kurtosis(eps) == pytest.approx(3.0, abs=0.3)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_expected_share_growth_does_not_depend_on_size(seed):
+    # Gibrat: four size classes (2 to 2000 employees) of 500 equally competitive firms in
+    # one industry; over 40 draws, each class keeps its expected share of the market.
+    market = MarketParams()
+    rng = np.random.default_rng(seed)
+    emp = np.repeat([2.0, 20.0, 200.0, 2000.0], 500)
+    share = emp / emp.sum()
+    growth = np.zeros((40, 4))
+    for t in range(40):
+        new = shares_from_log(
+            np.zeros(emp.size, np.int64),
+            share_weights(emp, np.ones(emp.size), np.ones(emp.size), market, rng),
+            1,
+        )
+        growth[t] = (new / share).reshape(4, 500).mean(axis=1)
+    np.testing.assert_allclose(growth.mean(axis=0), 1.0, atol=0.03)
+
+
+def test_productivity_raises_size_hand_computed(rng):
+    # Two firms of equal staff, one 20% more productive; no noise, full adjustment. Shares
+    # follow capacity E * theta times theta^sigma, employment S / (y theta); so the
+    # employment ratio grows by 1.2^sigma a year: after 20 years 1.2^(0.2 * 20) = 1.2^4.
+    market = MarketParams(demand_noise=0.0, employment_adjustment=1.0)
+    emp, theta = np.array([10.0, 10.0]), np.array([1.2, 1.0])
+    for _ in range(20):
+        w = share_weights(emp, theta, theta, market, rng)
+        revenue = 2.0 * shares_from_log(np.zeros(2, np.int64), w, 1)
+        emp = adjust_employment(emp, revenue, theta, market)
+    assert emp[0] / emp[1] == pytest.approx(1.2**4, rel=1e-9)
 
 
 # --- employment and accounts ---------------------------------------------------------------
@@ -114,7 +188,12 @@ def test_profit_identity_hand_computed():
 
 
 def test_book_accounts_pays_wages_on_new_employment_and_inputs_on_revenue():
-    market = MarketParams(output_per_employee=0.1, employment_adjustment=0.5, input_share=0.4)
+    market = MarketParams(
+        output_per_employee=0.1,
+        employment_adjustment=0.5,
+        input_share=0.4,
+        fixed_cost_per_year=0.03,
+    )
     costs = {
         "rd": np.array([0.1]),
         "fees": np.array([0.2]),
@@ -173,6 +252,7 @@ def test_demand_shock_hits_the_chosen_industry_in_its_year(make_model):
 def test_firms_of_an_industry_share_its_total_demand(make_model):
     model = make_model(n_firms=150)
     ws = model.state
+    ws.compact()  # the step compacts first: row numbers stay as they are now
     at_market = ws.firms.alive.copy()  # the firms alive when the market runs
     model.step()
     f = ws.firms
@@ -193,3 +273,62 @@ def test_procurement_raises_challenge_firms_revenue(make_model):
         challenge = f.alive & model.state.industries.is_challenge[f.industry] & (f.born < 1)
         revenue[demand] = f.revenue[challenge].sum()
     assert revenue[4.0] > revenue[0.0] + 1.0
+
+
+def test_market_books_profit_to_cash_and_balances_the_accounts(make_model):
+    model = make_model(n_firms=150)
+    ws, p = model.state, model.params
+    ws.compact()
+    f = ws.firms
+    sme = f.employees < p.market.sme_employee_limit
+    set_rd_budgets(f, sme, p, ws.policy_on)
+    year = run_policy(ws, p, sme)
+    live = np.flatnonzero(f.alive)
+    cash, emp, theta = f.cash[live].copy(), f.employees[live].copy(), f.productivity[live]
+    run_market(ws, p, year, np.random.default_rng(0))
+    m = p.market
+    wage = m.wage_per_employee * (theta * emp).sum() / emp.sum()  # at employment before
+    member = np.where(f.cluster[live] >= 0, p.governance.member_fee_per_year, 0.0)
+    revenue = f.revenue[live]
+    costs = wage * f.employees[live] + m.input_share * revenue + f.rd_budget[live]
+    costs += m.fixed_cost_per_year + year.fees[live] + member - year.subsidies[live]
+    np.testing.assert_allclose(f.profit[live], revenue - costs, rtol=1e-9, atol=1e-12)
+    payout = m.payout_share * np.maximum(f.profit[live], 0.0)
+    np.testing.assert_allclose(f.cash[live], cash + f.profit[live] - payout, rtol=1e-12)
+
+
+def _run_is_finite(model, steps: int) -> None:
+    for _ in range(steps):
+        model.step()
+    f = model.state.firms
+    for col in (f.employees, f.revenue, f.profit, f.cash, f.productivity):
+        assert np.isfinite(col).all()
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"size_elasticity": 0.0},
+        {"size_elasticity": 1.0},
+        {"competitiveness_elasticity": 0.0},
+        {"competitiveness_elasticity": 10.0},
+        {"demand_noise": 0.0},
+        {"demand_noise": 1.0},
+        {"noise_size_exponent": 0.0},
+        {"noise_size_exponent": 0.5},
+        {"demand_noise": 1.0, "noise_size_exponent": 0.0, "competitiveness_elasticity": 10.0},
+        {"fixed_cost_per_year": 100.0},
+        {"entry_rate": 0.5, "entrant_employees": 1000.0},
+    ],
+)
+def test_market_stays_finite_at_the_extremes(make_model, override):
+    _run_is_finite(make_model(n_firms=120, **override), 15)
+
+
+def test_market_is_deterministic(make_model):
+    a, b = make_model(n_firms=120, rng=3), make_model(n_firms=120, rng=3)
+    for model in (a, b):
+        for _ in range(5):
+            model.step()
+    np.testing.assert_array_equal(a.state.firms.employees, b.state.firms.employees)
+    np.testing.assert_array_equal(a.state.firms.cash, b.state.firms.cash)

@@ -414,7 +414,7 @@ def test_search_partners_forms_valid_links(make_model):
     np.testing.assert_array_equal(links.instrument[new], expected)
     np.testing.assert_array_equal(links.interregional[new], f.region[links.a[new]] != b_region)
     events = ws.events.columns("link")
-    assert events["firm"][-new.size :].tolist() == links.a[new].tolist()
+    assert events["firm"][-new.size :].tolist() == f.id[links.a[new]].tolist()  # ids, not rows
 
 
 def test_links_expire_unless_still_worth_their_fee(make_model, add_link):

@@ -48,8 +48,14 @@ VALID_CALLS = {
     "revealed_relatedness": ((M.T @ M,), "c"),
     "relatedness_correlation": ((PSI, PSI), "phi_a"),
 }
-# These take integer combinations first; their errors are tested in test_novelty.py.
-INTEGER_FIRST = {"first_combinations", "combination_incidence"}
+# These take integer combinations (or a boolean record) first; their errors are tested in
+# test_novelty.py.
+INTEGER_FIRST = {
+    "first_combinations",
+    "combination_incidence",
+    "recent_combinations",
+    "classify_novelty",
+}
 
 
 def _public_functions():
