@@ -1,12 +1,15 @@
 """Networking: search for collaboration partners, link fees and subsidies, expiry.
 
-A firm with spare partner capacity searches with some probability. Its candidates are a
-few nearby firms, a few random distant firms, universities within reach, and the
-candidates its cluster organization brokers (firms of other clusters of the region, the
-region's and partner region's universities, members of the partner organization). It
-values each candidate by complementarity (the partner knows more where the firm is weak,
-at a cognitive distance it can absorb) against the yearly fee net of the subsidy it
-expects, and links to the best one whose owner (a firm that values the link too, or a
+A firm with spare partner capacity (which grows sub-linearly with its employment,
+:func:`model.partner_graph.partner_capacity`) searches with some probability. Its
+candidates are a few nearby firms, a few random firms of any region, universities within
+reach, partners of its partners (triadic closure: Jackson & Rogers 2007; SKIN, Gilbert,
+Pyka & Ahrweiler 2001), and the candidates its cluster organization brokers (firms of other
+clusters of the region, the region's and partner region's universities, members of the
+partner organization). It values each candidate by complementarity (the partner knows more
+where the firm is weak, at a cognitive distance it can absorb), raised by the partners the
+pair already shares (Balland 2012; ter Wal 2014), against the yearly fee net of the subsidy
+it expects, and links to the best one whose owner (a firm that values the link too, or a
 university with capacity) accepts. Links last ``link_duration`` years and are renewed
 only if still worth their fee.
 """
@@ -24,6 +27,13 @@ from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.nearby import sample_nearby
 from model.ordering import stable_order
 from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
+from model.partner_graph import (
+    PartnerGraph,
+    partner_capacity,
+    partners_of,
+    referral_candidates,
+    shared_partners,
+)
 from model.policy import apply_targeting, instrument_of_links, subsidy_shares
 from model.state import LinkKind, LinkTable, WorldState
 
@@ -34,6 +44,7 @@ __all__ = [
     "network_nodes",
     "node_region",
     "partner_counts",
+    "partner_graph",
     "pick_best",
     "renew_or_expire",
     "search_partners",
@@ -204,9 +215,16 @@ def _brokered_candidates(
 
 
 def gather_candidates(
-    ws: WorldState, searchers: IntArray, net: NetworkingParams, rng: np.random.Generator
+    ws: WorldState,
+    searchers: IntArray,
+    net: NetworkingParams,
+    rng: np.random.Generator,
+    graph: PartnerGraph | None = None,
 ) -> Candidates:
-    """All candidates of this year's searchers: local, random, universities, brokered."""
+    """All candidates of this year's searchers: local, random, universities, referrals, brokered.
+
+    Referrals (partners of partners) need ``graph``, the current knowledge-link network.
+    """
     firms = ws.firms
     alive = np.flatnonzero(firms.alive)
     # nearby firms of the searcher's own region
@@ -226,7 +244,12 @@ def gather_candidates(
         rand = rng.choice(alive, size=(searchers.size, net.random_candidates))
         rows = np.repeat(searchers, net.random_candidates)
         parts.append(Candidates(rows, rand.ravel(), np.zeros(rows.size, bool)))
+        if graph is not None and net.referral_candidates:  # and a partner of each stranger
+            parts.append(Candidates(*partners_of(graph, rows, rand.ravel(), rng)))
     parts.append(_university_candidates(ws, searchers, 2 * net.search_radius))
+    if graph is not None and net.referral_candidates:
+        referred = referral_candidates(graph, searchers, net.referral_candidates, rng)
+        parts.append(Candidates(*referred))
     parts.append(_brokered_candidates(ws, searchers, rng))
     return Candidates.concat(parts)
 
@@ -293,22 +316,32 @@ def link_value(
     university: BoolArray,
     params: ModelParams,
     nodes: NodeKnowledge | None = None,
+    graph: PartnerGraph | None = None,
 ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
     r"""Compute the yearly net value of links to the firm: benefit minus fee net of subsidy.
 
-    :math:`v = B\, c\, m - f\,(1 - s\,\rho_r)`, with B the benefit scale, c the
-    complementarity, m the university teaching multiplier (1 for firms), f the fee
-    (:func:`link_fee`), s the eligible subsidy share and :math:`\rho_r` last year's
-    rationing ratio of the region. Returns value, instrument, share and fee. ``nodes``
-    (the firms' and universities' current knowledge) is built when not given.
+    :math:`v = B\, c\, m\, (1 + \tau\, n_{sh}) - f\,(1 - s\,\rho_r)`, with B the
+    benefit scale, c the complementarity, m the university teaching multiplier (1 for
+    firms), :math:`\tau` the shared-partner bonus and :math:`n_{sh}` the number of partners
+    the pair shares in ``graph`` (common third partners build trust and lower the risk and
+    cost of coordination: Balland 2012, Reg. Stud. 46(6):741-756; ter Wal 2014, J. Econ.
+    Geogr. 14(3):589-620), f the fee (:func:`link_fee`), s the eligible subsidy share and
+    :math:`\rho_r` last year's rationing ratio of the region. Returns value, instrument,
+    share and fee. ``nodes`` (the firms' and universities' current knowledge) and
+    ``graph`` (the current knowledge-link network) are built when not given.
     """
     net, learn = params.networking, params.learning
     if nodes is None:
         nodes = network_nodes(ws)
+    if graph is None:
+        graph = partner_graph(ws)
     c = complementarity(
         nodes, firm, nodes.node(other, university), learn.optimal_cognitive_distance
     )
     mult = np.where(university, learn.university_teaching_multiplier, 1.0)
+    if net.shared_partner_bonus:
+        shared = shared_partners(graph, firm, graph.node(other, university))
+        mult = mult * (1.0 + net.shared_partner_bonus * shared)
     instrument, share = link_terms(ws, firm, other, university, params.policy)
     expected = share * ws.ratio[ws.firms.region[firm]]
     fee = link_fee(ws, firm, other, university, net)
@@ -331,27 +364,34 @@ def search_partners(
     n_partners, n_uni = partner_counts(
         links.a, links.b, links.kind, links.active, len(firms), len(ws.unis)
     )
-    large = firms.employees >= params.market.sme_employee_limit
-    cap = np.where(large, net.max_partners_large, net.max_partners_sme)
+    cap = partner_capacity(firms.employees, net)
     # one draw per firm id ever issued, so that the draws do not depend on compaction
     draw = rng.random(ws.firm_ids_issued)[firms.id]
     want = firms.alive & (n_partners < cap) & (draw < net.search_probability)
     searchers = rng.permutation(np.flatnonzero(want))
-    cand = gather_candidates(ws, searchers, net, rng)
+    graph = partner_graph(ws)
+    cand = gather_candidates(ws, searchers, net, rng, graph)
     as_firm = np.where(cand.university, 0, cand.candidate)  # university rows are not firm rows
     ok = cand.university | (firms.alive[as_firm] & (cand.candidate != cand.searcher))
+    ok &= _has_room(cand, n_partners, cap, n_uni, net.university_capacity)
     ok &= ~_already_linked(links, cand, len(firms))
     cand = Candidates(cand.searcher[ok], cand.candidate[ok], cand.university[ok])
     if nodes is None:
         nodes = network_nodes(ws)
     value, instrument, share, fee = link_value(
-        ws, cand.searcher, cand.candidate, cand.university, params, nodes
+        ws, cand.searcher, cand.candidate, cand.university, params, nodes, graph
     )
     # a firm candidate must value the link too (universities accept every link)
     firm = np.flatnonzero(~cand.university)
     back, back_share, back_fee = (np.zeros(cand.searcher.size) for _ in range(3))
     back[firm], _, back_share[firm], back_fee[firm] = link_value(
-        ws, cand.candidate[firm], cand.searcher[firm], np.zeros(firm.size, bool), params, nodes
+        ws,
+        cand.candidate[firm],
+        cand.searcher[firm],
+        np.zeros(firm.size, bool),
+        params,
+        nodes,
+        graph,
     )
     accept = (value > 0) & (cand.university | (back > 0))
     back_region = firms.region[np.where(cand.university, cand.searcher, cand.candidate)]
@@ -399,6 +439,27 @@ def search_partners(
         net.link_duration,
     )
     return len(chosen)
+
+
+def _has_room(
+    cand: Candidates, n_partners: IntArray, cap: IntArray, n_uni: IntArray, uni_cap: int
+) -> BoolArray:
+    """Whether each candidate has room for one more partner at the start of the search.
+
+    A full firm or university takes no new partner, so it is no candidate: a searcher does
+    not spend its search on it.
+    """
+    room = np.empty(cand.candidate.size, bool)
+    uni = cand.university
+    room[uni] = n_uni[cand.candidate[uni]] < uni_cap
+    firm = cand.candidate[~uni]
+    room[~uni] = n_partners[firm] < cap[firm]
+    return room
+
+
+def partner_graph(ws: WorldState) -> PartnerGraph:
+    """Return the current knowledge-link network (active collaboration and university links)."""
+    return PartnerGraph.of(ws.links, len(ws.firms), len(ws.unis))
 
 
 def network_nodes(ws: WorldState) -> NodeKnowledge:

@@ -432,8 +432,6 @@ class DiversificationParams(_ParamGroup):
 class NetworkingParams(_ParamGroup):
     """Search for partners, link fees, expiry and renewal."""
 
-    max_partners_sme: int = _p(2, 0, 50, "links", "Most collaboration partners of an SME.")
-    max_partners_large: int = _p(5, 0, 50, "links", "Most collaboration partners of a large firm.")
     search_probability: float = _p(
         0.3,
         0.0,
@@ -443,7 +441,7 @@ class NetworkingParams(_ParamGroup):
     )
     search_radius: float = _p(4.0, 1.0, 100.0, "cells", "Radius of the local partner search.")
     local_candidates: int = _p(4, 0, 50, "firms", "Nearby firms considered in one search.")
-    random_candidates: int = _p(1, 0, 50, "firms", "Random distant firms considered in one search.")
+    random_candidates: int = _p(2, 0, 50, "firms", "Random distant firms considered in one search.")
     link_fee_per_year: float = _p(
         0.03,
         0.0,
@@ -452,14 +450,14 @@ class NetworkingParams(_ParamGroup):
         "Yearly fee each firm pays for a collaboration link.",
     )
     fee_distance_scale: float = _p(
-        10.0,
+        20.0,
         0.1,
         1e6,
         "cells",
         "Distance over which a link's fee doubles (coordination cost).",
     )
     link_benefit_scale: float = _p(
-        0.8,
+        1.2,
         0.0,
         100.0,
         "M€/year",
@@ -472,6 +470,27 @@ class NetworkingParams(_ParamGroup):
     )
     supplier_distance: float = _p(
         6.0, 0.5, 200.0, "cells", "Decay length of supplier choice with distance."
+    )
+    partner_capacity_scale: float = _p(
+        1.0,
+        0.0,
+        10.0,
+        "links/employee^elasticity",
+        "Partner capacity of a firm of one employee (capacity = scale x employees^elasticity).",
+    )
+    partner_capacity_elasticity: float = _p(
+        0.5, 0.0, 1.0, "1", "Elasticity of a firm's partner capacity to its employment."
+    )
+    max_partners: int = _p(30, 0, 200, "links", "Most collaboration partners of any firm.")
+    referral_candidates: int = _p(
+        4, 0, 20, "firms", "Partners of partners considered in one search (triadic closure)."
+    )
+    shared_partner_bonus: float = _p(
+        1.0,
+        0.0,
+        10.0,
+        "1/shared partner",
+        "Relative rise of a link's expected benefit per partner the pair shares.",
     )
 
 

@@ -210,7 +210,7 @@ def _check_state(model):
     per_firm, per_uni = partner_counts(
         links.a, links.b, links.kind, links.active, len(f), len(ws.unis)
     )
-    cap = max(p.networking.max_partners_sme, p.networking.max_partners_large)
+    cap = p.networking.max_partners
     assert per_firm.max(initial=0) <= cap
     assert per_uni.max(initial=0) <= p.networking.university_capacity
     # organizations' partnerships are mutual and across regions

@@ -19,6 +19,15 @@ from model.networking import (
     renew_or_expire,
     search_partners,
 )
+from model.networking import partner_graph as search_graph
+from model.params import NetworkingParams
+from model.partner_graph import (
+    PartnerGraph,
+    partner_capacity,
+    partners_of,
+    referral_candidates,
+    shared_partners,
+)
 from model.policy import instrument_of_links
 from model.state import Instrument, LinkKind, LinkTable
 
@@ -235,8 +244,8 @@ def test_link_fee_rises_with_distance(make_model):
     ws.firms.x[:3] = [0, 3, 0]
     ws.firms.y[:3] = [0, 4, 0]
     fee = link_fee(ws, np.array([0, 0]), np.array([1, 2]), np.zeros(2, bool), net)
-    # distance 5 and 0: f0 (1 + 5 / 10) and f0
-    np.testing.assert_allclose(fee, [0.03 * 1.5, 0.03])
+    # distance 5 and 0: f0 (1 + 5 / 20) and f0
+    np.testing.assert_allclose(fee, [0.03 * 1.25, 0.03])
 
 
 def test_node_region_reads_each_partner_from_its_own_table(make_model):
@@ -363,8 +372,8 @@ def test_partner_capacity_is_never_exceeded_after_many_steps(make_model):
         "ris3_relatedness",
         rng=4,
         n_firms=250,
-        sme_employee_limit=1e6,  # every firm is an SME, so its cap never changes
-        max_partners_sme=2,
+        partner_capacity_elasticity=0.0,  # every firm's cap is 2, whatever its size
+        partner_capacity_scale=2.0,
         university_capacity=3,
         search_probability=1.0,
         link_benefit_scale=5.0,
@@ -442,3 +451,161 @@ def test_links_expire_unless_still_worth_their_fee(make_model, add_link):
     assert renew_or_expire(ws, valuable) == 0
     assert ws.links.active[renewed]
     assert ws.links.expires[renewed] == ws.step + model.params.networking.link_duration
+
+
+# --- network mechanisms: capacity, partners of partners, shared partners ----------------------
+
+
+def test_partner_capacity_grows_sub_linearly_with_size_hand_computed():
+    net = NetworkingParams()  # kappa = 1, beta = 0.5, at most 30
+    employees = np.array([1.0, 3.0, 4.0, 16.0, 24.9, 100.0, 899.0, 1e5])
+    # floor(sqrt(E)): 1, 1.73, 2, 4, 4.99, 10, 29.98 -> 1, 1, 2, 4, 4, 10, 29; 316 -> cap 30
+    assert partner_capacity(employees, net).tolist() == [1, 1, 2, 4, 4, 10, 29, 30]
+    double = NetworkingParams(partner_capacity_scale=2.0, partner_capacity_elasticity=1.0)
+    assert partner_capacity(np.array([3.0, 20.0]), double).tolist() == [6, 30]
+
+
+def _graph(ws_links_kind_pairs, n_firms, n_unis):
+    """A PartnerGraph from (a, b, is_university) triples."""
+    a = np.array([p[0] for p in ws_links_kind_pairs])
+    b = np.array([p[1] for p in ws_links_kind_pairs])
+    kind = np.array(
+        [LinkKind.UNIVERSITY if p[2] else LinkKind.COLLABORATION for p in ws_links_kind_pairs]
+    )
+    links = LinkTable.empty(0)
+    n = a.size
+    links.append(
+        a=a,
+        b=b,
+        kind=kind,
+        formed=np.zeros(n, np.int64),
+        expires=np.full(n, 3),
+        cross_cluster=np.zeros(n, bool),
+        interregional=np.zeros(n, bool),
+        fee=np.zeros(n),
+        instrument=np.zeros(n, np.int64),
+        eligible_share=np.zeros(n),
+        viable_unsubsidised=np.ones(n, bool),
+        active=np.ones(n, bool),
+    )
+    return PartnerGraph.of(links, n_firms, n_unis)
+
+
+def test_partner_graph_neighbour_lists_hand_built():
+    # firms 0-1, 1-2 collaborate; firm 2 and firm 3 work with university 0 (node 4)
+    g = _graph([(0, 1, False), (2, 1, False), (2, 0, True), (3, 0, True)], 4, 1)
+    assert [g.neighbours[g.indptr[v] : g.indptr[v + 1]].tolist() for v in range(5)] == [
+        [1],
+        [0, 2],
+        [1, 4],
+        [4],
+        [2, 3],
+    ]
+    assert g.degree(np.arange(5)).tolist() == [1, 2, 2, 1, 2]
+
+
+def test_referral_candidates_are_partners_of_partners_hand_built_small_world(rng):
+    # two triangles of firms (0, 1, 2) and (3, 4, 5) bridged by 2-3, firm 0 also works with
+    # university 0 (node 6), which works with firm 5
+    pairs = [(0, 1, False), (1, 2, False), (0, 2, False), (3, 4, False), (4, 5, False)]
+    pairs += [(3, 5, False), (2, 3, False), (0, 0, True), (5, 0, True)]
+    g = _graph(pairs, 6, 1)
+    s, c, uni = referral_candidates(g, np.array([0, 4]), 400, rng)
+    assert s.tolist() == [0] * 400 + [4] * 400
+    # firm 0's partners: 1, 2, university 0 -> their partners: {0, 2}, {0, 1, 3}, {0, 5}
+    found_0 = {(int(x), bool(u)) for x, u in zip(c[s == 0], uni[s == 0], strict=True)}
+    assert found_0 == {(0, False), (1, False), (2, False), (3, False), (5, False)}
+    # firm 4's partners 3 and 5 -> {4, 5, 2} and {3, 4, university 0}
+    found_4 = {(int(x), bool(u)) for x, u in zip(c[s == 4], uni[s == 4], strict=True)}
+    assert found_4 == {(2, False), (3, False), (4, False), (5, False), (0, True)}
+
+
+def test_referral_search_finds_nobody_without_partners(rng):
+    g = _graph([(0, 1, False)], 3, 0)
+    s, c, uni = referral_candidates(g, np.array([2]), 5, rng)
+    assert s.size == c.size == uni.size == 0
+    s, c, _ = partners_of(g, np.array([2, 2, 2]), np.array([0, 2, 1]), rng)
+    assert s.tolist() == [2, 2]
+    assert c.tolist() == [1, 0]  # the partners of 0 and of 1
+
+
+def test_shared_partners_hand_computed():
+    # partners: firm 0 {2, u0}, firm 1 {2, u0, 3}, firm 2 {0, 1}, firm 3 {1}, u0 (node 4) {0, 1}
+    pairs = [(0, 2, False), (1, 2, False), (0, 0, True), (1, 0, True), (3, 1, False)]
+    g = _graph(pairs, 4, 1)
+    got = shared_partners(g, np.array([0, 0, 1, 2]), np.array([1, 3, 0, 4]))
+    assert got.tolist() == [2, 0, 2, 2]  # {2, u0}; none; {2, u0}; {0, 1}
+
+
+def test_shared_partner_bonus_raises_link_value_hand_computed(make_model, add_link):
+    model = make_model(n_firms=100, burn_in=0)
+    ws = model.state
+    ws.links = LinkTable.empty(0)
+    add_link(ws, 1, 3)
+    add_link(ws, 2, 3)  # firms 1 and 2 share partner 3
+    add_link(ws, 4, 0, kind=LinkKind.UNIVERSITY)  # firm 4 shares nothing with 1
+    firm, other, uni = np.array([1, 1]), np.array([2, 4]), np.zeros(2, bool)
+    params = model.params.replace(shared_partner_bonus=0.0)
+    v0 = link_value(ws, firm, other, uni, params)[0]
+    v1 = link_value(ws, firm, other, uni, params.replace(shared_partner_bonus=0.7))[0]
+    nodes = NodeKnowledge.of(ws.firms.knowledge, ws.unis.knowledge, ws.space.proximity)
+    c = complementarity(nodes, firm, other, params.learning.optimal_cognitive_distance)
+    # v = B c (1 + tau n) - f: one shared partner adds B c tau; none adds nothing
+    b = params.networking.link_benefit_scale
+    np.testing.assert_allclose(v1 - v0, [b * c[0] * 0.7, 0.0], atol=1e-12)
+    assert c[0] > 0
+    assert v1[0] > v0[0]
+
+
+def test_partner_search_is_deterministic(make_model):
+    runs = []
+    for _ in range(2):
+        model = make_model("ris3_relatedness", rng=5, n_firms=300, search_probability=0.8)
+        for _ in range(8):
+            model.step()
+        links = model.state.links
+        runs.append((links.a.copy(), links.b.copy(), links.kind.copy(), links.active.copy()))
+    for x, y in zip(*runs, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_referrals_close_triangles(make_model, seed):
+    """With partner-of-partner search more links close a triangle than without it."""
+    closed = []
+    for k in (0, 4):
+        model = make_model(rng=seed, n_firms=300, referral_candidates=k, shared_partner_bonus=0.0)
+        for _ in range(15):
+            model.step()
+        ws = model.state
+        g = search_graph(ws)
+        live = np.flatnonzero(ws.links.active & (ws.links.kind == LinkKind.COLLABORATION))
+        closed.append((shared_partners(g, ws.links.a[live], ws.links.b[live]) > 0).sum())
+    assert closed[1] > closed[0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shared_partners_is_the_set_intersection(seed):
+    rng = np.random.default_rng(seed)
+    n_firms, n_unis = 30, 3
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n_firms, (60, 2)) if a != b}
+    pairs = {(min(p), max(p)) for p in pairs}
+    unis = {
+        (int(a), int(u))
+        for a, u in zip(rng.integers(0, n_firms, 20), rng.integers(0, n_unis, 20), strict=True)
+    }
+    g = _graph(
+        [(a, b, False) for a, b in sorted(pairs)] + [(a, u, True) for a, u in sorted(unis)],
+        n_firms,
+        n_unis,
+    )
+    nbrs = {v: set() for v in range(n_firms + n_unis)}
+    for a, b in pairs:
+        nbrs[a].add(b)
+        nbrs[b].add(a)
+    for a, u in unis:
+        nbrs[a].add(n_firms + u)
+        nbrs[n_firms + u].add(a)
+    qa, qb = rng.integers(0, n_firms + n_unis, (2, 200))
+    expected = [len(nbrs[x] & nbrs[y]) for x, y in zip(qa.tolist(), qb.tolist(), strict=True)]
+    assert shared_partners(g, qa, qb).tolist() == expected

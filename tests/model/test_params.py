@@ -1,4 +1,5 @@
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -61,7 +62,7 @@ def test_every_parameter_rejects_an_out_of_range_value_naming_it(name):
             ModelParams().replace(**{name: "no-such-choice"})
         return
     for bad in (spec.high + 1, spec.low - 1):
-        with pytest.raises(ParameterError, match=f"{where} .*\\({spec.unit}\\)\\. Got"):
+        with pytest.raises(ParameterError, match=f"{where} .*\\({re.escape(spec.unit)}\\)\\. Got"):
             ModelParams().replace(**{name: bad})
 
 
