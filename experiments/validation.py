@@ -22,6 +22,7 @@ from experiments.validation_stats import (
     growth_statistics,
     inverted_u,
     linear_probability,
+    network_ratios,
     network_statistics,
     tail_fit,
     variety_effect,
@@ -192,7 +193,7 @@ def _growth(runs: list[ValidationRun]) -> dict[str, float]:
 
 def _network(runs: list[ValidationRun]) -> dict[str, float]:
     per_run = pd.DataFrame([network_statistics(r.edges, r.seed) for r in runs])
-    return {k: float(v) for k, v in per_run.mean().items()}
+    return network_ratios({k: float(v) for k, v in per_run.mean().items()})
 
 
 def specialisation_transitions(runs: list[ValidationRun], period: int = PERIOD) -> pd.DataFrame:
@@ -260,7 +261,8 @@ STATISTICS: dict[str, Callable[[list[ValidationRun]], dict[str, float]]] = {
     "variety": _variety,
 }
 PER_RUN_MEAN = {"network"}
-"""Patterns whose ensemble figure is the mean of the per-run figures (one network a run)."""
+"""Patterns whose ensemble figures are means of the per-run figures (one network a run);
+their ratios are ratios of those means."""
 
 
 def pattern_statistics(key: str, runs: list[ValidationRun]) -> dict[str, float]:
@@ -271,8 +273,8 @@ def pattern_statistics(key: str, runs: list[ValidationRun]) -> dict[str, float]:
 def check_pattern(key: str, runs: list[ValidationRun], preset: str) -> Check:
     """Figures on the ensemble and per run, intervals across runs, criteria and verdict."""
     per_run = [STATISTICS[key]([r]) for r in runs]
-    if key in PER_RUN_MEAN:
-        figures = {k: interval([p[k] for p in per_run])[0] for k in per_run[0]}
+    if key in PER_RUN_MEAN:  # the network: means over runs, then the ratios of the means
+        figures = network_ratios({k: interval([p[k] for p in per_run])[0] for k in per_run[0]})
     else:
         figures = STATISTICS[key](runs)
     out = Check(PATTERNS[key], preset, figures=figures)

@@ -33,7 +33,8 @@ NOTES = (
     "mean ln size over 10 equal-count bins of the size at t.",
     "Network: firm-firm collaboration links active in the final year; nodes are the firms "
     "with at least one; clustering and mean path (largest component) against the mean of "
-    f"{REWIRINGS} degree-preserving rewirings (double edge swaps), seeded by the run seed.",
+    f"{REWIRINGS} degree-preserving rewirings (double edge swaps), seeded by the run seed; "
+    "the ensemble figures are means over runs and the ratios are ratios of those means.",
     "Relatedness: linear probability models of entry (RCA crosses 1 within 5 years) and "
     "exit on relatedness density (0..100), region x period and run x industry fixed "
     "effects (robust to runs whose economies differ), s.e. clustered by region; the "

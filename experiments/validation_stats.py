@@ -17,6 +17,7 @@ __all__ = [
     "growth_statistics",
     "inverted_u",
     "linear_probability",
+    "network_ratios",
     "network_statistics",
     "tail_fit",
     "variety_effect",
@@ -162,12 +163,24 @@ def network_statistics(edges: np.ndarray, seed: int, rewirings: int = REWIRINGS)
         clustering.append(nx.average_clustering(h))
         paths.append(_mean_path_length(h, seed + i))
     if clustering:
-        c_rand, l_rand = float(np.mean(clustering)), float(np.nanmean(paths))
-        out["clustering_rewired"], out["path_length_rewired"] = c_rand, l_rand
-        c = out["clustering"]
-        out["clustering_ratio"] = c / c_rand if c_rand > 0 else (np.inf if c > 0 else NAN)
-        out["path_ratio"] = out["path_length"] / l_rand if l_rand > 0 else NAN
-    return out
+        out["clustering_rewired"] = float(np.mean(clustering))
+        out["path_length_rewired"] = float(np.nanmean(paths))
+    return network_ratios(out)
+
+
+def network_ratios(figures: dict[str, float]) -> dict[str, float]:
+    """Set clustering_ratio and path_ratio from the clustering and path figures.
+
+    Also applied to figures averaged over runs (a ratio of means: a run whose rewirings
+    have no triangle at all does not make the ensemble ratio infinite or undefined).
+    """
+    c, c_rand = figures["clustering"], figures["clustering_rewired"]
+    path, path_rand = figures["path_length"], figures["path_length_rewired"]
+    ratio = c / c_rand if c_rand > 0 else (np.inf if c > 0 else NAN)
+    return figures | {
+        "clustering_ratio": float(ratio),
+        "path_ratio": float(path / path_rand) if path_rand > 0 else NAN,
+    }
 
 
 def _ols(formula: str, df: pd.DataFrame, cluster: str) -> pd.DataFrame:
