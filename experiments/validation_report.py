@@ -33,8 +33,9 @@ NOTES = (
     "mean ln size over 10 equal-count bins of the size at t.",
     "Network: firm-firm collaboration links active in the final year; nodes are the firms "
     "with at least one; clustering and mean path (largest component) against the mean of "
-    f"{REWIRINGS} degree-preserving rewirings (double edge swaps), seeded by the run seed; "
-    "the ensemble figures are means over runs and the ratios are ratios of those means.",
+    f"{REWIRINGS} degree-preserving rewirings (double edge swaps), seeded by the run seed "
+    "(the clustering null is never below the configuration model's expected clustering, "
+    "clustering_configuration); ensemble figures are means over runs, ratios of the means.",
     "Relatedness: linear probability models of entry (RCA crosses 1 within 5 years) and "
     "exit on relatedness density (0..100), region x period and run x industry fixed "
     "effects (robust to runs whose economies differ), s.e. clustered by region; the "
@@ -76,7 +77,7 @@ def overall_verdict(checks: dict[str, Check]) -> str:
 
 
 def _fmt(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.3g}"
+    return "n/a" if x is None or math.isnan(x) else f"{x:.3g}"
 
 
 def _cell(check: Check, figure: str) -> str:

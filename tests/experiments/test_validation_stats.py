@@ -214,3 +214,14 @@ def test_interval_is_a_reproducible_bootstrap_within_the_values():
     assert 1.0 <= low < mean < high <= 4.0
     assert interval(values) == (mean, low, high)
     assert np.isnan(interval([1.0])[1])
+
+
+def test_one_triangle_in_a_sparse_graph_is_not_a_small_world():
+    # a path of 60 firms plus one chord closing the triangle 0-1-2: rewirings of such a
+    # sparse graph often hold no triangle, so the null is floored at the configuration
+    # model's expected clustering and the ratio stays finite and small
+    edges = np.array([[i, i + 1] for i in range(59)] + [[0, 2]])
+    stats = network_statistics(edges, seed=3)
+    assert stats["clustering"] == pytest.approx((1 + 1 + 1 / 3) / 60)
+    assert np.isfinite(stats["clustering_ratio"])
+    assert not criteria_met("network", stats)["clustering_ratio >= 10"]
