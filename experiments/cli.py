@@ -283,20 +283,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run a fresh ensemble and check the model against the stylised facts."""
-    from experiments.validate import run_validation  # noqa: PLC0415 - statsmodels is slow to import
+    from experiments.validate import parse_presets, run_validation  # noqa: PLC0415 - start-up
 
     if args.replicates < 2 or args.steps < 10:
         raise ParameterError(
             f"validate needs --replicates >= 2 and --steps >= 10. Got {args.replicates} and "
             f"{args.steps}."
         )
+    presets = parse_presets(args.presets)
     overrides = _overrides(args.set or [])
     doc = Path(args.out) / "validation.md"
     with _executor(args) as (executor, _):
-        checks = run_validation(args.replicates, args.steps, doc, executor, overrides)
-    width = max(len(c.pattern) for c in checks.values())
-    for c in checks.values():
-        print(f"  {c.pattern:<{width}}  {c.verdict}")
+        checks = run_validation(
+            args.replicates, args.steps, doc, executor, overrides, presets=presets
+        )
+    from experiments.validation_report import overall_verdict  # noqa: PLC0415 - start-up
+
+    width = max(len(next(iter(by_preset.values())).pattern) for by_preset in checks.values())
+    for key, by_preset in checks.items():
+        verdict = overall_verdict(by_preset) if key != "dose" else by_preset["baseline"].verdict
+        print(f"  {next(iter(by_preset.values())).pattern:<{width}}  {verdict}")
     print(f"Report written: {doc}")
     return 0
 
@@ -467,7 +473,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="start again from scratch")
     demo.set_defaults(func=cmd_demo)
     val = sub.add_parser("validate", help="check the model against empirical stylised facts")
-    val.add_argument("--replicates", type=int, default=20, help="runs in the ensemble (default 20)")
+    val.add_argument("--replicates", type=int, default=8, help="runs per preset (default 8)")
+    val.add_argument(
+        "--presets",
+        default="all",
+        help="'all' (every policy preset, default) or preset names separated by commas",
+    )
     val.add_argument("--steps", type=int, default=50, help="years per run (default 50)")
     val.add_argument("--out", default="docs", help="folder of validation.md (default docs)")
     val.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter")

@@ -1,7 +1,12 @@
-"""``clusterlab validate``: run a fresh ensemble, check every pattern, write the report."""
+"""``clusterlab validate``: fresh ensembles of every policy preset, strict checks, the report.
+
+Heavy libraries (scipy, statsmodels, networkx, powerlaw, matplotlib) load inside the
+functions that use them, so :func:`parse_presets` answers a bad ``--presets`` at once.
+"""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from concurrent.futures import Executor
 from datetime import UTC, datetime
@@ -10,34 +15,69 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from experiments.plots import FONT, plt, save
-from experiments.provenance import provenance
-from experiments.validation import (
-    Check,
-    check_cluster_life_cycle,
-    check_dose_response,
-    check_firm_sizes,
-    check_network,
-    check_radical_innovation,
-    check_relatedness,
-)
-from experiments.validation_runs import ValidationRun, validation_run
-from model.presets import preset
-from model.simulate import simulate
+from model.errors import ParameterError
+from model.params import suggest
+from model.presets import PRESETS
 
-__all__ = ["DOSE_LEVELS", "dose_run", "run_validation"]
+__all__ = [
+    "DEVELOPMENT_SEEDS",
+    "DOSE_LEVELS",
+    "TEACHING_PRESETS",
+    "VALIDATION_ROOT_SEED",
+    "dose_run",
+    "parse_presets",
+    "run_validation",
+    "validation_seeds",
+]
 
 DOSE_LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
-ROOT_SEED = 2026
+VALIDATION_ROOT_SEED = 2026
+"""Root of the validation seeds (spawned with numpy's SeedSequence). Development and
+parameter choices used the run seeds 0..4 only; none of the spawned seeds is one of them
+(:func:`validation_seeds` checks)."""
+DEVELOPMENT_SEEDS = frozenset(range(5))
+TEACHING_PRESETS = frozenset({"marche_teaching"})
+"""Presets that are not policies (a stylised teaching economy): not validated by default."""
+
+
+def parse_presets(text: str) -> list[str]:
+    """Presets named by ``--presets``: "all" (every policy preset) or a comma-separated list.
+
+    Raises
+    ------
+    ParameterError
+        If a name is not a preset (one line, with the closest name).
+    """
+    if text.strip() == "all":
+        return [name for name in PRESETS if name not in TEACHING_PRESETS]
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ParameterError("--presets is empty. Give 'all' or preset names separated by commas.")
+    for name in names:
+        if name not in PRESETS:
+            raise ParameterError(
+                f"Unknown preset '{name}' in --presets.{suggest(name, list(PRESETS))} "
+                f"Choose 'all' or from: {', '.join(PRESETS)}."
+            )
+    return list(dict.fromkeys(names))
+
+
+def validation_seeds(replicates: int, root: int = VALIDATION_ROOT_SEED) -> list[int]:
+    """Run seeds of the validation ensemble; never a development seed."""
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(root).spawn(replicates)]
+    if DEVELOPMENT_SEEDS & set(seeds):  # pragma: no cover - a 1 in 10^8 event for any root
+        raise ParameterError(f"Validation root seed {root} spawns a development seed (0..4).")
+    return seeds
 
 
 def dose_run(seed: int, steps: int, level: float, overrides: dict[str, Any]) -> dict[str, float]:
     """One run of the dose-response: radical innovations at a cross-cluster subsidy level."""
-    result = simulate(
-        preset("baseline", **{**overrides, "cross_cluster_subsidy": level}), seed, steps
-    )
+    from model.presets import preset  # noqa: PLC0415
+    from model.simulate import simulate  # noqa: PLC0415 - imported when used
+
+    params = preset("baseline", **{**overrides, "cross_cluster_subsidy": level})
+    result = simulate(params, seed, steps)
     return {"level": level, "seed": seed, "radical": result.summary["radical_innovations"]}
 
 
@@ -47,107 +87,30 @@ def _map(executor: Executor | None, fn: Any, *iterables: Any) -> list[Any]:
     return list(executor.map(fn, *iterables))
 
 
-def _figures(checks: dict[str, Check], runs: list[ValidationRun], folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Path] = {}
-    with plt.rc_context(FONT):
-        rel = checks["relatedness"].tables.get("entry_by_density_decile")
-        if rel is not None:
-            fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
-            ax.bar(rel["decile"], rel["mean"])
-            ax.set(
-                xlabel="relatedness density decile (at the start of a 5-year period)",
-                ylabel="share of candidates entering",
-                title="Entry probability by relatedness density",
-            )
-            out["relatedness"] = save(fig, folder / "relatedness")[0]
-        sizes = np.sort(np.concatenate([r.sizes for r in runs]))[::-1]
-        growth = np.concatenate([r.growth for r in runs])
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
-        a1.loglog(sizes, np.arange(1, sizes.size + 1) / sizes.size, ".", ms=3)
-        a1.set(
-            xlabel="firm size (employees)",
-            ylabel="share of firms at least this large",
-            title="Firm size distribution (CCDF)",
-        )
-        a2.hist(growth, bins=80, density=True, alpha=0.5, log=True)
-        grid = np.linspace(growth.min(), growth.max(), 200)
-        a2.plot(grid, stats.laplace.pdf(grid, *stats.laplace.fit(growth)), label="Laplace fit")
-        a2.plot(grid, stats.norm.pdf(grid, *stats.norm.fit(growth)), label="normal fit")
-        a2.set(
-            xlabel="log growth rate of employment",
-            ylabel="density (log scale)",
-            title="Growth rates",
-            ylim=(1e-3, None),
-        )
-        a2.legend()
-        out["sizes"] = save(fig, folder / "sizes")[0]
-        lc = checks["life_cycle"].tables.get("clusters")
-        if lc is not None:
-            fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
-            ax.scatter(lc["external"], lc["change"])
-            ax.axhline(0, color="grey", lw=1)
-            ax.set(
-                xlabel="mean external-link share of the cluster",
-                ylabel="change of technological heterogeneity",
-                title="Cluster life cycle",
-            )
-            out["life_cycle"] = save(fig, folder / "life_cycle")[0]
-        dose = checks["dose"].tables["dose_response"]
-        fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
-        ax.errorbar(dose["level"], dose["mean"], yerr=2 * dose["sem"], fmt="o-", capsize=4)
-        ax.set(
-            xlabel="cross_cluster_subsidy (share of link fee)",
-            ylabel="radical innovations per run (mean, ±2 s.e.)",
-            title="Dose-response",
-        )
-        out["dose"] = save(fig, folder / "dose_response")[0]
-    return out
+def report_commit(doc: Path) -> str | None:
+    """ClusterLab's commit, '-dirty' only if files other than this report's own changed.
 
+    Read before anything is written; a rerun over a committed report (which rewrites
+    ``doc`` and its figures) still records the clean commit.
+    """
+    from experiments.provenance import git_commit  # noqa: PLC0415
 
-def _markdown(
-    checks: dict[str, Check], figures: dict[str, Path], doc: Path, meta: dict[str, Any]
-) -> str:
-    lines = [
-        "# Validation against empirical stylised facts",
-        "",
-        "Generated by `clusterlab validate`; do not edit by hand. Verdicts are computed from "
-        "the figures below by `experiments/validation.py`.",
-        "",
-        f"- Command: `{meta['command']}`",
-        f"- Ensemble: {meta['replicates']} runs of the `baseline` preset, {meta['steps']} years, "
-        f"overrides {meta['overrides'] or 'none'}; seeds {meta['seeds']}",
-        f"- Dose-response: levels {list(DOSE_LEVELS)}, {meta['dose_replicates']} runs each",
-        f"- Written {meta['written']}, ClusterLab commit {meta['commit']}",
-        "",
-        "| pattern | verdict |",
-        "|---|---|",
-    ]
-    lines += [f"| {c.pattern} | **{c.verdict}** |" for c in checks.values()]
-    for key, c in checks.items():
-        lines += [
-            "",
-            f"## {c.pattern}",
-            "",
-            f"Verdict: **{c.verdict}**",
-            "",
-            "| figure | value |",
-            "|---|---:|",
-        ]
-        lines += [f"| {k} | {v:.4g} |" for k, v in c.figures.items()]
-        lines += [""] + [f"- {n}" for n in c.notes]
-        for name, table in c.tables.items():
-            if name in ("entry_by_density_decile", "dose_response"):
-                lines += ["", table.to_markdown(index=False)]
-        fig_key = {
-            "relatedness": "relatedness",
-            "sizes": "sizes",
-            "life_cycle": "life_cycle",
-            "dose": "dose",
-        }.get(key)
-        if fig_key in figures:
-            lines += ["", f"![{c.pattern}]({figures[fig_key].relative_to(doc.parent).as_posix()})"]
-    return "\n".join(lines) + "\n"
+    commit = git_commit()
+    if not commit or not commit.endswith("-dirty"):
+        return commit
+    root = Path(__file__).resolve().parent.parent
+    own = [f":(exclude){p}" for p in (doc, doc.parent / "validation")]
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *own],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return commit
+    return commit if done.stdout.strip() else commit.removesuffix("-dirty")
 
 
 def run_validation(
@@ -157,18 +120,32 @@ def run_validation(
     executor: Executor | None = None,
     overrides: dict[str, Any] | None = None,
     dose_replicates: int | None = None,
-) -> dict[str, Check]:
-    """Run the ensemble and the dose-response, check every pattern, write ``doc``."""
-    # Read the commit before anything is written: the figures this run writes into docs/
-    # would otherwise make every report say '-dirty'.
-    commit = provenance()["git_commit"]
+    presets: list[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run every preset's ensemble and the dose-response, check every pattern, write ``doc``.
+
+    Returns pattern key -> {preset name -> :class:`~experiments.validation.Check`}, plus
+    the key "dose" -> {"baseline": its Check}.
+    """
+    from experiments.validation import PATTERNS, check_dose_response, check_pattern  # noqa: PLC0415
+    from experiments.validation_report import write_report  # noqa: PLC0415
+    from experiments.validation_runs import validation_run  # noqa: PLC0415
+
+    commit = report_commit(doc.resolve())
     overrides = overrides or {}
-    seeds = [
-        int(s.generate_state(1)[0]) for s in np.random.SeedSequence(ROOT_SEED).spawn(replicates)
-    ]
-    runs = _map(executor, validation_run, seeds, [steps] * replicates, [overrides] * replicates)
-    n_dose = dose_replicates or max(2, replicates // 2)
-    dose_seeds = seeds[:n_dose] if n_dose <= replicates else seeds + seeds[: n_dose - replicates]
+    presets = presets or parse_presets("all")
+    seeds = validation_seeds(replicates)
+    jobs = [(name, s) for name in presets for s in seeds]
+    runs = _map(
+        executor,
+        validation_run,
+        [s for _, s in jobs],
+        [steps] * len(jobs),
+        [overrides] * len(jobs),
+        [name for name, _ in jobs],
+    )
+    n_dose = dose_replicates if dose_replicates is not None else max(2, replicates // 2)
+    dose_seeds = (seeds * (1 + n_dose // max(replicates, 1)))[:n_dose]
     grid = [(s, lv) for lv in DOSE_LEVELS for s in dose_seeds]
     dose = pd.DataFrame(
         _map(
@@ -180,25 +157,24 @@ def run_validation(
             [overrides] * len(grid),
         )
     )
-    checks = {
-        "relatedness": check_relatedness(runs),
-        "sizes": check_firm_sizes(runs),
-        "network": check_network(runs),
-        "life_cycle": check_cluster_life_cycle(runs),
-        "radical": check_radical_innovation(runs),
-        "dose": check_dose_response(dose),
-    }
-    figures = _figures(checks, runs, doc.parent / "validation")
+    checks: dict[str, dict[str, Any]] = {key: {} for key in PATTERNS}
+    for name in presets:
+        mine = [r for r in runs if r.preset == name]
+        for key in PATTERNS:
+            checks[key][name] = check_pattern(key, mine, name)
+    if len(dose):
+        checks["dose"] = {"baseline": check_dose_response(dose)}
     meta = {
         "command": " ".join(["clusterlab", *sys.argv[1:]]) if sys.argv else "clusterlab validate",
         "replicates": replicates,
         "steps": steps,
         "overrides": overrides,
+        "presets": presets,
         "seeds": seeds,
         "dose_replicates": n_dose,
+        "economy": runs[0].economy if runs else {},
         "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit,
     }
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(_markdown(checks, figures, doc, meta))
+    write_report(checks, runs, doc, meta)
     return checks

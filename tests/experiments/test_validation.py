@@ -1,51 +1,105 @@
-"""Validation: estimators on known inputs, and a small ensemble so CI sees a broken pattern."""
+"""Validation: thresholds in code == docs, preset options, run material, a small ensemble."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.validate import run_validation
+from experiments.cli import EXIT_BAD_INPUT, main
+from experiments.validate import (
+    DEVELOPMENT_SEEDS,
+    parse_presets,
+    run_validation,
+    validation_seeds,
+)
 from experiments.validation import (
+    PATTERNS,
+    THRESHOLDS,
     check_dose_response,
-    hill_estimator,
-    network_statistics,
     specialisation_transitions,
     verdict_of,
 )
+from experiments.validation_report import THRESHOLDS_HEADING, thresholds_markdown
 from experiments.validation_runs import ValidationRun, validation_run
+from model.errors import ParameterError
+from model.presets import PRESETS
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
 VERDICTS = {"reproduced", "partly reproduced", "not reproduced"}
+ROW = re.compile(r"^\| ([^|]+) \| (\w+) \| (in \[(\S+), (\S+)\]|(>=|<=|>|<) (\S+)) \| [^|]* \|$")
 
 
-def test_hill_estimator_recovers_a_pareto_exponent():
-    rng = np.random.default_rng(0)
-    sizes = (1.0 - rng.random(50_000)) ** (-1.0 / 1.0)  # Pareto with alpha = 1, x_min = 1
-    assert hill_estimator(sizes) == pytest.approx(1.0, abs=0.05)
+def _parse_thresholds(text: str) -> set[tuple]:
+    """(pattern, figure, op, bound) of every row of the thresholds table in ``text``."""
+    section = text.split(THRESHOLDS_HEADING + "\n", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in section.splitlines():
+        m = ROW.match(line)
+        if m is None:
+            continue
+        pattern, figure, _, low, high, op, bound = m.groups()
+        if low is not None:
+            rows.add((pattern, figure, "in", (float(low), float(high))))
+        else:
+            rows.add((pattern, figure, op, float(bound)))
+    return rows
 
 
-def test_hill_estimator_hand_example_and_small_samples():
-    # top 20% of 20 values = 4 largest (all 8.0) against x_(5) = 8.0 gives log(1) = 0 -> inf;
-    # so use distinct values: [16, 8, 4, 2] over x_(5) = 1: mean log = (4+3+2+1) log2 / 4
-    sizes = np.array([16.0, 8.0, 4.0, 2.0] + [1.0] * 16)
-    assert hill_estimator(sizes, tail_share=0.2) == pytest.approx(1 / (2.5 * np.log(2)))
-    assert np.isnan(hill_estimator(np.arange(1.0, 9.0)))
+def _code_thresholds() -> set[tuple]:
+    return {
+        (PATTERNS[key], c.figure, c.op, tuple(map(float, c.bound)) if c.op == "in" else c.bound)
+        for key, criteria in THRESHOLDS.items()
+        for c in criteria
+    }
 
 
-def test_network_statistics_on_a_triangle_with_a_tail():
-    edges = np.array([[0, 1], [1, 2], [0, 2], [2, 3]])
-    stats = network_statistics(edges, seed=1)
-    # clustering: nodes 0, 1 -> 1; node 2 -> 1 triangle of 3 possible pairs; node 3 -> 0
-    assert stats["clustering"] == pytest.approx((1 + 1 + 1 / 3 + 0) / 4)
-    assert stats["mean_degree"] == pytest.approx((2 + 2 + 3 + 1) / 4)
-    assert stats["path_length"] == pytest.approx(
-        nx.average_shortest_path_length(nx.Graph(edges.tolist()))
+def test_thresholds_table_in_the_docs_is_the_one_in_the_code():
+    docs = _parse_thresholds(DOC.read_text())
+    assert docs == _code_thresholds(), (
+        "docs/validation.md's thresholds differ from experiments.validation.THRESHOLDS: "
+        f"only in docs {docs - _code_thresholds()}, only in code {_code_thresholds() - docs}"
     )
-    assert network_statistics(np.zeros((0, 2), int), seed=1) == {}
+
+
+def test_the_writer_prints_every_threshold_and_the_parser_reads_them_back():
+    assert _parse_thresholds(thresholds_markdown()) == _code_thresholds()
+    assert len(_code_thresholds()) == sum(len(c) for c in THRESHOLDS.values())
+
+
+def test_parse_presets_all_means_every_policy_preset():
+    names = parse_presets("all")
+    assert names == [n for n in PRESETS if n != "marche_teaching"]
+    assert "baseline" in names
+    assert parse_presets(" mission, baseline ,mission") == ["mission", "baseline"]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("basline", r"Unknown preset 'basline'.*baseline"), (" , ", "--presets is empty")],
+)
+def test_parse_presets_refuses_unknown_names(text, match):
+    with pytest.raises(ParameterError, match=match):
+        parse_presets(text)
+
+
+def test_cli_unknown_preset_is_one_error_line(capsys, tmp_path):
+    argv = ["validate", "--presets", "baseline,nope", "--out", str(tmp_path)]
+    assert main(argv) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("clusterlab: error: Unknown preset 'nope' in --presets.")
+    assert not any(tmp_path.iterdir())  # refused before running anything
+
+
+def test_validation_seeds_are_fixed_and_never_development_seeds():
+    seeds = validation_seeds(50)
+    assert seeds == validation_seeds(50)
+    assert seeds[:3] == validation_seeds(3)
+    assert not DEVELOPMENT_SEEDS & set(seeds)
 
 
 def test_verdict_of_counts_criteria():
@@ -75,9 +129,9 @@ def test_dose_response_shape(means, shape):
 def _run_with_panel(panel: np.ndarray) -> ValidationRun:
     p = panel.shape[2]
     phi = np.ones((p, p)) - np.eye(p)
-    empty = pd.DataFrame()
+    empty, none = pd.DataFrame(), np.zeros(0)
     return ValidationRun(
-        0, {}, panel, phi, np.zeros(0), np.zeros(0), np.zeros((0, 2)), empty, empty, empty
+        0, "baseline", {}, panel, phi, none, none, np.zeros((0, 2)), np.zeros((0, 2)), empty, empty
     )
 
 
@@ -96,42 +150,50 @@ def test_specialisation_transitions_finds_an_entry_over_one_period():
     assert obs["m0"].sum() == 3
 
 
-def test_validation_run_collects_consistent_material():
-    run = validation_run(seed=5, steps=4, overrides={"n_firms": 150})
-    assert run.panel.shape[0] == 5  # step 0 plus 4 years
-    assert np.isfinite(run.growth).all()
-    assert (run.sizes > 0).all()
+def test_validation_run_collects_groups_establishments_and_growth():
+    run = validation_run(seed=5, steps=6, overrides={"n_firms": 150}, preset_name="mission")
+    assert run.preset == "mission"
+    assert run.panel.shape[0] == 7  # step 0 plus 6 years
+    # every employee of an establishment belongs to exactly one group
+    assert run.group_sizes.sum() == pytest.approx(run.establishment_sizes.sum())
+    assert run.group_sizes.size <= run.establishment_sizes.size
+    assert (run.group_sizes > 0).all()
+    assert run.group_growth.shape[1] == 2
+    assert (run.group_growth[:, 0] >= 1).all()
+    assert np.isfinite(run.group_growth).all()
     assert run.edges.shape[1] == 2
-    assert set(run.innovations.get("kind", pd.Series(dtype=str))) <= {"radical", "recombinant"}
+    assert run.economy["economy"] == "generic"
 
 
 @pytest.fixture(scope="module")
 def small_validation(tmp_path_factory) -> tuple[dict, Path]:
     doc = tmp_path_factory.mktemp("validation") / "validation.md"
-    checks = run_validation(3, 30, doc, None, {"n_firms": 300}, dose_replicates=2)
+    checks = run_validation(
+        2, 15, doc, None, {"n_firms": 200}, dose_replicates=1, presets=["baseline", "mission"]
+    )
     return checks, doc
 
 
-def test_small_ensemble_writes_a_report_with_computed_verdicts(small_validation):
+def test_small_ensemble_writes_a_verdict_per_pattern_and_preset(small_validation):
     checks, doc = small_validation
     text = doc.read_text()
-    for check in checks.values():
-        assert check.verdict in VERDICTS or check.verdict.startswith("reported: ")
-        assert check.pattern in text
-    for png in ("relatedness", "sizes", "life_cycle", "dose_response"):
-        assert (doc.parent / "validation" / f"{png}.png").stat().st_size > 1000
+    assert set(checks) == {*PATTERNS, "dose"}
+    for key in PATTERNS:
+        assert set(checks[key]) == {"baseline", "mission"}
+        for check in checks[key].values():
+            assert check.verdict in VERDICTS
+            assert set(check.criteria.values()) <= {True, False}
+            assert len(check.criteria) == len(THRESHOLDS[key])
+        assert f"## {PATTERNS[key]}" in text
+    assert thresholds_markdown() in text
+    assert _parse_thresholds(text) == _code_thresholds()
+    assert "ClusterLab commit" in text
+    assert (doc.parent / "validation" / "sizes.png").stat().st_size > 1000
 
 
-def test_small_ensemble_keeps_the_robust_signs_of_each_pattern(small_validation):
-    # The parts of each pattern that hold in every small ensemble tried (several root
-    # seeds): if a mechanism change breaks one of them, this test says which.
+def test_small_ensemble_gives_intervals_across_replicates(small_validation):
     checks, _ = small_validation
-    rel = checks["relatedness"].figures
-    assert rel["entry_coef"] > 0  # entry rises with relatedness density
-    assert rel["entry_rate_top_decile"] >= rel["entry_rate_bottom_decile"]
-    assert checks["sizes"].figures["size_skewness"] > 0  # right-skewed sizes
-    assert checks["network"].figures["degree_skewness"] > 0  # skewed degrees
-    radical = checks["radical"].figures
-    assert radical["distance_novel"] > radical["distance_known"]  # novelty from far partners
-    dose = checks["dose"].figures
-    assert dose["radical_mean_at_1"] > dose["radical_mean_at_0"]  # subsidy raises radical
+    growth = checks["growth"]["baseline"]
+    mean, low, high = growth.intervals["excess_kurtosis"]
+    assert low <= mean <= high
+    assert growth.figures["growth_n"] > 0
