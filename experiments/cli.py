@@ -472,19 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
     demo.add_argument("--force", action="store_true", help="start again from scratch")
     demo.set_defaults(func=cmd_demo)
-    val = sub.add_parser("validate", help="check the model against empirical stylised facts")
-    val.add_argument("--replicates", type=int, default=8, help="runs per preset (default 8)")
-    val.add_argument(
-        "--presets",
-        default="all",
-        help="'all' (every policy preset, default) or preset names separated by commas",
-    )
-    val.add_argument("--steps", type=int, default=50, help="years per run (default 50)")
-    val.add_argument("--out", default="docs", help="folder of validation.md (default docs)")
-    val.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter")
-    val.add_argument("--workers", type=int, default=None, help="worker processes")
-    val.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
-    val.set_defaults(func=cmd_validate)
+    _add_validate_parser(sub)
     compare = sub.add_parser("compare", help="compare scenarios of a results folder")
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
@@ -499,6 +487,22 @@ def build_parser() -> argparse.ArgumentParser:
         listing.set_defaults(func=func)
     _add_app_parser(sub)
     return parser
+
+
+def _add_validate_parser(sub: argparse._SubParsersAction) -> None:
+    val = sub.add_parser("validate", help="check the model against empirical stylised facts")
+    val.add_argument("--replicates", type=int, default=8, help="runs per preset (default 8)")
+    val.add_argument(
+        "--presets",
+        default="all",
+        help="'all' (every policy preset, default) or preset names separated by commas",
+    )
+    val.add_argument("--steps", type=int, default=50, help="years per run (default 50)")
+    val.add_argument("--out", default="docs", help="folder of validation.md (default docs)")
+    val.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter")
+    val.add_argument("--workers", type=int, default=None, help="worker processes")
+    val.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
+    val.set_defaults(func=cmd_validate)
 
 
 def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:

@@ -191,6 +191,7 @@ def stop_workers(spare: Collection[int] = (), timeout: float = 5.0) -> None:
         child.join(max(0.0, deadline - time.monotonic()))
         if child.is_alive():
             child.kill()
+            child.join(1.0)  # SIGKILL is not instant: reap it, so it is gone on return
 
 
 @contextmanager

@@ -192,7 +192,9 @@ def _growth(runs: list[ValidationRun]) -> dict[str, float]:
 
 
 def _network(runs: list[ValidationRun]) -> dict[str, float]:
-    per_run = pd.DataFrame([network_statistics(r.edges, r.seed) for r in runs])
+    per_run = pd.DataFrame(
+        [network_statistics(r.edges, r.seed, first_non_firm=r.first_university_node) for r in runs]
+    )
     return network_ratios({k: float(v) for k, v in per_run.mean().items()})
 
 

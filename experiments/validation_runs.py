@@ -37,7 +37,8 @@ class ValidationRun:
     establishment_sizes: np.ndarray  # employees of alive firms (establishments) at the end
     group_sizes: np.ndarray  # employees of alive groups at the end
     group_growth: np.ndarray  # (n, 2): size at t and ln(S_t+1 / S_t) of surviving groups
-    edges: np.ndarray  # (m, 2) firm ids of active firm-firm collaboration links at the end
+    edges: np.ndarray  # (m, 2) nodes of active collaboration and university links at the end
+    first_university_node: int  # nodes from here on are universities (the rest are firms)
     clusters: pd.DataFrame
     timeseries: pd.DataFrame
     economy: dict[str, Any] = field(default_factory=dict)
@@ -50,13 +51,24 @@ def group_sizes(firms: FirmTable, n_ids: int) -> np.ndarray:
 
 
 def _edges(model: ClusterModel) -> np.ndarray:
-    """Active firm-firm collaboration links as pairs of firm ids (alive ends only)."""
+    """Active knowledge links at the end as node pairs (alive firm ends only).
+
+    Firms are nodes by id; university u is node ``firm_ids_issued + u``. The network is
+    the one the literature measures: Powell et al. (2005, American Journal of Sociology
+    110: 1132) count universities and public research organizations among the nodes of
+    the life-science collaboration network, and Fleming, King & Juda (2007, Organization
+    Science 18: 938) count every co-inventor, academic or not. Supply links are trade,
+    not collaboration, and are left out.
+    """
     ws = model.state
     links, f = ws.links, ws.firms
-    live = links.active & (links.kind == LinkKind.COLLABORATION)
+    live = links.active & (links.kind != LinkKind.SUPPLY)
     a, b = links.a[live], links.b[live]
-    both = f.alive[a] & f.alive[b]
-    return np.column_stack([f.id[a[both]], f.id[b[both]]])
+    uni = links.kind[live] == LinkKind.UNIVERSITY
+    firm_b = np.where(uni, 0, b)
+    keep = f.alive[a] & (uni | f.alive[firm_b])
+    node_b = np.where(uni, ws.firm_ids_issued + b, f.id[firm_b])
+    return np.column_stack([f.id[a[keep]], node_b[keep]])
 
 
 def _economy(model: ClusterModel) -> dict[str, Any]:
@@ -100,6 +112,7 @@ def validation_run(
             group_sizes=final[final > 0],
             group_growth=np.concatenate(growth) if growth else np.zeros((0, 2)),
             edges=_edges(model),
+            first_university_node=int(model.state.firm_ids_issued),
             clusters=pd.DataFrame(model.recorder.cluster_rows),
             timeseries=pd.DataFrame(model.recorder.rows),
             economy=_economy(model),

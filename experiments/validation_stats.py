@@ -129,10 +129,17 @@ def _mean_path_length(graph: object, seed: int) -> float:
     return float(dist.sum() / (sources.size * (n - 1)))
 
 
-def network_statistics(edges: np.ndarray, seed: int, rewirings: int = REWIRINGS) -> dict:
+def network_statistics(
+    edges: np.ndarray,
+    seed: int,
+    rewirings: int = REWIRINGS,
+    first_non_firm: int | None = None,
+) -> dict:
     """Clustering, path length and giant component against degree-preserving rewirings.
 
-    Nodes are the ids that appear in ``edges`` (firms with at least one link). The
+    Nodes are the ids that appear in ``edges`` (actors with at least one link); nodes
+    from ``first_non_firm`` on are not firms (universities). The largest component's
+    share counts linked firms only (all nodes when ``first_non_firm`` is None). The
     comparison graphs keep every node's degree (``networkx.double_edge_swap``,
     :data:`SWAPS_PER_EDGE` swaps per edge; Maslov & Sneppen 2002, Science 296: 910); there
     are ``rewirings`` of them, seeded ``seed``, ``seed + 1``, ..., and their clustering and
@@ -159,7 +166,12 @@ def network_statistics(edges: np.ndarray, seed: int, rewirings: int = REWIRINGS)
     )
     out["path_length"] = _mean_path_length(g, seed)
     giant = max(nx.connected_components(g), key=len)
-    out["largest_component_share"] = len(giant) / g.number_of_nodes()
+    if first_non_firm is None:
+        out["largest_component_share"] = len(giant) / g.number_of_nodes()
+    else:
+        firms = sum(1 for v in g if v < first_non_firm)
+        in_giant = sum(1 for v in giant if v < first_non_firm)
+        out["largest_component_share"] = in_giant / firms if firms else NAN
     clustering, paths = [], []
     for i in range(rewirings):
         h = g.copy()

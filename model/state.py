@@ -293,21 +293,31 @@ class EventLog:
 
     def __init__(self) -> None:
         self._batches: dict[str, list[dict[str, npt.NDArray]]] = {}
+        self._empty: dict[str, dict[str, npt.NDArray]] = {}  # columns of a kind, no rows
 
     def add(self, event: str, /, **columns: Any) -> None:
-        """Append a batch of events of one kind (all columns the same length)."""
+        """Append a batch of events of one kind (all columns the same length).
+
+        An empty batch adds no row but makes the kind's columns (names and dtypes) known,
+        so a run in which it never happened still gives a table with its columns.
+        """
         arrays = {k: np.atleast_1d(np.asarray(v)) for k, v in columns.items()}
         sizes = {a.size for a in arrays.values()}
         if len(sizes) != 1:
             raise ValueError(f"event columns of '{event}' differ in length: {sizes}")
         if sizes.pop() > 0:
             self._batches.setdefault(event, []).append(arrays)
+        else:
+            self._empty.setdefault(event, {k: a[:0] for k, a in arrays.items()})
 
     def columns(self, kind: str) -> dict[str, npt.NDArray]:
-        """All events of one kind as concatenated columns ({} when there are none)."""
+        """All events of one kind as concatenated columns.
+
+        With no event of that kind: empty columns if an empty batch told them, else {}.
+        """
         batches = self._batches.get(kind, [])
         if not batches:
-            return {}
+            return dict(self._empty.get(kind, {}))
         return {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
 
     def kinds(self) -> list[str]:

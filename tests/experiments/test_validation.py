@@ -130,9 +130,8 @@ def _run_with_panel(panel: np.ndarray) -> ValidationRun:
     p = panel.shape[2]
     phi = np.ones((p, p)) - np.eye(p)
     empty, none = pd.DataFrame(), np.zeros(0)
-    return ValidationRun(
-        0, "baseline", {}, panel, phi, none, none, np.zeros((0, 2)), np.zeros((0, 2)), empty, empty
-    )
+    pairs = np.zeros((0, 2))
+    return ValidationRun(0, "baseline", {}, panel, phi, none, none, pairs, pairs, 0, empty, empty)
 
 
 def test_specialisation_transitions_finds_an_entry_over_one_period():

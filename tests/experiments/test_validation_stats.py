@@ -102,6 +102,15 @@ def test_network_statistics_by_hand_and_degree_preserved():
     assert not any(criteria_met("network", empty).values())
 
 
+def test_largest_component_counts_linked_firms_not_universities():
+    # firms 0-1-2 in one component through university node 10; firms 3-4 apart:
+    # 3 of 5 linked firms are in the largest component (the university is not a firm)
+    edges = np.array([[0, 10], [1, 10], [2, 10], [3, 4], [0, 1]])
+    stats = network_statistics(edges, seed=1, first_non_firm=10)
+    assert stats["largest_component_share"] == pytest.approx(3 / 5)
+    assert network_statistics(edges, seed=1)["largest_component_share"] == pytest.approx(4 / 6)
+
+
 # -- principle of relatedness ---------------------------------------------------------------
 def _lpm_sample(seed: int, slope: float, base: float) -> pd.DataFrame:
     rng = np.random.default_rng(seed)

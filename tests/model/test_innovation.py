@@ -301,20 +301,24 @@ def test_a_pair_is_radical_at_most_once_per_memory_window(make_model, preset_nam
     assert not (regional & novel).any()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_novelty_regenerates_over_a_long_run(make_model, seed):
+def test_novelty_regenerates_over_a_long_run(make_model):
     # With a fixed stock (memory longer than the run) novelty is used up; with recency the
-    # second half of the run produces at least as many radicals as the first.
-    halves = {}
-    for memory in (5, 1000):
-        model = make_model("ris3_relatedness", rng=seed, n_firms=250, novelty_memory=memory)
-        for _ in range(40):
-            model.step()
-        eco = [row for row in model.recorder.rows if row["scope"] == "economy"]
-        first = sum(row["radical"] for row in eco if 0 < row["step"] <= 20)
-        halves[memory] = first, sum(row["radical"] for row in eco if row["step"] > 20)
-    assert halves[5][1] >= halves[5][0]
-    assert halves[5][1] > 1.1 * halves[1000][1]  # 1.2 to 2.3 over seeds 1-6
+    # second half of the run produces at least as many radicals as the first. Pooled over
+    # five seeds: how fast one small economy uses its stock varies (in one seed in eight
+    # the fixed stock is not yet exhausted by year 40). Seeds 1-5 give 388 against 250.
+    second_half = {5: 0.0, 1000: 0.0}
+    for seed in range(1, 6):
+        for memory in second_half:
+            model = make_model("ris3_relatedness", rng=seed, n_firms=250, novelty_memory=memory)
+            for _ in range(40):
+                model.step()
+            eco = [row for row in model.recorder.rows if row["scope"] == "economy"]
+            first = sum(row["radical"] for row in eco if 0 < row["step"] <= 20)
+            second = sum(row["radical"] for row in eco if row["step"] > 20)
+            if memory == 5:
+                assert second >= first
+            second_half[memory] += second
+    assert second_half[5] > 1.2 * second_half[1000]
 
 
 # --- regional knowledge pool -------------------------------------------------------------------

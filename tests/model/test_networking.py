@@ -1,5 +1,6 @@
 import math
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -19,7 +20,6 @@ from model.networking import (
     renew_or_expire,
     search_partners,
 )
-from model.networking import partner_graph as search_graph
 from model.params import NetworkingParams
 from model.partner_graph import (
     PartnerGraph,
@@ -571,17 +571,23 @@ def test_partner_search_is_deterministic(make_model):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_referrals_close_triangles(make_model, seed):
-    """With partner-of-partner search more links close a triangle than without it."""
-    closed = []
+    """With partner-of-partner search the knowledge network clusters more than without it.
+
+    Average clustering of collaboration and university links (universities as nodes) after
+    40 years of 600 firms: 0.10-0.15 with referrals against 0.03-0.06 without, seeds 0-4.
+    """
+    clustering = []
     for k in (0, 4):
-        model = make_model(rng=seed, n_firms=300, referral_candidates=k, shared_partner_bonus=0.0)
-        for _ in range(15):
+        model = make_model(rng=seed, n_firms=600, referral_candidates=k)
+        for _ in range(40):
             model.step()
-        ws = model.state
-        g = search_graph(ws)
-        live = np.flatnonzero(ws.links.active & (ws.links.kind == LinkKind.COLLABORATION))
-        closed.append((shared_partners(g, ws.links.a[live], ws.links.b[live]) > 0).sum())
-    assert closed[1] > closed[0]
+        links = model.state.links
+        live = np.flatnonzero(links.active & (links.kind != LinkKind.SUPPLY))
+        uni = links.kind[live] == LinkKind.UNIVERSITY
+        b = np.where(uni, -1 - links.b[live], links.b[live])  # universities: negative nodes
+        graph = nx.Graph(zip(links.a[live].tolist(), b.tolist(), strict=True))
+        clustering.append(nx.average_clustering(graph))
+    assert clustering[1] > 1.5 * clustering[0]
 
 
 @pytest.mark.parametrize("seed", range(5))

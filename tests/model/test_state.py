@@ -106,6 +106,12 @@ def test_event_log_concatenates_batches_and_skips_empty_ones():
     assert cols["step"].tolist() == [1, 1, 2]
     assert cols["firm"].tolist() == [10, 11, 12]
     assert log.columns("innovation") == {}
+    log.add("link", step=np.zeros(0, np.int64), partner_is_university=np.zeros(0, bool))
+    empty = log.columns("link")  # never happened, but its columns are known
+    assert list(empty) == ["step", "partner_is_university"]
+    assert [a.dtype for a in empty.values()] == [np.int64, np.bool_]
+    assert all(a.size == 0 for a in empty.values())
+    assert "link" not in log.kinds()
 
 
 def test_event_log_rejects_columns_of_different_lengths():

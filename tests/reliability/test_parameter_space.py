@@ -99,12 +99,17 @@ SHOCK_BEYOND = re.compile(
 )
 """Message of the documented run-time check of shock_industry."""
 
-SIGNED_COLUMNS = {"kci"}
+SIGNED_COLUMNS = {"kci", "revealed_tech_correlation"}
 """Time-series columns that may be negative (z-scores); every other one is a stock, a
 count, a share, an entropy or a density."""
 
-NAN_COLUMNS = {(ECONOMY, "kci")}
-"""(scope, column) that are NaN by definition: KCI is z-scored over regions."""
+NAN_COLUMNS = {(ECONOMY, "kci"), ("region", "revealed_tech_correlation")}
+"""(scope, column) that are NaN by definition: KCI is z-scored over regions; the revealed
+relatedness correlation is measured for the whole economy only ("region": every region row)."""
+
+MAYBE_NAN_COLUMNS = {(ECONOMY, "revealed_tech_correlation")}
+"""(scope, column) that may be NaN: no multi-unit group combines two industries yet, or one
+relatedness measure does not vary (a rank correlation is then undefined)."""
 
 NAN_SUMMARY = {
     "spend_per_radical_innovation",  # NaN when there was no radical innovation
@@ -112,8 +117,15 @@ NAN_SUMMARY = {
     "employment_growth",  # growths are NaN when every firm exited in the burn-in
     "output_growth",
     "productivity_growth",
+    "spend_per_persistent_entry",  # NaN when there was no persistent entry
+    "revealed_tech_correlation",  # NaN while no group combines two industries
+    "deadweight_share",  # deadweight shares are NaN when no link was subsidised
+    "deadweight_share_intra_cluster",
+    "deadweight_share_cross_cluster",
+    "deadweight_share_interregional",
+    "deadweight_share_university_link",
 }
-"""Summary scalars that may be NaN (documented in model.simulate.summarise)."""
+"""Summary scalars that may be NaN (documented in docs/ODD.md §9.5)."""
 
 SHARE_COLUMNS = ("cross_cluster_share", "interregional_share", "university_share")
 
@@ -170,10 +182,15 @@ def check_outputs(result: SimulationResult, params: ModelParams, steps: int) -> 
     numeric = ts.drop(columns="scope")
     values = numeric.to_numpy(dtype=float)
     allowed_nan = np.zeros(values.shape, bool)
-    for scope, column in NAN_COLUMNS:
-        allowed_nan[:, numeric.columns.get_loc(column)] = (ts["scope"] == scope).to_numpy()
-    assert np.isfinite(values[~allowed_nan]).all(), "non-finite time-series value"
+    maybe_nan = np.zeros(values.shape, bool)
+    for scopes, mask in ((NAN_COLUMNS, allowed_nan), (MAYBE_NAN_COLUMNS, maybe_nan)):
+        for scope, column in scopes:
+            rows = ts["scope"] != ECONOMY if scope == "region" else ts["scope"] == scope
+            mask[:, numeric.columns.get_loc(column)] = rows.to_numpy()
+    finite = ~allowed_nan & ~maybe_nan
+    assert np.isfinite(values[finite]).all(), "non-finite time-series value"
     assert (np.isnan(values) | ~allowed_nan).all()
+    assert not np.isinf(values[maybe_nan]).any()
     stocks = numeric.drop(columns=list(SIGNED_COLUMNS))
     assert (stocks.to_numpy(dtype=float) >= 0).all(), "negative stock or count"
     shares = ts[list(SHARE_COLUMNS)].to_numpy(dtype=float)
