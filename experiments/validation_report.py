@@ -119,7 +119,8 @@ def _header(meta: dict[str, Any]) -> list[str]:
         f"- Ensembles: {meta['replicates']} runs of each preset ({', '.join(meta['presets'])}), "
         f"{meta['steps']} years, overrides {meta['overrides'] or 'none'}; economy: {economy}",
         f"- Seeds (the same for every preset), spawned from the validation root seed 2026; "
-        f"development and parameter choices used run seeds 0..4 only: {meta['seeds']}",
+        "development and parameter choices used run seeds 0..11 only (docs/calibration.md): "
+        f"{meta['seeds']}",
         f"- Dose-response: `baseline`, levels of cross_cluster_subsidy 0 to 1, "
         f"{meta['dose_replicates']} runs each",
         f"- Written {meta['written']}, ClusterLab commit {meta['commit']}",
