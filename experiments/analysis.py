@@ -17,10 +17,12 @@ from scipy import stats
 from experiments.errors import OutputError
 
 __all__ = [
+    "FUNNEL_STAGES",
     "LINK_INSTRUMENTS",
     "MAIN_OUTCOMES",
     "Interval",
     "additionality_table",
+    "channel_funnel",
     "compare_scenarios",
     "dose_response",
     "fan_chart_data",
@@ -278,4 +280,66 @@ def additionality_table(summary: pd.DataFrame, baseline: str, paired: bool = Tru
                     "deadweight_share": float(g[f"deadweight_share_{i}"].mean()),
                 }
             )
+    return pd.DataFrame(rows)
+
+
+FUNNEL_STAGES = (
+    "links_formed",
+    "knowledge_moved",
+    "knowledge_moved_outside",
+    "fit_crossings",
+    "divisions_opened",
+    "divisions_new_to_region",
+    "divisions_surviving_5y",
+    "persistent_entries",
+    "net_specialisations",
+)
+"""Summary keys of the channel from links to specialisation, in funnel order (ODD §8.1)."""
+
+
+def channel_funnel(summary: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Where a scenario's effect on diversification stops, stage by stage of the funnel.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per finished run: ``scenario``, ``replicate`` and the keys of
+        :data:`FUNNEL_STAGES` (stages missing from older results are skipped).
+    baseline : str
+        Scenario the others are compared with, paired by replicate (common random
+        numbers).
+
+    Returns
+    -------
+    DataFrame
+        One row per (scenario, stage), stages in funnel order: ``baseline`` (its mean),
+        ``diff``, ``diff_low``, ``diff_high`` (paired difference and 95% interval),
+        ``moves`` (the interval excludes 0) and ``stops_here`` (True at the first stage
+        of the scenario that does not move: where the effect stops). Empty when the
+        baseline has no runs or the summary has no funnel stage.
+    """
+    stages = [s for s in FUNNEL_STAGES if s in summary]
+    if not stages or baseline not in set(summary["scenario"]):
+        return pd.DataFrame()
+    base = summary[summary["scenario"] == baseline].set_index("replicate")
+    rows = []
+    for scenario, grp in summary[summary["scenario"] != baseline].groupby("scenario", sort=False):
+        g = grp.set_index("replicate")
+        stopped = False
+        for stage in stages:
+            d = paired_difference(g[stage], base[stage])
+            moves = bool(d.low > 0 or d.high < 0)
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "stage": stage,
+                    "baseline": float(base[stage].mean()),
+                    "diff": d.mean,
+                    "diff_low": d.low,
+                    "diff_high": d.high,
+                    "moves": moves,
+                    "stops_here": not moves and not stopped,
+                }
+            )
+            stopped = stopped or not moves
     return pd.DataFrame(rows)

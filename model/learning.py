@@ -19,6 +19,7 @@ __all__ = [
     "advance_universities",
     "convolve_same",
     "imitate",
+    "knowledge_moved",
     "learn_by_doing",
     "learn_from_partners",
     "link_pairs",
@@ -228,11 +229,41 @@ def link_pairs(ws: WorldState, include_supply: bool = True) -> tuple[IntArray, I
     return learner, teacher, is_uni
 
 
-def run_learning(ws: WorldState, params: ModelParams) -> None:
+def knowledge_moved(
+    ws: WorldState, nodes: NodeKnowledge, params: ModelParams
+) -> dict[str, FloatArray]:
+    r"""Expertise gained along collaboration and university links this year, by region.
+
+    The sum over learning pairs and fields of :math:`r\, A(d) \max(0, k^{partner} - k)`
+    (the increments of :func:`learn_from_partners`, before clipping), by the region of
+    the learning firm: ``knowledge_moved`` over all knowledge links and
+    ``knowledge_moved_outside`` over those whose partner is a university or a firm of
+    another cluster (or unclustered) or another region. A measure only: no state changes.
+    """
+    lp, f, n = params.learning, ws.firms, ws.geo.n_regions
+    learner, teacher, is_uni = link_pairs(ws, include_supply=False)
+    node = nodes.node(teacher, is_uni)
+    rate = lp.interaction_rate * np.where(is_uni, lp.university_teaching_multiplier, 1.0)
+    weight = rate * absorptive_capacity(
+        nodes.distance(learner, node), lp.optimal_cognitive_distance
+    )
+    k = nodes.knowledge
+    gain = weight * np.maximum(k[node] - k[learner], 0.0).sum(axis=1)
+    firm = np.where(is_uni, 0, teacher)
+    other = (f.cluster[learner] < 0) | (f.cluster[learner] != f.cluster[firm])
+    outside = is_uni | other | (f.region[learner] != f.region[firm])
+    region = f.region[learner]
+    return {
+        "knowledge_moved": np.bincount(region, weights=gain, minlength=n),
+        "knowledge_moved_outside": np.bincount(region[outside], gain[outside], minlength=n),
+    }
+
+
+def run_learning(ws: WorldState, params: ModelParams) -> dict[str, FloatArray]:
     """One year of learning for all alive firms, then universities advance.
 
     All increments are computed from the knowledge at the start of the year (synchronous
-    update) and the result is clipped to [0, 1].
+    update) and the result is clipped to [0, 1]. Returns :func:`knowledge_moved`.
     """
     lp, f = params.learning, ws.firms
     live = np.flatnonzero(f.alive)
@@ -255,6 +286,7 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
         ws.geo.side,
         spillover_kernel(lp.spillover_distance),
     )
+    moved = knowledge_moved(ws, nodes, params)
     add_shortfall(new, live, local, old, lp.spillover_rate)
     f.knowledge = np.clip(new, 0.0, 1.0, out=new)
     f.productivity[sel] = imitate(
@@ -267,3 +299,4 @@ def run_learning(ws: WorldState, params: ModelParams) -> None:
     ws.unis.knowledge = advance_universities(
         ws.unis.knowledge, ws.unis.home_families, lp.university_advance_rate
     )
+    return moved

@@ -136,7 +136,7 @@ class ClusterModel(mesa.Model):
         base = params if params is not None else preset(preset_name)
         self.params = base.replace(**overrides) if overrides else base
         self.state = self._build_world()
-        self.recorder = Recorder(self.state)
+        self.recorder = Recorder(self.state, self.params.diversification.fit_threshold)
         self.grid = _MooreGrid(
             (self.state.geo.side, self.state.geo.side), torus=False, random=self.random
         )
@@ -230,7 +230,8 @@ class ClusterModel(mesa.Model):
     def _zero_counts(self) -> dict[str, np.ndarray]:
         n = self.state.geo.n_regions
         kinds = ("incremental", "recombinant", "radical", "radical_new_to_region")
-        return {k: np.zeros(n, np.int64) for k in kinds}
+        moved = ("knowledge_moved", "knowledge_moved_outside")
+        return {k: np.zeros(n, np.int64) for k in kinds} | {k: np.zeros(n) for k in moved}
 
     def step(self) -> None:
         """Advance one year and record it."""
@@ -248,13 +249,14 @@ class ClusterModel(mesa.Model):
         ws.ratio, ws.spend = year.ratio, year.spend
         fund_organizations(ws, year.org_funding, sme, p.governance)
         self.demand = run_market(ws, p, year, rng)
-        run_learning(ws, p)
+        moved = run_learning(ws, p)
         n = ws.geo.n_regions
         counts = {"incremental": np.bincount(run_incremental(ws, p, rng), minlength=n)}
         recombinant, radical, new_to_region = run_radical(ws, p, rng)
         counts["recombinant"] = np.bincount(recombinant, minlength=n)
         counts["radical"] = np.bincount(radical, minlength=n)
         counts["radical_new_to_region"] = np.bincount(new_to_region, minlength=n)
+        counts |= moved
         born = [diversify(ws, p, self.demand, rng)]
         nodes = network_nodes(ws)  # knowledge does not change while links are made
         renew_or_expire(ws, p, nodes)

@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from model.change import PERSISTENT_ENTRY_COLUMNS, ChangeTracker
+from model.diversification import present_industries
+from model.knowledge import recipe_fit
 from model.metrics import (
     classify_entries,
     complexity,
@@ -23,14 +25,17 @@ from model.metrics import (
     variety_decomposition,
 )
 from model.ordering import stable_order
-from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, WorldState
+from model.params import DiversificationParams
+from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, Origin, WorldState
 
 __all__ = [
     "ECONOMY",
+    "FUNNEL_COLUMNS",
     "LINK_INSTRUMENT_NAMES",
     "NEW_LINK_KINDS",
     "Recorder",
     "add_new_link_counts",
+    "funnel_summary",
     "region_industry_employment",
 ]
 
@@ -41,6 +46,19 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 SPEND_COLUMNS = tuple(f"spend_{i.name.lower()}" for i in SPENDING_INSTRUMENTS)
+
+FUNNEL_COLUMNS = (
+    "knowledge_moved",
+    "knowledge_moved_outside",
+    "fit_crossings",
+    "divisions_opened",
+    "divisions_new_to_region",
+    "divisions_surviving_5y",
+)
+"""Stages of the channel from links to specialisation, recorded each year (ODD §9.1)."""
+
+SURVIVAL_AGE = 5
+"""Age (years) at which ``divisions_surviving_5y`` counts a division still alive."""
 
 
 def region_industry_employment(ws: WorldState) -> FloatArray:
@@ -130,10 +148,24 @@ def add_new_link_counts(
             total[f"links_{kind}_{name}"] = float(counts.sum())
 
 
+def funnel_summary(run: Any) -> dict[str, float]:
+    """Run sums of the funnel stages (``run``: the economy rows of years 1..T).
+
+    ``links_formed``: new collaboration and university links of the four link types;
+    then the sum of each of :data:`FUNNEL_COLUMNS`.
+    """
+    formed = sum(float(run[f"links_formed_{n}"].sum()) for n in LINK_INSTRUMENT_NAMES)
+    return {"links_formed": formed} | {c: float(run[c].sum()) for c in FUNNEL_COLUMNS}
+
+
 class Recorder:
     """Collects one row per scope per step, the panel and the cluster table."""
 
-    def __init__(self, ws: WorldState) -> None:
+    def __init__(self, ws: WorldState, fit_threshold: float | None = None) -> None:
+        if fit_threshold is None:
+            fit_threshold = DiversificationParams().fit_threshold
+        self.fit_threshold = fit_threshold
+        self.previous_above: tuple[IntArray, npt.NDArray[np.bool_]] | None = None
         self.rows: list[dict[str, Any]] = []
         self.panel: list[FloatArray] = []
         self.cluster_rows: list[dict[str, Any]] = []
@@ -150,6 +182,7 @@ class Recorder:
         entries = self._entries(ws, m)
         persistent, correlation = self.change.update(ws, emp, m)
         entries = {**entries, **persistent}  # raw crossings and persistent changes
+        entries |= self._fit_crossings(ws) | self._divisions(ws, m)
         self.previous_m, self.previous_density = m, density
         kci, _ = complexity(m)
         total, related, unrelated = variety_decomposition(emp, self.groups)
@@ -212,6 +245,46 @@ class Recorder:
             "exits": leave.sum(axis=1),
         }
 
+    def _fit_crossings(self, ws: WorldState) -> dict[str, IntArray]:
+        """(firm, industry) pairs whose fit crossed the division threshold this year.
+
+        Pairs of firms alive at both record dates, in industries their group is not in
+        (:func:`model.diversification.present_industries`): fit >= ``fit_threshold`` now
+        and not at the previous record (below it or the group was in the industry).
+        """
+        f, n = ws.firms, ws.geo.n_regions
+        live = np.flatnonzero(f.alive)
+        fit = recipe_fit(f.knowledge[live], ws.industries.recipes)
+        above = (fit >= self.fit_threshold) & ~present_industries(ws)[live]
+        ids = f.id[live]
+        crossed = np.zeros(n, np.int64)
+        if self.previous_above is not None and self.previous_above[0].size:
+            old_ids, old_above = self.previous_above
+            rows = np.minimum(np.searchsorted(old_ids, ids), old_ids.size - 1)
+            found = np.flatnonzero(old_ids[rows] == ids)
+            new = (above[found] & ~old_above[rows[found]]).sum(axis=1)
+            crossed = np.bincount(f.region[live[found]], weights=new, minlength=n)
+        self.previous_above = (ids, above)
+        return {"fit_crossings": crossed.astype(np.int64)}
+
+    def _divisions(self, ws: WorldState, m: npt.NDArray[np.bool_]) -> dict[str, IntArray]:
+        """Divisions opened this year and those alive at age :data:`SURVIVAL_AGE`.
+
+        ``divisions_new_to_region``: of the opened, those in an industry where the region
+        had RCA < 1 at the previous record. All by region.
+        """
+        f, n = ws.firms, ws.geo.n_regions
+        division = f.origin == Origin.DIVISION
+        opened = np.flatnonzero(division & (f.born == ws.step))
+        before = m if self.previous_m is None else self.previous_m
+        lacks = opened[~before[f.region[opened], f.industry[opened]]]
+        old = division & f.alive & (ws.step - f.born == SURVIVAL_AGE)
+        return {
+            "divisions_opened": np.bincount(f.region[opened], minlength=n),
+            "divisions_new_to_region": np.bincount(f.region[lacks], minlength=n),
+            "divisions_surviving_5y": np.bincount(f.region[old], minlength=n),
+        }
+
     def _firm_stats(self, ws: WorldState, mask: npt.NDArray[np.bool_]) -> dict[str, float]:
         f = ws.firms
         emp = f.employees[mask]
@@ -267,6 +340,7 @@ class Recorder:
             "persistent_entries",
             "persistent_exits",
             *PERSISTENT_ENTRY_COLUMNS,
+            *(c for c in FUNNEL_COLUMNS if c not in counts),
         )
         row |= {k: float(sum(r[k] for r in per_region)) for k in summed}
         row |= link_total

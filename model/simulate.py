@@ -14,7 +14,7 @@ from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
 from model.presets import preset
-from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS
+from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS, funnel_summary
 from model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
@@ -206,6 +206,7 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
             "final_unrelated_variety": float(last["unrelated_variety"]),
         }
         | spend_and_additionality(run)
+        | funnel_summary(run)
     )
 
 

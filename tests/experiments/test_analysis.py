@@ -11,6 +11,7 @@ from scipy import stats
 
 from experiments.analysis import (
     additionality_table,
+    channel_funnel,
     compare_scenarios,
     dose_response,
     fan_chart_data,
@@ -345,3 +346,22 @@ def test_additionality_table_hand_computed():
     assert row["extra_high"] - 25.0 == pytest.approx(T975_DF1 * 5.0)
     assert row["deadweight_share"] == pytest.approx(0.5)
     assert additionality_table(summary.drop(columns="spend_intra_cluster"), "base").empty
+
+
+def test_channel_funnel_marks_the_first_stage_that_does_not_move():
+    summary = pd.DataFrame(
+        {
+            "scenario": ["base", "base", "lever", "lever"],
+            "replicate": [0, 1, 0, 1],
+            "links_formed": [10.0, 12.0, 14.0, 16.0],  # +4, +4: interval [4, 4]
+            "knowledge_moved": [5.0, 5.0, 6.0, 4.0],  # +1, -1: mean 0, includes 0
+            "fit_crossings": [1.0, 2.0, 6.0, 7.0],  # +5, +5: moves, after the stop
+        }
+    )
+    out = channel_funnel(summary, "base").set_index("stage")
+    assert list(out.index) == ["links_formed", "knowledge_moved", "fit_crossings"]
+    assert out["diff"].tolist() == [4.0, 0.0, 5.0]
+    assert out["baseline"].tolist() == [11.0, 5.0, 1.5]
+    assert out["moves"].tolist() == [True, False, True]
+    assert out["stops_here"].tolist() == [False, True, False]
+    assert channel_funnel(summary, "other").empty

@@ -12,7 +12,7 @@ import pytest
 
 from model.errors import ParameterError
 from model.presets import preset
-from model.record import LINK_INSTRUMENT_NAMES, NEW_LINK_KINDS, SPEND_COLUMNS
+from model.record import FUNNEL_COLUMNS, LINK_INSTRUMENT_NAMES, NEW_LINK_KINDS, SPEND_COLUMNS
 from model.simulate import EVENT_TABLES, gini, region_summary, simulate, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,6 +162,7 @@ def test_summarise_hand_built_series():
             "revealed_tech_correlation": [np.nan, 0.2, 0.4][step],
         }
         base |= dict.fromkeys(SPEND_COLUMNS, 0.0)
+        base |= dict.fromkeys(FUNNEL_COLUMNS, float(step))  # funnel sums: 1 + 2 = 3
         base |= {f"links_{k}_{n}": 0.0 for k in NEW_LINK_KINDS for n in LINK_INSTRUMENT_NAMES}
         rows.append(base | {"scope": "economy"})
         rows.append(base | {"scope": "R1", "kci": float(step)})
@@ -184,6 +185,8 @@ def test_summarise_hand_built_series():
     assert s["absolute_diversity_change"] == 1.5  # 7.5 - 6
     assert s["revealed_tech_correlation"] == 0.4  # at T
     assert s["spend_per_persistent_entry"] == 3.0  # 6 / 2
+    assert s["links_formed"] == 0.0
+    assert all(s[c] == 3.0 for c in FUNNEL_COLUMNS)  # steps 1 + 2
 
 
 @pytest.mark.parametrize(
