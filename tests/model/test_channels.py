@@ -8,7 +8,7 @@ opened (into industries the region lacks) -> divisions surviving to age 5 -> per
 entries (RCA), and of the radical-innovation chain. A stage that moves is asserted in
 its documented direction: mean difference over :data:`SEEDS` of that sign and that sign
 in a majority of the seeds. Where the effect stops, the test asserts what is true there
-(no consistent sign over the seeds) and ODD §8.1 says so: if a later change makes the
+(no rise in every seed) and ODD §8.1 says so: if a later change makes the
 channel carry through, update the ODD and the assertion together.
 
 Run ``pytest -s`` to print the per-stage mean differences (the figures quoted in ODD §8.1).
@@ -104,11 +104,15 @@ def moves(d: pd.DataFrame, stage: str, sign: int = 1) -> None:
 
 
 def stops(d: pd.DataFrame, stage: str) -> None:
-    """Where the effect stops: no consistent sign over the seeds (ODD §8.1)."""
+    """Where the effect stops: the lever does not raise this stage in every seed (ODD §8.1).
+
+    Only the absence of a consistent rise is asserted (a consistent fall would still be
+    an effect that stops here); if a later change makes the channel carry through, this
+    fails on purpose: update ODD §8.1 and the test together.
+    """
     x = d[stage].to_numpy()
     assert np.isfinite(x).all()
     assert not (x > 0).all(), (stage, x.tolist())
-    assert not (x < 0).all(), (stage, x.tolist())
 
 
 DIVERSIFICATION = [
