@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -10,6 +12,8 @@ from model.market import (
     input_coefficients,
     market_shares,
     procurement_revenue,
+    regional_relatedness_density,
+    related_input_saving,
     run_market,
     set_rd_budgets,
     share_shocks,
@@ -232,6 +236,78 @@ def test_set_rd_budgets_sme_intensity_and_grant():
     np.testing.assert_allclose(firms.rd_budget, [0.2, 0.4, 0.0])
 
 
+# --- related-variety externality ---------------------------------------------------------
+
+
+# Three regions, three industries; 0 and 1 are related (phi = 1), 2 is related to nothing.
+# Employment by region x industry:
+#   region 0: [10, 10, 0] -> RCA: industry totals [20, 10, 10], region total 20, grand 40
+#             RCA_00 = (10/20)/(20/40) = 1, RCA_01 = (10/20)/(10/40) = 2 -> M = [1, 1, 0]
+#   region 1: [10, 0, 0]  -> RCA_10 = (10/10)/(20/40) = 2 -> M = [1, 0, 0]
+#   region 2: [0, 0, 10]  -> RCA_22 = 4 -> M = [0, 0, 1]
+_PHI = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+_REGION = np.array([0, 0, 1, 2])
+_INDUSTRY = np.array([0, 1, 0, 2])
+_EMPLOYEES = np.array([10.0, 10.0, 10.0, 10.0])
+
+
+def _world(saving_firms: tuple[np.ndarray, np.ndarray, np.ndarray]) -> SimpleNamespace:
+    region, industry, employees = saving_firms
+    return SimpleNamespace(
+        firms=SimpleNamespace(region=region, industry=industry, employees=employees),
+        industries=SimpleNamespace(relatedness=_PHI),
+        geo=SimpleNamespace(n_regions=3),
+    )
+
+
+def test_regional_relatedness_density_hand_computed():
+    # d_rp = sum_q M_rq phi_pq / sum_q phi_pq: industry 0's only relative is 1 and vice
+    # versa; industry 2 has none (density 0).
+    d = regional_relatedness_density(_REGION, _INDUSTRY, _EMPLOYEES, _PHI, 3)
+    np.testing.assert_allclose(d, [[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_related_input_saving_favours_firms_in_related_regions_hand_computed():
+    # Firms of industry 0 in region 0 (specialised in related industry 1: d = 1) and in
+    # region 1 (not: d = 0); kappa = 0.3 -> savings 0.3 and 0.
+    ws = _world((_REGION, _INDUSTRY, _EMPLOYEES))
+    live = np.arange(4)
+    saving = related_input_saving(ws, live, MarketParams(related_input_saving=0.3))
+    np.testing.assert_allclose(saving, [0.3, 0.3, 0.0, 0.0])
+    zero = related_input_saving(ws, live, MarketParams(related_input_saving=0.0))
+    np.testing.assert_array_equal(zero, np.zeros(4))
+
+
+def _market_profit(make_model, kappa: float) -> tuple[np.ndarray, ...]:
+    """Profit and revenue of the alive firms after one market run, and their density.
+
+    The model is built with the default (its burn-in uses the market); only this market
+    run uses ``kappa``.
+    """
+    model = make_model(n_firms=150, rng=4)
+    ws, p = model.state, model.params.replace(**{"market.related_input_saving": kappa})
+    ws.compact()
+    f = ws.firms
+    sme = f.employees < p.market.sme_employee_limit
+    set_rd_budgets(f, sme, p, ws.policy_on)
+    year = run_policy(ws, p, sme)
+    live = np.flatnonzero(f.alive)
+    density = related_input_saving(ws, live, MarketParams(related_input_saving=1.0))
+    run_market(ws, p, year, np.random.default_rng(0))
+    return f.profit[live].copy(), f.revenue[live].copy(), density
+
+
+def test_related_input_saving_raises_profit_in_a_model(make_model):
+    # Same seed, same market draws, same revenue: with kappa = 0.5 a firm's profit rises
+    # by what it saves on inputs, input_share * revenue * 0.5 * d, more where d is higher.
+    p0, r0, density = _market_profit(make_model, 0.0)
+    p1, r1, _ = _market_profit(make_model, 0.5)
+    np.testing.assert_array_equal(r1, r0)
+    assert np.ptp(density) > 0
+    share = MarketParams().input_share
+    np.testing.assert_allclose(p1 - p0, share * r0 * 0.5 * density, rtol=1e-9, atol=1e-12)
+
+
 # --- run_market in a model -------------------------------------------------------------------
 
 
@@ -285,12 +361,15 @@ def test_market_books_profit_to_cash_and_balances_the_accounts(make_model):
     year = run_policy(ws, p, sme)
     live = np.flatnonzero(f.alive)
     cash, emp, theta = f.cash[live].copy(), f.employees[live].copy(), f.productivity[live]
+    saving = related_input_saving(ws, live, p.market)  # from employment before the market
+    assert (saving > 0).any()
     run_market(ws, p, year, np.random.default_rng(0))
     m = p.market
     wage = m.wage_per_employee * (theta * emp).sum() / emp.sum()  # at employment before
     member = np.where(f.cluster[live] >= 0, p.governance.member_fee_per_year, 0.0)
     revenue = f.revenue[live]
-    costs = wage * f.employees[live] + m.input_share * revenue + f.rd_budget[live]
+    inputs = m.input_share * revenue * (1.0 - saving)
+    costs = wage * f.employees[live] + inputs + f.rd_budget[live]
     costs += m.fixed_cost_per_year + year.fees[live] + member - year.subsidies[live]
     np.testing.assert_allclose(f.profit[live], revenue - costs, rtol=1e-9, atol=1e-12)
     payout = m.payout_share * np.maximum(f.profit[live], 0.0)
@@ -319,6 +398,8 @@ def _run_is_finite(model, steps: int) -> None:
         {"demand_noise": 1.0, "noise_size_exponent": 0.0, "competitiveness_elasticity": 10.0},
         {"fixed_cost_per_year": 100.0},
         {"entry_rate": 0.5, "entrant_employees": 1000.0},
+        {"related_input_saving": 0.0},
+        {"related_input_saving": 1.0},
     ],
 )
 def test_market_stays_finite_at_the_extremes(make_model, override):
