@@ -11,6 +11,7 @@ import pandas as pd
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 
+from model.params import param_specs
 from model.record import ECONOMY
 from model.simulate import SimulationResult
 
@@ -204,7 +205,8 @@ def plot_dose_panels(table: pd.DataFrame, outcome: str, label: str, base: Path) 
             ax.plot(grp["dose"], grp["diff"], "o-")
             ax.axhline(0, color="grey", lw=1)
             ax.set_title(lever, fontsize=11)
-            ax.set_xlabel("dose")
+            spec = param_specs().get(lever)
+            ax.set_xlabel(spec.unit if spec else "dose", fontsize=10)
             ax.tick_params(labelbottom=True)
             ax.grid(alpha=0.3)
         fig.suptitle(f"Dose-response: {label}, difference to baseline (95% interval)")
