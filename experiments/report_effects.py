@@ -132,16 +132,16 @@ def _spend_statement(
     check.to_csv(tab_dir / "spend_check.csv", index=False)
     tol = f"{SPEND_TOLERANCE:.0%}"
     what = (
-        "the budget of their call (budget x regions x years)"
+        "their call's budget (budget x regions x years)"
         if targets is not None
         else "the largest spend among them"
     )
     under = check[check["under"]]
     if under.empty:
         report.text(
-            f"Equal realised cost: YES. Every policy mix spent within {tol} of {what} "
-            f"({check['spend'].min():.3g}-{check['spend'].max():.3g} M€ per run), so the "
-            "effects above compare at the same cost."
+            f"Equal realised cost: YES. Every policy mix spent within {tol} of {what}: "
+            f"{check['spend'].min():.3g}-{check['spend'].max():.3g} M€ per run. The effects "
+            "above compare at the same cost."
         )
         return
     names = "; ".join(
