@@ -34,6 +34,7 @@ __all__ = [
 
 MAIN_OUTCOMES: dict[str, str] = {
     "radical_innovations": "Radical innovations (novel pairs, cumulative)",
+    "radical_innovations_new_to_region": "Radical innovations new to the region (cumulative)",
     "persistent_entries": "Persistent entries (RCA >= 1 held 5 years, count)",
     "persistent_entries_related_tech": "Persistent entries, technologically related (count)",
     "persistent_entries_unrelated_tech": "Persistent entries, technologically unrelated (count)",

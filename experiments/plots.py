@@ -11,17 +11,20 @@ import pandas as pd
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 
+from model.params import param_specs
 from model.record import ECONOMY
 from model.simulate import SimulationResult
 
 __all__ = [
     "TRAJECTORY_PANELS",
     "plot_cost_effectiveness",
+    "plot_dose_panels",
     "plot_dose_response",
     "plot_fan",
     "plot_morris",
     "plot_scenarios",
     "plot_sobol",
+    "plot_spend_curves",
     "plot_trajectories",
 ]
 
@@ -142,18 +145,99 @@ def plot_dose_response(data: pd.DataFrame, lever: str, label: str, base: Path) -
     return save(fig, base)
 
 
+def _grid(
+    n: int, cols: int, panel: tuple[float, float], sharex: bool = True, sharey: bool = True
+) -> tuple:
+    """Return a figure of ``n`` small panels in rows of ``cols``, spare panels hidden."""
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(panel[0] * cols, panel[1] * rows),
+        sharex=sharex,
+        sharey=sharey,
+        constrained_layout=True,
+        squeeze=False,
+    )
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()[:n]
+
+
 def plot_fan(data: pd.DataFrame, label: str, base: Path) -> list[Path]:
-    """Median and 5-95% band over replicates, one colour per scenario."""
+    """Small multiples: one panel per scenario (median, 5-95% band), the first as reference.
+
+    Every panel shares the axes and repeats the first scenario's median as a grey dashed
+    line, so each mix reads against the baseline at a glance without overlapping bands.
+    """
+    scenarios = list(dict.fromkeys(data["scenario"]))
+    reference = data[data["scenario"] == scenarios[0]]
     with plt.rc_context(FONT):
-        fig, ax = plt.subplots(figsize=(10, 6), constrained_layout=True)
-        for scenario, grp in data.groupby("scenario", sort=False):
-            (line,) = ax.plot(grp["step"], grp["median"], label=scenario)
-            ax.fill_between(grp["step"], grp["p05"], grp["p95"], color=line.get_color(), alpha=0.15)
-        ax.set_xlabel("year")
-        ax.set_ylabel(label)
-        ax.set_title(f"{label}: median and 5-95% band over replicates")
-        ax.legend(ncol=2)
-        ax.grid(alpha=0.3)
+        fig, axes = _grid(len(scenarios), 3, (4.6, 3.2))
+        for ax, scenario in zip(axes, scenarios, strict=True):
+            grp = data[data["scenario"] == scenario]
+            ax.fill_between(grp["step"], grp["p05"], grp["p95"], color="tab:blue", alpha=0.25)
+            ax.plot(grp["step"], grp["median"], color="tab:blue", lw=2)
+            if scenario != scenarios[0]:
+                ax.plot(reference["step"], reference["median"], "--", color="grey", lw=1.2)
+            ax.set_title(scenario, fontsize=11)
+            ax.grid(alpha=0.3)
+        for ax in axes[-3:]:
+            ax.set_xlabel("year")
+        fig.suptitle(f"{label}\nmedian and 5-95% band over replicates (dashed: {scenarios[0]})")
+    return save(fig, base)
+
+
+def plot_dose_panels(table: pd.DataFrame, outcome: str, label: str, base: Path) -> list[Path]:
+    """One panel per lever: effect on ``outcome`` (difference to baseline, 95%) against dose.
+
+    ``table`` is :func:`experiments.effects.dose_table`; the panels do not share the
+    x-axis (levers have their own units) but share the y-axis, so levers compare.
+    """
+    sub = table[table["outcome"] == outcome]
+    levers = list(dict.fromkeys(sub["lever"]))
+    with plt.rc_context(FONT):
+        fig, axes = _grid(len(levers), 4, (3.8, 3.0), sharex=False)
+        for ax, lever in zip(axes, levers, strict=True):
+            grp = sub[sub["lever"] == lever].sort_values("dose")
+            ax.fill_between(grp["dose"], grp["low"], grp["high"], alpha=0.25)
+            ax.plot(grp["dose"], grp["diff"], "o-")
+            ax.axhline(0, color="grey", lw=1)
+            ax.set_title(lever, fontsize=11)
+            spec = param_specs().get(lever)
+            ax.set_xlabel(spec.unit if spec else "dose", fontsize=10)
+            ax.tick_params(labelbottom=True)
+            ax.grid(alpha=0.3)
+        fig.suptitle(f"Dose-response: {label}, difference to baseline (95% interval)")
+    return save(fig, base)
+
+
+def plot_spend_curves(table: pd.DataFrame, labels: dict[str, str], base: Path) -> list[Path]:
+    """One panel per outcome: effect (95% interval) against realised spend, a line per lever."""
+    outcomes = [o for o in labels if o in set(table["outcome"])]
+    with plt.rc_context(FONT):
+        fig, axes = _grid(len(outcomes), 3, (5.0, 3.6), sharey=False)
+        for ax, outcome in zip(axes, outcomes, strict=True):
+            sub = table[table["outcome"] == outcome]
+            for lever, unsorted in sub.groupby("lever", sort=False):
+                grp = unsorted.sort_values("spend")
+                ax.errorbar(
+                    grp["spend"],
+                    grp["diff"],
+                    yerr=[grp["diff"] - grp["low"], grp["high"] - grp["diff"]],
+                    fmt="o-",
+                    ms=4,
+                    capsize=2,
+                    label=lever,
+                )
+            ax.axhline(0, color="grey", lw=1)
+            ax.set_title(labels[outcome], fontsize=11)
+            ax.set_xlabel("realised spend (M€ per run)")
+            ax.tick_params(labelbottom=True)
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=8)
+        fig.suptitle("Effect against realised spend, one line per lever (95% intervals)")
     return save(fig, base)
 
 

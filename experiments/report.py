@@ -25,6 +25,7 @@ from experiments.analysis import (
     dose_response,
     fan_chart_data,
 )
+from experiments.effects import lever_doses
 from experiments.errors import OutputError
 from experiments.folders import TMP_MARK
 from experiments.plots import (
@@ -35,6 +36,7 @@ from experiments.plots import (
     plot_scenarios,
     plot_sobol,
 )
+from experiments.report_effects import dose_section, equal_cost_section
 from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
 from experiments.store import Results, load_results, replicates_text
 from model.params import suggest
@@ -270,7 +272,10 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     summary = results.summary
     scenarios = list(dict.fromkeys(summary.sort_values("point")["scenario"]))
     baseline = baseline or scenarios[0]
-    table = compare_scenarios(summary, baseline, paired=m.get("common_random_numbers", True))
+    paired = m.get("common_random_numbers", True)
+    if lever_doses(results.design).empty:  # a dose design differs in spend on purpose
+        equal_cost_section(results, baseline, paired, report, tab_dir)
+    table = compare_scenarios(summary, baseline, paired=paired)
     table.to_csv(tab_dir / "comparison.csv", index=False)
     report.heading("Scenarios")
     report.text(
@@ -302,11 +307,30 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
         )[0],
         "Extra radical innovations against extra public spend",
     )
-    _additionality(summary, baseline, m.get("common_random_numbers", True), report, tab_dir)
+    _additionality(summary, baseline, paired, report, tab_dir)
     _funnel(summary, baseline, report, tab_dir)
-    _dose(results, report, fig_dir, tab_dir)
-    _fans(results, report, fig_dir)
+    doses = dose_section(results, baseline, paired, report, fig_dir, tab_dir)
+    if doses.empty:
+        _dose(results, report, fig_dir, tab_dir)
+    _fans(results, report, fig_dir, _fan_scenarios(results.design, scenarios, baseline, doses))
     return _write(report, root)
+
+
+MAX_FAN_PANELS = 12
+"""Trajectory figures show at most this many scenarios (one panel each)."""
+
+
+def _fan_scenarios(
+    design: pd.DataFrame, scenarios: list[str], baseline: str, doses: pd.DataFrame
+) -> list[str]:
+    """Scenarios of the trajectory panels: the baseline first; of a dose design, top doses."""
+    if not doses.empty:
+        top = doses.loc[doses.groupby("lever", sort=False)["dose"].idxmax(), "point"]
+        named = set(design.loc[design["point"].isin(top), "scenario"])
+        chosen = [s for s in scenarios if s in named]
+    else:
+        chosen = scenarios
+    return [baseline, *[s for s in chosen if s != baseline][: MAX_FAN_PANELS - 1]]
 
 
 DOSE_OUTCOMES = (
@@ -401,18 +425,24 @@ def _dose(results: Results, report: Report, fig_dir: Path, tab_dir: Path) -> Non
             )
 
 
-def _fans(results: Results, report: Report, fig_dir: Path) -> None:
+def _fans(results: Results, report: Report, fig_dir: Path, scenarios: list[str]) -> None:
     if "timeseries" not in results.manifest.get("outputs", []) or results.summary.empty:
         return
     # Results.table reads every run's file, also of runs without a summary (a sweep killed
     # between its two writes, or a deleted summary): plot the finished runs only.
     ts = results.timeseries
-    ts = ts[ts["run_id"].isin(results.summary["run_id"])]
+    ts = ts[ts["run_id"].isin(results.summary["run_id"]) & ts["scenario"].isin(scenarios)]
     report.heading("Trajectories")
+    report.text(
+        f"One panel per scenario ({', '.join(scenarios)}), same axes; the dashed line "
+        f"repeats the median of '{scenarios[0]}'."
+    )
     for column, label in FAN_COLUMNS.items():
         data = fan_chart_data(ts, column)
+        data = data.set_index("scenario").loc[[s for s in scenarios if s in set(data["scenario"])]]
         report.figure(
-            plot_fan(data, label, fig_dir / f"fan_{column}")[0], f"{label}: median and 5-95% band"
+            plot_fan(data.reset_index(), label, fig_dir / f"fan_{column}")[0],
+            f"{label}: median and 5-95% band, one panel per scenario",
         )
 
 

@@ -18,6 +18,7 @@ import pytest
 from experiments import cli
 from experiments.analysis import MAIN_OUTCOMES, mean_interval
 from experiments.design import load_experiment, parse_experiment
+from experiments.effects import EFFECT_OUTCOMES
 from experiments.plots import plot_fan
 from experiments.report import (
     SENSITIVITY_OUTCOMES,
@@ -228,6 +229,14 @@ def test_compare_report_tables(smoke):
     assert set(additionality["instrument"]) <= {"cross_cluster", "university_link"}
     assert set(additionality["scenario"]) == {"ris3_relatedness"}
     assert "Additionality of link subsidies" in (smoke / "report.md").read_text()
+    effects = pd.read_csv(smoke / "tables" / "headline_effects.csv")
+    assert list(effects["scenario"]) == ["ris3_relatedness"]
+    assert {"spend M€ [95%]", "Δ persistent entries", "Δ radicals new to region"} <= set(
+        effects.columns
+    )
+    check = pd.read_csv(smoke / "tables" / "spend_check.csv")
+    assert check["scenario"].tolist() == ["ris3_relatedness"]
+    assert "Equal realised cost: YES" in (smoke / "report.md").read_text()
 
 
 def test_compare_report_markdown_mentions_every_scenario(smoke):
@@ -249,31 +258,32 @@ def test_compare_report_html_is_self_contained(smoke):
 
 
 # -- a grid: dose-response ----------------------------------------------------------------
-DOSE_OUTCOMES = (
-    "radical_innovations",
-    "persistent_entries",
-    "absolute_diversity_change",
-    "mean_cross_cluster_share",
-)
-
-
 def test_grid_report_has_dose_response_figures(grid):
-    dose = {f"dose_cross_cluster_subsidy_{o}" for o in DOSE_OUTCOMES}
+    panels = {f"dose_panels_{o}" for o in EFFECT_OUTCOMES}
     # outputs = []: no time series, so no fan charts
-    assert_figures(grid / "figures", {"scenarios", "cost_effectiveness"} | dose)
+    assert_figures(
+        grid / "figures", {"scenarios", "cost_effectiveness", "effect_against_spend"} | panels
+    )
     text = (grid / "report.md").read_text()
-    assert "## Dose-response: cross_cluster_subsidy" in text
+    assert "## Dose-response of every lever" in text
+    assert "Equal realised cost" not in text  # a dose design differs in spend on purpose
     assert "Trajectories" not in text
     assert_self_contained((grid / "report.html").read_text())
 
 
-def test_grid_report_dose_response_tables(grid):
-    for outcome in DOSE_OUTCOMES:
-        table = pd.read_csv(grid / "tables" / f"dose_cross_cluster_subsidy_{outcome}.csv")
-        assert list(table["cross_cluster_subsidy"]) == [0.0, 1.0]
-        assert list(table["n"]) == [2, 2]  # two replicates per subsidy level
-        assert (table["low"] <= table["mean"]).all()
-        assert (table["mean"] <= table["high"]).all()
+def test_grid_report_dose_response_table(grid):
+    table = pd.read_csv(grid / "tables" / "dose_response.csv")
+    assert set(table["lever"]) == {"cross_cluster_subsidy"}
+    assert set(table["outcome"]) == set(EFFECT_OUTCOMES)
+    for _, grp in table.groupby("outcome"):
+        assert list(grp["dose"]) == [0.0, 1.0]
+        assert list(grp["n"]) == [2, 2]  # two replicates per subsidy level
+        assert grp["diff"].iloc[0] == 0.0  # dose 0 is the baseline itself
+    assert (table["low"] <= table["diff"]).all()
+    assert (table["diff"] <= table["high"]).all()
+    spend = table.drop_duplicates("dose")["spend"]
+    assert spend.iloc[0] == 0.0
+    assert spend.iloc[1] > 0.0
 
 
 # -- sensitivity_report -------------------------------------------------------------------
