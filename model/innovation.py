@@ -4,7 +4,9 @@ Incremental innovation comes from own R&D and recipe fit and raises productivity
 little. Recombination joins one of the firm's strong fields with a second field drawn
 either from its partner (strong there, the firm weak) or from its region's knowledge pool
 (fields in which the region's employment is strong: Castaldi, Frenken & Los 2015; Frenken,
-Van Oort & Verburg 2007); its success follows the inverted U of cognitive distance, rises
+Van Oort & Verburg 2007), each knowledge family met in proportion to the region's
+employment in it (Glaeser et al. 1992), so that unrelated variety sets how often unrelated
+fields are combined; its success follows the inverted U of cognitive distance, rises
 with R&D resources and with a university partner. A recombination whose field pair was
 not combined anywhere in the economy within the last ``novelty_memory`` years is a radical
 (novel, new-to-world) innovation, with a more variable payoff (Fleming 2001); one made
@@ -27,6 +29,7 @@ from model.state import WorldState
 __all__ = [
     "choose_fields",
     "choose_pool_fields",
+    "family_encounter_weight",
     "incremental_success",
     "radical_success_probability",
     "recombination_gain",
@@ -155,6 +158,7 @@ def choose_pool_fields(
     roadmap_weight: FloatArray,
     min_share: float,
     rng: np.random.Generator,
+    family_weight: FloatArray | None = None,
 ) -> IntArray:
     r"""Draw the second field of each attempt from the region's knowledge pool.
 
@@ -171,13 +175,16 @@ def choose_pool_fields(
     min_share : float
         Least pool share :math:`\underline{S}` of a field the region holds.
     rng : numpy.random.Generator
+    family_weight : ndarray, shape (m, K), optional
+        Extra factor :math:`v_b` of each field (:func:`family_encounter_weight`); 1 if
+        omitted.
 
     Returns
     -------
     ndarray of int, shape (m,)
         Field b drawn with probability proportional to
         :math:`w_b = \mathbb{1}[S_{rb} \ge \underline{S},\ S_{rb} > 0]\,
-        (1 - k^{own}_b)(1 + s_b)`, :math:`b \ne a` (a Gumbel-max draw); -1 where every
+        (1 - k^{own}_b)(1 + s_b)\, v_b`, :math:`b \ne a` (a Gumbel-max draw); -1 where every
         weight is 0 (the region holds no other field).
 
     Notes
@@ -191,11 +198,65 @@ def choose_pool_fields(
     m = own.shape[0]
     held = (pool >= min_share) & (pool > 0.0)
     weight = held * (1.0 - own) * (1.0 + roadmap_weight)
+    if family_weight is not None:
+        weight = weight * family_weight
     weight[np.arange(m), a] = 0.0
     with np.errstate(divide="ignore"):
         score = np.log(weight) + rng.gumbel(size=weight.shape)
     b = np.argmax(score, axis=1)
     return np.where(weight.max(axis=1, initial=0.0) > 0.0, b, -1)
+
+
+def family_encounter_weight(
+    family_employment: FloatArray,
+    held: BoolArray,
+    field_family: IntArray,
+    exponent: float,
+) -> FloatArray:
+    r"""Chance of meeting each pool field, from the region's employment by knowledge family.
+
+    Parameters
+    ----------
+    family_employment : ndarray, shape (R, G)
+        Employment of each region in the industries of each knowledge family (the
+        grouping of unrelated variety).
+    held : ndarray of bool, shape (R, K)
+        Fields each region's pool holds.
+    field_family : ndarray of int, shape (K,)
+        Family of each field.
+    exponent : float
+        :math:`\theta`; 0 gives every held field the same weight.
+
+    Returns
+    -------
+    ndarray, shape (R, K)
+        :math:`v_{rb} = (P_{r,g(b)} / n_{r,g(b)})^{\theta}` for held fields, 0 elsewhere:
+        :math:`P_{rg}` is family g's share of the region's employment and
+        :math:`n_{rg}` the number of held fields of g. With :math:`\theta = 1` a family is
+        met in proportion to its employment, so a firm of family g draws a field of
+        another family with probability :math:`1 - P_{rg}` (before its own weakness and
+        the roadmap reweight), and over a region's firms the share of unrelated pairs is
+        :math:`1 - \sum_g P_{rg}^2`, which rises with the entropy of the family shares,
+        unrelated variety.
+
+    Notes
+    -----
+    Local knowledge spills over through encounters between the people who hold it
+    (Jacobs externalities: Glaeser et al. 1992, Journal of Political Economy 100(6):
+    1126-1152); a family employing more of the region is met more often. Unrelated
+    variety then supplies the unrelated knowledge whose recombination yields
+    breakthroughs (Castaldi, Frenken & Los 2015, Regional Studies 49(5): 767-781,
+    https://doi.org/10.1080/00343404.2014.940305), while combinations within one
+    family are familiar and rarely novel (Fleming 2001).
+    """
+    total = family_employment.sum(axis=1, keepdims=True)
+    share = np.divide(
+        family_employment, total, out=np.zeros_like(family_employment), where=total > 0
+    )
+    n_groups = family_employment.shape[1]
+    count = np.stack([(held & (field_family == g)).sum(axis=1) for g in range(n_groups)], 1)
+    per_field = np.divide(share, count, out=np.zeros_like(share), where=count > 0)
+    return held * per_field[:, field_family] ** exponent
 
 
 def radical_success_probability(
@@ -289,6 +350,17 @@ def roadmap_weights(ws: WorldState, firms_idx: IntArray, params: ModelParams) ->
     return out
 
 
+def _family_employment(ws: WorldState, live: IntArray) -> FloatArray:
+    """Employment of each region in the industries of each knowledge family, (R, G).
+
+    The grouping of unrelated variety: an industry belongs to its dominant family.
+    """
+    f = ws.firms
+    out = np.zeros((ws.geo.n_regions, len(ws.space.family_names)))
+    np.add.at(out, (f.region[live], ws.industries.family[f.industry[live]]), f.employees[live])
+    return out
+
+
 def _second_fields(
     ws: WorldState,
     params: ModelParams,
@@ -311,7 +383,11 @@ def _second_fields(
     )
     region = f.region[firm]
     ip = params.innovation
-    pool_b = choose_pool_fields(own, share[region], a, road, ip.pool_min_share, rng)
+    held = (share >= ip.pool_min_share) & (share > 0.0)
+    visit = family_encounter_weight(
+        _family_employment(ws, live), held, ws.space.family, ip.pool_family_exponent
+    )
+    pool_b = choose_pool_fields(own, share[region], a, road, ip.pool_min_share, rng, visit[region])
     use = (rng.random(firm.size) < ip.regional_pool_share) & (pool_b >= 0)
     b = np.where(use, pool_b, b)
     source = np.where(use, best[region, b], other[np.arange(firm.size), b])

@@ -387,6 +387,13 @@ class InnovationParams(_ParamGroup):
         "share of employment",
         "Least share of regional employment strong in a field for it to be in the pool.",
     )
+    pool_family_exponent: float = _p(
+        1.0,
+        0.0,
+        2.0,
+        "exponent",
+        "Weight of a pool field: (employment share of its family / held fields of it)^this.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

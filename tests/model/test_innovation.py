@@ -6,6 +6,7 @@ import pytest
 from model.innovation import (
     choose_fields,
     choose_pool_fields,
+    family_encounter_weight,
     incremental_success,
     pick_partner,
     radical_success_probability,
@@ -383,3 +384,46 @@ def test_radical_innovation_is_deterministic(make_model):
     for k in events[0]:
         np.testing.assert_array_equal(events[0][k], events[1][k])
     assert (last[0] != NEVER).any()
+
+
+def test_family_encounter_weight_hand_computed():
+    # one region, two families of two fields; employment 3 : 1 by family -> shares 0.75,
+    # 0.25; field 3 is not held, so family 1 has one held field: 0.75 / 2 = 0.375 for
+    # fields 0 and 1, 0.25 / 1 for field 2, 0 for field 3
+    held = np.array([[True, True, True, False]])
+    fam = np.array([0, 0, 1, 1])
+    out = family_encounter_weight(np.array([[3.0, 1.0]]), held, fam, 1.0)
+    np.testing.assert_allclose(out, [[0.375, 0.375, 0.25, 0.0]])
+    # exponent 2 squares them; exponent 0 weighs every held field alike
+    np.testing.assert_allclose(
+        family_encounter_weight(np.array([[3.0, 1.0]]), held, fam, 2.0),
+        [[0.140625, 0.140625, 0.0625, 0.0]],
+    )
+    zero = family_encounter_weight(np.array([[3.0, 1.0]]), held, fam, 0.0)
+    np.testing.assert_allclose(zero, [[1.0, 1.0, 1.0, 0.0]])
+    # an empty region meets nothing
+    empty = family_encounter_weight(np.zeros((1, 2)), held, fam, 1.0)
+    np.testing.assert_allclose(empty, [[0.0, 0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_more_even_families_give_more_unrelated_pairs(seed):
+    # a firm strong in field 0 (family 0) draws its second field from a pool holding all
+    # fields; field 0 is its own, fields 1, 2, 3 weigh P_0 / 2, P_1 / 2, P_1 / 2 (times
+    # the same weakness 0.9), so family 1 is drawn with P_1 / (P_0 / 2 + P_1): 0.1 / 0.55
+    # in a region 90:10 and 0.5 / 0.75 in a region 50:50, whose unrelated variety (the
+    # entropy of the family shares) is higher
+    rng = np.random.default_rng(seed)
+    m, fam = 20_000, np.array([0, 0, 1, 1])
+    own = np.tile([0.9, 0.1, 0.1, 0.1], (m, 1))
+    held = np.ones((1, 4), bool)
+    cross = []
+    for employment in ([[9.0, 1.0]], [[5.0, 5.0]]):
+        visit = family_encounter_weight(np.array(employment), held, fam, 1.0)
+        w = np.repeat(visit, m, axis=0)
+        zeros = np.zeros((m, 4))
+        b = choose_pool_fields(own, np.ones((m, 4)), np.zeros(m, np.int64), zeros, 0.05, rng, w)
+        cross.append(float((fam[b] == 1).mean()))
+    assert cross[0] == pytest.approx(1 / 10 / (1 / 10 + 9 / 20), abs=0.02)
+    assert cross[1] == pytest.approx(0.5 / (0.5 + 0.25), abs=0.02)
+    assert cross[1] > cross[0] + 0.3
