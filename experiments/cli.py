@@ -262,7 +262,7 @@ DEMO_FILE = Path(__file__).parent / "files" / "demo.toml"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the default experiment (policy presets at equal budget) and write its report."""
+    """Run the default experiment (policy mixes at equal realised cost) and write its report."""
     from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
     from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
 

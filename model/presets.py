@@ -9,9 +9,10 @@ over the run, all four regions; cap 1,000): ``intra_cluster`` 227-249, ``ris3_re
 ``mission`` 640-800; under ``allocation="call"`` the same, within seed noise, since only
 ``governance`` asks for more than the cap. For equal realised cost, either run the mixes
 with ``allocation="call"`` and a budget that every mix's demand exceeds (a call spends
-exactly the budget then; at ``policy_budget=0.4`` every preset but ``outward_looking``
-spends 78.4-80 M€), or calibrate each lever's intensity to a spend target
-(``clusterlab calibrate``, :mod:`experiments.calibrate`).
+exactly the budget then; the demo, experiments/files/demo.toml, does this at
+``policy_budget=0.4``, where every preset spends 78.4-80 M€ over 50 years and the report
+says whether the spends are equal within 5%), or calibrate each lever's intensity to a
+spend target (``clusterlab calibrate``, :mod:`experiments.calibrate`).
 """
 
 from __future__ import annotations
