@@ -499,7 +499,7 @@ class NetworkingParams(_ParamGroup):
         "share",
         "Share of its group's other employment a firm's partner capacity draws on.",
     )
-    min_partners: int = _p(3, 0, 30, "links", "Partner capacity of even the smallest firm.")
+    min_partners: int = _p(2, 0, 30, "links", "Partner capacity of even the smallest firm.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

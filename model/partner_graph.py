@@ -69,8 +69,8 @@ def partner_capacity(
 
     A division draws on its group's relations and staff (business groups share resources
     across units: Sutton 2002; Buldyrev et al. 2007, J. Eur. Econ. Assoc. 5(2-3):574-584).
-    With the defaults (1, 0.5, floor 3, cap 30): 3 partners up to 15 employees of the
-    group, 4 for 16-24, 10 for 100, 30 from 900 on.
+    With the defaults (1, 0.5, floor 2, cap 30): 2 partners up to 8 employees, 4 for
+    16-24, 10 for 100, 30 from 900 on.
     """
     size = np.maximum(np.asarray(employees, np.float64), 0.0)
     if group is not None and net.partner_capacity_group_share:

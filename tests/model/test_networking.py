@@ -374,7 +374,6 @@ def test_partner_capacity_is_never_exceeded_after_many_steps(make_model):
         n_firms=250,
         partner_capacity_elasticity=0.0,  # every firm's cap is 2, whatever its size
         partner_capacity_scale=2.0,
-        min_partners=2,
         university_capacity=3,
         search_probability=1.0,
         link_benefit_scale=5.0,
@@ -468,9 +467,9 @@ def test_partner_capacity_grows_sub_linearly_with_size_hand_computed():
 
 def test_partner_capacity_has_a_floor_hand_computed():
     employees = np.array([0.5, 1.0, 8.9, 9.0, 16.0])
-    # floor(sqrt(E)) = 0, 1, 2, 3, 4, raised to at least 2, then to at least 3 (the default)
-    assert partner_capacity(employees, NetworkingParams(min_partners=2)).tolist() == [2, 2, 2, 3, 4]
-    assert partner_capacity(employees, NetworkingParams()).tolist() == [3] * 4 + [4]
+    # floor(sqrt(E)) = 0, 1, 2, 3, 4, raised to at least 2, then to at least 3
+    assert partner_capacity(employees, NetworkingParams()).tolist() == [2, 2, 2, 3, 4]
+    assert partner_capacity(employees, NetworkingParams(min_partners=3)).tolist() == [3] * 4 + [4]
     # the cap wins over the floor
     assert partner_capacity(employees, NetworkingParams(min_partners=5, max_partners=4)).max() == 4
 
