@@ -1,17 +1,17 @@
 """Networking: search for collaboration partners, link fees and subsidies, expiry.
 
-A firm with spare partner capacity (which grows sub-linearly with its employment,
-:func:`model.partner_graph.partner_capacity`) searches with some probability. Its
-candidates are a few nearby firms, a few random firms of any region, universities within
-reach, partners of its partners (triadic closure: Jackson & Rogers 2007; SKIN, Gilbert,
-Pyka & Ahrweiler 2001), and the candidates its cluster organization brokers (firms of other
-clusters of the region, the region's and partner region's universities, members of the
-partner organization). It values each candidate by complementarity (the partner knows more
-where the firm is weak, at a cognitive distance it can absorb), raised by the partners the
-pair already shares (Balland 2012; ter Wal 2014), against the yearly fee net of the subsidy
-it expects, and links to the best one whose owner (a firm that values the link too, or a
-university with capacity) accepts. Links last ``link_duration`` years and are renewed
-only if still worth their fee.
+A firm with spare partner capacity (which grows sub-linearly with the employment it and its
+group command, with a floor: :func:`model.partner_graph.partner_capacity`) searches with
+some probability. Its candidates are a few nearby firms, a few random firms of any region,
+universities within reach, partners of its partners (triadic closure: Jackson & Rogers
+2007; SKIN, Gilbert, Pyka & Ahrweiler 2001), and the candidates its cluster organization
+brokers (firms of other clusters of the region, the region's and partner region's
+universities, members of the partner organization). It values each candidate by
+complementarity (the partner knows more where the firm is weak, at a cognitive distance it
+can absorb), raised by the partners the pair already shares (Balland 2012; ter Wal 2014),
+against the yearly fee net of the subsidy it expects, and links to the best one whose owner
+(a firm that values the link too, or a university with capacity) accepts. Links last
+``link_duration`` years and are renewed only if still worth their fee.
 """
 
 from __future__ import annotations
@@ -364,7 +364,8 @@ def search_partners(
     n_partners, n_uni = partner_counts(
         links.a, links.b, links.kind, links.active, len(firms), len(ws.unis)
     )
-    cap = partner_capacity(firms.employees, net)
+    alive = firms.alive
+    cap = partner_capacity(np.where(alive, firms.employees, 0.0), net, firms.group)
     # one draw per firm id ever issued, so that the draws do not depend on compaction
     draw = rng.random(ws.firm_ids_issued)[firms.id]
     want = firms.alive & (n_partners < cap) & (draw < net.search_probability)

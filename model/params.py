@@ -477,7 +477,7 @@ class NetworkingParams(_ParamGroup):
         "M€/year",
         "Expected yearly value of a link at complementarity 1.",
     )
-    link_duration: int = _p(3, 1, 50, "years", "Years before a link expires unless renewed.")
+    link_duration: int = _p(5, 1, 50, "years", "Years before a link expires unless renewed.")
     university_capacity: int = _p(20, 0, 1000, "links", "Most firm partners of one university.")
     suppliers_per_firm: int = _p(
         2, 0, 10, "links", "Supply links a firm in a downstream industry keeps."
@@ -497,15 +497,23 @@ class NetworkingParams(_ParamGroup):
     )
     max_partners: int = _p(30, 0, 200, "links", "Most collaboration partners of any firm.")
     referral_candidates: int = _p(
-        4, 0, 20, "firms", "Partners of partners considered in one search (triadic closure)."
+        8, 0, 20, "firms", "Partners of partners considered in one search (triadic closure)."
     )
     shared_partner_bonus: float = _p(
-        1.0,
+        2.0,
         0.0,
         10.0,
         "1/shared partner",
         "Relative rise of a link's expected benefit per partner the pair shares.",
     )
+    partner_capacity_group_share: float = _p(
+        1.0,
+        0.0,
+        1.0,
+        "share",
+        "Share of its group's other employment a firm's partner capacity draws on.",
+    )
+    min_partners: int = _p(2, 0, 30, "links", "Partner capacity of even the smallest firm.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

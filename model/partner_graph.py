@@ -11,7 +11,9 @@ Three network mechanisms of the partner search (:mod:`model.networking`) live he
   alliances of a firm rises less than proportionally with its size (Powell, Koput &
   Smith-Doerr 1996, Admin. Sci. Q. 41(1):116-145, doi:10.2307/2393988; in SKIN the
   partnership capacity rises with the firm's capital, Gilbert, Pyka & Ahrweiler 2001,
-  JASSS 4(3)).
+  JASSS 4(3)); a division draws on its group's staff and relations (Sutton 2002;
+  Buldyrev et al. 2007, J. Eur. Econ. Assoc. 5(2-3):574-584), and every firm can keep at
+  least ``min_partners``.
 - **Search through partners** (:func:`referral_candidates`): a searcher asks a random
   partner of its own for one of that partner's partners. This is the meeting of
   "friends of friends" of Jackson & Rogers (2007, Am. Econ. Rev. 97(3):890-915,
@@ -52,17 +54,31 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def partner_capacity(employees: FloatArray, net: NetworkingParams) -> IntArray:
+def partner_capacity(
+    employees: FloatArray, net: NetworkingParams, group: IntArray | None = None
+) -> IntArray:
     r"""Most collaboration and university partners of each firm.
 
-    :math:`\bar\nu_i = \min(\nu_{max}, \lfloor \kappa\, E_i^{\beta} \rfloor)`, with
-    :math:`\kappa` = ``partner_capacity_scale``, :math:`\beta` =
-    ``partner_capacity_elasticity`` (sub-linear: 0 < beta < 1) and :math:`\nu_{max}` =
-    ``max_partners``. With the defaults (1, 0.5, 30): 1 partner for 1-3 employees, 2 for
-    4-8, 4 for 16-24, 10 for 100, 30 from 900 on.
+    :math:`\bar\nu_i = \min(\nu_{max}, \max(\nu_{min}, \lfloor \kappa\, R_i^{\beta}
+    \rfloor))` on the firm's resources :math:`R_i = E_i + g\,(G_i - E_i)`, with
+    :math:`E_i` its employment, :math:`G_i` the employment of its group (the firms in
+    ``employees`` that share its ``group`` id; its own when ``group`` is None), :math:`g`
+    = ``partner_capacity_group_share``, :math:`\kappa` = ``partner_capacity_scale``,
+    :math:`\beta` = ``partner_capacity_elasticity`` (sub-linear: 0 < beta < 1),
+    :math:`\nu_{min}` = ``min_partners`` and :math:`\nu_{max}` = ``max_partners``.
+
+    A division draws on its group's relations and staff (business groups share resources
+    across units: Sutton 2002; Buldyrev et al. 2007, J. Eur. Econ. Assoc. 5(2-3):574-584).
+    With the defaults (1, 0.5, floor 2, cap 30): 2 partners up to 8 employees, 4 for
+    16-24, 10 for 100, 30 from 900 on.
     """
     size = np.maximum(np.asarray(employees, np.float64), 0.0)
+    if group is not None and net.partner_capacity_group_share:
+        ids, inverse = np.unique(np.asarray(group), return_inverse=True)
+        total = np.bincount(inverse, weights=size, minlength=ids.size)[inverse]
+        size = size + net.partner_capacity_group_share * (total - size)
     cap = np.floor(net.partner_capacity_scale * size**net.partner_capacity_elasticity + 1e-9)
+    cap = np.maximum(cap, net.min_partners)
     return np.minimum(cap, net.max_partners).astype(np.int64)
 
 

@@ -457,12 +457,34 @@ def test_links_expire_unless_still_worth_their_fee(make_model, add_link):
 
 
 def test_partner_capacity_grows_sub_linearly_with_size_hand_computed():
-    net = NetworkingParams()  # kappa = 1, beta = 0.5, at most 30
+    net = NetworkingParams(min_partners=0)  # kappa = 1, beta = 0.5, at most 30, no floor
     employees = np.array([1.0, 3.0, 4.0, 16.0, 24.9, 100.0, 899.0, 1e5])
     # floor(sqrt(E)): 1, 1.73, 2, 4, 4.99, 10, 29.98 -> 1, 1, 2, 4, 4, 10, 29; 316 -> cap 30
     assert partner_capacity(employees, net).tolist() == [1, 1, 2, 4, 4, 10, 29, 30]
     double = NetworkingParams(partner_capacity_scale=2.0, partner_capacity_elasticity=1.0)
     assert partner_capacity(np.array([3.0, 20.0]), double).tolist() == [6, 30]
+
+
+def test_partner_capacity_has_a_floor_hand_computed():
+    employees = np.array([0.5, 1.0, 8.9, 9.0, 16.0])
+    # floor(sqrt(E)) = 0, 1, 2, 3, 4, raised to at least 2, then to at least 3
+    assert partner_capacity(employees, NetworkingParams()).tolist() == [2, 2, 2, 3, 4]
+    assert partner_capacity(employees, NetworkingParams(min_partners=3)).tolist() == [3] * 4 + [4]
+    # the cap wins over the floor
+    assert partner_capacity(employees, NetworkingParams(min_partners=5, max_partners=4)).max() == 4
+
+
+def test_partner_capacity_draws_on_the_group_hand_computed():
+    employees = np.array([4.0, 12.0, 9.0, 100.0])
+    group = np.array([7, 7, 3, 7])  # firms 0, 1 and 3 form one group of 116 employees
+    net = NetworkingParams(min_partners=0)
+    # whole group: floor(sqrt(116)) = 10 for its three firms, floor(sqrt(9)) = 3 alone
+    assert partner_capacity(employees, net, group).tolist() == [10, 10, 3, 10]
+    # half the group's other staff: 4 + 0.5 * 112 = 60 -> 7; 12 + 52 = 64 -> 8; 100 + 8 -> 10
+    half = NetworkingParams(min_partners=0, partner_capacity_group_share=0.5)
+    assert partner_capacity(employees, half, group).tolist() == [7, 8, 3, 10]
+    none = NetworkingParams(min_partners=0, partner_capacity_group_share=0.0)
+    assert partner_capacity(employees, none, group).tolist() == [2, 3, 3, 10]
 
 
 def _graph(ws_links_kind_pairs, n_firms, n_unis):
