@@ -167,11 +167,11 @@ def test_intra_cluster_subsidy_channel():
     moves(d, "cross_links", -1)  # crowds out links to other chains
     moves(d, "knowledge_moved")  # more, but from partners of the same chain
     moves(d, "knowledge_moved_outside", -1)
-    moves(d, "fit_crossings")
-    moves(d, "divisions_opened", -1)
+    stops(d, "fit_crossings")  # same-chain knowledge does not open other industries
+    stops(d, "divisions_opened")
     stops(d, "divisions_new_to_region")
     stops(d, "persistent_entries")
-    moves(d, "radical_innovations_new_to_region", -1)
+    stops(d, "radical_innovations_new_to_region")
 
 
 def test_university_link_subsidy_channel():
@@ -190,9 +190,10 @@ def test_university_link_subsidy_channel():
     moves(d, "university_links")  # a slightly larger stock of university links
     moves(d, "knowledge_moved_outside", -1)  # less partner turnover: less to learn
     moves(d, "fit_crossings", -1)
-    moves(d, "divisions_opened")  # the fee paid leaves cash: more firms can open one
-    moves(d, "divisions_surviving_5y")
+    stops(d, "divisions_opened")
+    stops(d, "divisions_surviving_5y")
     stops(d, "persistent_entries")
+    moves(d, "radical_innovations")  # university partners raise recombination success
 
 
 def test_interregional_subsidy_channel():
@@ -302,9 +303,9 @@ def test_allocation_channel():
     # SME grant and cross-cluster subsidy at 1, budget 2: call vs pro rata
     d = trace("allocation", MODIFIER)
     assert np.allclose(d["policy_spend"], 0.0, atol=1e-6)  # both spend the whole budget
-    for stage in ("links_formed_cross_cluster", "knowledge_moved_outside", "fit_crossings"):
-        moves(d, stage)
-    moves(d, "divisions_new_to_region")
+    moves(d, "knowledge_moved_outside")
+    stops(d, "fit_crossings")  # where the diversification effect stops
+    stops(d, "divisions_new_to_region")
     stops(d, "persistent_entries")
     moves(d, "radical_innovations", -1)  # the call funds links before SME grants
 
