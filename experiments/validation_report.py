@@ -31,8 +31,10 @@ NOTES = (
     "Growth: ln(S_t+1 / S_t) of groups with at least one employee in both years; the "
     "log-likelihood difference is per growth rate; the slope is that of ln sd(growth) on "
     "mean ln size over 10 equal-count bins of the size at t.",
-    "Network: firm-firm collaboration links active in the final year; nodes are the firms "
-    "with at least one; clustering and mean path (largest component) against the mean of "
+    "Network: collaboration and university links active in the final year (universities "
+    "are nodes, as in Powell et al. 2005); nodes are the actors with at least one link, and "
+    "the largest component's share counts linked firms; clustering and mean path (largest "
+    "component) against the mean of "
     f"{REWIRINGS} degree-preserving rewirings (double edge swaps), seeded by the run seed "
     "(the clustering null is never below the configuration model's expected clustering, "
     "clustering_configuration); ensemble figures are means over runs, ratios of the means.",
