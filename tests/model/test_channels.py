@@ -25,7 +25,7 @@ from model.diversification import present_industries
 from model.knowledge import NodeKnowledge, recipe_fit
 from model.learning import knowledge_moved, learn_from_partners, link_pairs
 from model.presets import preset
-from model.record import ECONOMY
+from model.record import ECONOMY, FUNNEL_COLUMNS
 from model.simulate import simulate
 
 N_FIRMS, STEPS, SEEDS = 400, 20, (0, 1, 2, 3, 4)
@@ -115,15 +115,7 @@ def stops(d: pd.DataFrame, stage: str) -> None:
     assert not (x > 0).all(), (stage, x.tolist())
 
 
-DIVERSIFICATION = [
-    "knowledge_moved",
-    "knowledge_moved_outside",
-    "fit_crossings",
-    "divisions_opened",
-    "divisions_new_to_region",
-    "divisions_surviving_5y",
-    "persistent_entries",
-]
+DIVERSIFICATION = [*FUNNEL_COLUMNS, "persistent_entries"]
 RADICAL = ["recombinant_innovations", "radical_innovations"]
 
 
