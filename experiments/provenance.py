@@ -1,4 +1,4 @@
-"""Provenance of results: package versions, ClusterLab's git commit, CPU, host, time."""
+"""Provenance of results: versions, ClusterLab's git commit, kernel backend, CPU, host, time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["floating_point", "git_commit", "provenance"]
+__all__ = ["floating_point", "git_commit", "kernel_backend", "provenance"]
 
 PACKAGES = (
     "clusterlab",
@@ -108,12 +108,25 @@ def floating_point() -> dict[str, object]:
     }
 
 
+def kernel_backend() -> dict[str, str | None]:
+    """Describe the backend that runs the model's kernels: numpy, or numba (its version).
+
+    What was asked for (``CLUSTERLAB_KERNELS``: auto, numpy or numba) and why this
+    backend runs (``auto`` falls back to numpy only when numba is not installed). Runs on
+    the two backends are not bit-identical (docs/reproducibility.md).
+    """
+    from model.kernels import backend_info  # noqa: PLC0415 - chooses the backend
+
+    return backend_info()
+
+
 def provenance() -> dict[str, object]:
-    """Versions, commit, floating-point setting, Python, host and time, for a manifest."""
+    """Versions, commit, kernel backend, floating-point setting, Python, host and time."""
     return {
         "versions": {p: _version(p) for p in PACKAGES},
         "python": platform.python_version(),
         "git_commit": git_commit(),
+        "kernels": kernel_backend(),
         "floating_point": floating_point(),
         "host": platform.node(),
         "platform": platform.platform(),

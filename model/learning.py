@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import fft
 
 from model.kernels import add_gains, add_shortfall, doing_rows, local_knowledge
 from model.knowledge import NodeKnowledge, absorptive_capacity
@@ -17,13 +16,11 @@ from model.state import LinkKind, WorldState
 
 __all__ = [
     "advance_universities",
-    "convolve_same",
     "imitate",
     "knowledge_moved",
     "learn_by_doing",
     "learn_from_partners",
     "link_pairs",
-    "raster",
     "run_learning",
     "spillover_kernel",
     "spillover_targets",
@@ -138,12 +135,12 @@ def spillover_targets(
 
     Notes
     -----
-    Computed in one compiled pass (:func:`model.kernels.local_knowledge`): employment and
+    Computed by :func:`model.kernels.local_knowledge` (numpy or numba): employment and
     employment-weighted knowledge are summed by grid cell, the kernel-weighted sums are
     taken over the occupied cells in reach of each occupied cell, and the firm's own
     contribution (kernel weight 1 at distance 0) is subtracted, which is exact for any
-    number of firms per cell. The result is :func:`convolve_same` of the rasters read at
-    the firms' cells, up to rounding (the FFT's rounding error is about 1e-14 here).
+    number of firms per cell. It equals the FFT convolution of the employment rasters
+    read at the firms' cells, up to rounding (tests/model/test_kernels.py).
     """
     for name, c in (("x", x), ("y", y)):
         if c.size and (c.min() < 0 or c.max() >= side):
@@ -153,38 +150,6 @@ def spillover_targets(
     return local_knowledge(
         np.asarray(x, np.int64), np.asarray(y, np.int64), employees, knowledge, side, kernel
     )
-
-
-def raster(cell: IntArray, values: FloatArray, side: int) -> FloatArray:
-    """Sum the rows of ``values`` (n, C) by grid cell ``x * side + y``: shape (C, side, side).
-
-    One ``bincount`` pass; each cell adds its rows in their order, from zero, exactly as
-    ``np.add.at`` on a zero raster would.
-    """
-    c = values.shape[1]
-    index = (np.arange(c) * (side * side) + cell[:, None]).ravel()
-    flat = np.bincount(index, weights=values.ravel(), minlength=c * side * side)
-    # bincount gives integers when there is nothing to count
-    return flat.astype(np.float64, copy=False).reshape(c, side, side)
-
-
-def convolve_same(raster: FloatArray, kernel: FloatArray) -> FloatArray:
-    """Convolve each channel of a (C, side, side) raster with a 2-D kernel, same size.
-
-    The result of ``scipy.signal.fftconvolve(raster, kernel[None], mode="same",
-    axes=(1, 2))`` to the last bit (the same FFT lengths, transforms and product), less
-    its copies: the spectrum is multiplied in place and the result is a view into the
-    full convolution. Channels come first so that each transform runs over contiguous
-    memory (about 40% faster than channels last, with the same results).
-    """
-    s1, s2 = raster.shape[1:], kernel.shape
-    full = [s1[a] + s2[a] - 1 for a in (0, 1)]
-    size = [fft.next_fast_len(n, True) for n in full]
-    spectrum = fft.rfftn(raster, size, axes=(1, 2))
-    spectrum *= fft.rfftn(kernel[None], size, axes=(1, 2))
-    out = fft.irfftn(spectrum, size, axes=(1, 2))
-    x0, y0 = (full[0] - s1[0]) // 2, (full[1] - s1[1]) // 2  # as scipy's _centered
-    return out[:, x0 : x0 + s1[0], y0 : y0 + s1[1]]
 
 
 def imitate(

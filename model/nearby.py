@@ -6,14 +6,15 @@ between cells, :math:`\sqrt{dx^2 + dy^2} \le r`), belong to its zone (regions: a
 searcher only finds firms of its own region) and are not the searcher itself; the firms
 come in random order. Each of the :math:`\binom{m_s}{k}` sets is equally likely.
 
-How it is drawn (:func:`_draw`, compiled): the pool is sorted by (zone, x, y). The cells
-within the radius of a searcher form 2R + 1 rows (R = floor(r)), and the firms of the
-searcher's zone in one row's span of cells are one contiguous run of the sorted pool,
-found by binary search within the row. So m_s is counted without listing a firm, and
-rank j (0 <= j < m_s, the searcher's own place skipped) is turned into a firm by walking
-the row counts.
-The min(k, m_s) ranks are drawn without replacement (:func:`_below`): by rejection of
-repeats when m_s is large compared with k, by a partial Fisher-Yates shuffle otherwise.
+How it is drawn (:func:`model.kernels.draw_nearby`: a numpy reference and a numba twin
+that draw the same firms from the same generator state): the pool is sorted by (zone, x,
+y). The cells within the radius of a searcher form 2R + 1 rows (R = floor(r)), and the
+firms of the searcher's zone in one row's span of cells are one contiguous run of the
+sorted pool, found by binary search within the row. So m_s is counted without listing a
+firm, and rank j (0 <= j < m_s, the searcher's own place skipped) is turned into a firm
+by walking the row counts. The min(k, m_s) ranks are drawn without replacement (a
+uniform u gives rank floor(u m)): by rejection of repeats when m_s is large compared
+with k, by a partial Fisher-Yates shuffle otherwise.
 Cost: about (2R + 1) binary searches and k + (a few) draws per searcher, whatever the
 density of firms (a searcher in a 100,000-firm cluster core with thousands of firms in
 reach costs what a searcher in the periphery does).
@@ -25,16 +26,14 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
+from model.kernels import draw_nearby
+from model.kernels.reference_draws import SHUFFLE_PER_K
 from model.ordering import stable_order
 
-__all__ = ["row_spans", "sample_nearby"]
+__all__ = ["SHUFFLE_PER_K", "row_spans", "sample_nearby"]
 
 IntArray = npt.NDArray[np.int64]
-
-SHUFFLE_PER_K = 4
-"""Searchers with at most this many times k firms in reach draw by a partial shuffle."""
 
 
 def row_spans(radius: float) -> IntArray:
@@ -111,7 +110,7 @@ def sample_nearby(
     kept = np.zeros(searchers.size, np.int64)
     n_rows = (int(zone[every].max()) + 1 - low[0]) * size[0]
     row_first = np.searchsorted(keys, np.arange(n_rows + 1) * size[1])
-    _draw(
+    draw_nearby(
         _cell_key(x[searchers], y[searchers], zone[searchers], low, size),
         place[searchers],
         firms,
@@ -133,113 +132,3 @@ def _cell_key(
 ) -> IntArray:
     """Sort key of (zone, x, y): cells of one zone and row are consecutive keys."""
     return ((zone - low[0]) * size[0] + (x - low[1])) * size[1] + (y - low[2])
-
-
-@njit(cache=True, nogil=True)
-def _draw(
-    centre: IntArray,
-    own: IntArray,
-    firms: IntArray,
-    keys: IntArray,
-    row_first: IntArray,
-    spans: IntArray,
-    row_size: int,
-    k: int,
-    rng: np.random.Generator,
-    found: IntArray,
-    kept: IntArray,
-) -> None:
-    """Fill ``found`` (searchers x k, flat) and ``kept`` (firms found per searcher).
-
-    ``centre`` is each searcher's cell key, ``own`` its place in the sorted pool (-1: not
-    in the pool), ``firms``/``keys`` the pool sorted by cell key, ``row_first`` the place
-    of each (zone, x) row's first firm, ``spans`` the half-width of each row of the disc
-    (:func:`row_spans`) and ``row_size`` the keys in one row.
-    """
-    n_rows = spans.size
-    reach = n_rows // 2
-    lo = np.empty(n_rows, np.int64)
-    before = np.empty(n_rows + 1, np.int64)  # firms in reach in the rows before each row
-    ranks = np.empty(SHUFFLE_PER_K * k, np.int64)
-    for s in range(centre.size):
-        _count_rows(centre[s], keys, row_first, spans, row_size, lo, before)
-        m = before[n_rows]
-        skip = m  # rank of the searcher itself among the firms in reach (m: none)
-        if own[s] >= 0:
-            skip = before[reach] + own[s] - lo[reach]
-            m -= 1
-        t = min(k, m)
-        _draw_ranks(m, t, rng, ranks)
-        for j in range(t):
-            rank = ranks[j] + (ranks[j] >= skip)
-            r = 0
-            while before[r + 1] <= rank:
-                r += 1
-            found[s * k + j] = firms[lo[r] + rank - before[r]]
-        kept[s] = t
-
-
-@njit(cache=True, nogil=True)
-def _count_rows(
-    centre: int,
-    keys: IntArray,
-    row_first: IntArray,
-    spans: IntArray,
-    row_size: int,
-    lo: IntArray,
-    before: IntArray,
-) -> None:
-    """Fill ``lo`` (first firm of each row's span) and ``before`` (running counts)."""
-    reach = spans.size // 2
-    before[0] = 0
-    for r in range(spans.size):
-        cell = centre + (r - reach) * row_size
-        row = cell // row_size
-        end = row_first[row + 1]
-        lo[r] = _first_at_least(keys, cell - spans[r], row_first[row], end)
-        hi = _first_at_least(keys, cell + spans[r] + 1, lo[r], end)
-        before[r + 1] = before[r] + hi - lo[r]
-
-
-@njit(cache=True, nogil=True)
-def _draw_ranks(m: int, t: int, rng: np.random.Generator, ranks: IntArray) -> None:
-    """Fill ``ranks[:t]`` with t distinct uniform ranks of 0..m-1, in random order."""
-    if m <= ranks.size:  # partial Fisher-Yates shuffle of 0..m-1
-        for j in range(m):
-            ranks[j] = j
-        for j in range(t):
-            i = j + _below(m - j, rng)
-            ranks[i], ranks[j] = ranks[j], ranks[i]
-        return
-    for j in range(t):  # few ranks among many: redraw repeats
-        repeat = True
-        while repeat:
-            ranks[j] = _below(m, rng)
-            repeat = False
-            for i in range(j):
-                if ranks[i] == ranks[j]:
-                    repeat = True
-                    break
-
-
-@njit(cache=True, nogil=True)
-def _below(m: int, rng: np.random.Generator) -> int:
-    """Draw a uniform integer in 0..m-1: a uniform double times m, rounded down.
-
-    Each integer's probability is 1/m within a relative 2**-53 m (the doubles are a grid
-    of 2**53 values), far below anything a run can detect; numba's ``rng.integers`` is
-    about 15 times slower.
-    """
-    return min(int(rng.random() * m), m - 1)
-
-
-@njit(cache=True, nogil=True)
-def _first_at_least(keys: IntArray, value: int, lo: int, hi: int) -> int:
-    """Index of the first of the sorted ``keys[lo:hi]`` that is >= ``value`` (else hi)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
+from model.kernels import common_counts
 from model.params import NetworkingParams
 from model.state import LinkKind, LinkTable
 
@@ -167,27 +167,6 @@ def partners_of(
 
 def shared_partners(graph: PartnerGraph, a: IntArray, b: IntArray) -> IntArray:
     """Count the common partners of node pairs ``(a[i], b[i])`` (graph nodes)."""
-    return _common_counts(
+    return common_counts(
         graph.indptr, graph.neighbours, np.asarray(a, np.int64), np.asarray(b, np.int64)
     )
-
-
-@njit(cache=True, nogil=True)
-def _common_counts(indptr: IntArray, nbr: IntArray, a: IntArray, b: IntArray) -> IntArray:
-    """Size of the intersection of the sorted neighbour lists of a[i] and b[i] (merge)."""
-    out = np.zeros(a.size, np.int64)
-    for q in range(a.size):
-        i, i_end = indptr[a[q]], indptr[a[q] + 1]
-        j, j_end = indptr[b[q]], indptr[b[q] + 1]
-        n = 0
-        while i < i_end and j < j_end:
-            if nbr[i] == nbr[j]:
-                n += 1
-                i += 1
-                j += 1
-            elif nbr[i] < nbr[j]:
-                i += 1
-            else:
-                j += 1
-        out[q] = n
-    return out

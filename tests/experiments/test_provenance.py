@@ -42,6 +42,24 @@ def test_provenance_records_versions_and_the_floating_point_setting():
     assert fp["numba_cpu"]
 
 
+def test_provenance_records_the_kernel_backend(monkeypatch):
+    from model import kernels
+
+    monkeypatch.setattr(kernels, "_chosen", {})
+    monkeypatch.setenv(kernels.ENV_VAR, "numpy")
+    assert prov.provenance()["kernels"] == {
+        "backend": "numpy",
+        "requested": "numpy",
+        "reason": "requested",
+        "numba": None,
+    }
+    monkeypatch.setattr(kernels, "_chosen", {})
+    monkeypatch.setenv(kernels.ENV_VAR, "numba")
+    record = prov.kernel_backend()
+    assert record["backend"] == "numba"
+    assert record["numba"] == prov._version("numba")
+
+
 @pytest.mark.parametrize("value", ["host", "generic"])
 def test_the_numba_cpu_is_the_one_configured(value, monkeypatch):
     import numba

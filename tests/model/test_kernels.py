@@ -1,18 +1,50 @@
-"""Compiled kernels against the numpy definitions they replace."""
+"""Kernels: the numpy references against numpy expressions and oracles, and the numba
+twins against the references.
+
+Tolerance of a twin against its reference (docs/reproducibility.md): EXACT kernels agree
+to the bit on every input (the same floating-point operations in the same order, or
+integer work); the others to a relative ``RTOL`` = 1e-12 (sums in another order). The
+nearby-firm draw consumes the same uniforms in the same order on both backends and
+returns the same firms; the supplier draw is held to the same distribution
+(tests/model/test_sampling.py runs every frequency test on both backends).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.signal import fftconvolve
 
+from model import kernels
 from model.kernels import (
     add_gains,
     add_shortfall,
     group_unit_sums,
     node_distance_gap,
     own_recipe_fit,
+    reference,
     row_distances,
 )
-from model.learning import convolve_same, raster, spillover_kernel, spillover_targets
+from model.learning import spillover_kernel, spillover_targets
 from model.metrics.heterogeneity import pairwise_cognitive_distance
+from model.nearby import sample_nearby
+
+
+def raster(cell, values, side):
+    """Sum the rows of ``values`` (n, C) by grid cell ``x * side + y``: shape (C, side, side).
+
+    The oracle of the spillover test: a zero raster, each cell adding its rows in order.
+    """
+    out = np.zeros((side * side, values.shape[1]))
+    np.add.at(out, cell, values)
+    return out.T.reshape(values.shape[1], side, side)
 
 
 def test_add_gains_is_add_at_of_the_gains_to_the_bit(rng):
@@ -37,7 +69,8 @@ def test_spillover_targets_agree_with_the_fft_convolution(rng, side, scale):
     knowledge = rng.random((n, k))
     kernel = spillover_kernel(scale)
     weighted = employees[:, None] * knowledge
-    conv = convolve_same(raster(x * side + y, np.column_stack([weighted, employees]), side), kernel)
+    field = raster(x * side + y, np.column_stack([weighted, employees]), side)
+    conv = fftconvolve(field, kernel[None], mode="same", axes=(1, 2))
     denom = conv[k, x, y] - employees
     expected = np.where(
         (denom > 1e-9)[:, None],
@@ -135,3 +168,301 @@ def test_group_unit_sums_are_the_numpy_sums(rng):
         )
         assert count[g] == rows.sum()
     assert count[6] == 0
+
+
+# --- the numba twins against the numpy references ----------------------------------------------
+
+try:
+    from model.kernels import numba_kernels as twin
+except ImportError:  # numba not installed: the references alone are tested
+    twin = None
+
+needs_numba = pytest.mark.skipif(twin is None, reason="numba not installed")
+
+RTOL = 1e-12
+"""Relative tolerance of a twin whose sums run in another order than its reference's."""
+
+EXACT = {
+    "add_gains",
+    "add_shortfall",
+    "best_per_group",
+    "common_counts",
+    "doing_rows",
+    "linked_pairs",
+    "local_knowledge",
+    "own_recipe_fit",
+}
+"""Twins equal to their references to the bit: the same operations in the same order."""
+
+TWIN_SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
+
+
+def _psi(k):
+    return np.exp(-np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / 2.0)
+
+
+def _sparse(rng, shape, share=0.6):
+    return rng.random(shape) * (rng.random(shape) < share)
+
+
+def _in_local_knowledge(rng, n, k, nodes):
+    side = int(rng.integers(2, 30))
+    kernel = spillover_kernel(float(rng.uniform(0.3, 3.0)))
+    x, y = rng.integers(0, side, n), rng.integers(0, side, n)
+    return x, y, rng.integers(0, 40, n).astype(float), _sparse(rng, (n, k)), side, kernel
+
+
+def _in_row_distances(rng, n, k, nodes):
+    a, b = _sparse(rng, (n, k)), _sparse(rng, (n, k))
+    return a, b, a @ _psi(k), b @ _psi(k)
+
+
+def _in_node_distance_gap(rng, n, k, nodes):
+    know = _sparse(rng, (nodes, k))
+    pair = rng.integers(0, nodes, (2, n))
+    return know, know @ _psi(k), pair[0], pair[1], bool(rng.integers(0, 2))
+
+
+def _in_add_gains(rng, n, k, nodes):
+    pair = rng.integers(0, nodes, (2, n))
+    return rng.random((nodes, k)), rng.random((nodes, k)), pair[0], pair[1], rng.random(n)
+
+
+def _in_doing_rows(rng, n, k, nodes):
+    q = int(rng.integers(1, 6))
+    recipes = _sparse(rng, (q, k), 0.5)
+    share = recipes / np.maximum(recipes.max(axis=1, keepdims=True), 1e-300)
+    rows = rng.permutation(n)[: int(rng.integers(0, n + 1))]
+    industry = rng.integers(0, q, n)
+    return rng.random((n, k)), rows, industry, recipes, share, rng.random(), rng.random()
+
+
+def _in_add_shortfall(rng, n, k, nodes):
+    rows = rng.permutation(n)[: int(rng.integers(0, n + 1))]
+    return rng.random((n, k)), rows, rng.random((rows.size, k)), rng.random((n, k)), 0.3
+
+
+def _in_best_per_group(rng, n, k, nodes):
+    value = np.round(rng.normal(size=n), 1)  # ties
+    return value, rng.integers(0, 7, n), 8
+
+
+def _in_linked_pairs(rng, n, k, nodes):
+    a, b = rng.integers(0, nodes, n), rng.integers(0, nodes, n)
+    q = 3 * n
+    query_b = 2 * rng.integers(0, nodes, q) + rng.integers(0, 2, q)
+    return a, b, rng.integers(0, 4, n), nodes, rng.integers(0, nodes, q), query_b
+
+
+def _in_common_counts(rng, n, k, nodes):
+    src, dst = rng.integers(0, nodes, (2, 3 * n))  # repeated edges: multisets
+    order = np.lexsort((dst, src))
+    indptr = np.zeros(nodes + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=nodes), out=indptr[1:])
+    return indptr, dst[order], rng.integers(0, nodes, n), rng.integers(0, nodes, n)
+
+
+def _in_own_recipe_fit(rng, n, k, nodes):
+    q = int(rng.integers(1, 6))
+    rows = np.sort(rng.permutation(n)[: int(rng.integers(0, n + 1))])
+    return rng.random((n, k)), _sparse(rng, (q, k)), rng.integers(0, q, n), rows
+
+
+def _in_group_unit_sums(rng, n, k, nodes):
+    know = _sparse(rng, (n, k))
+    return know, _psi(k), rng.integers(0, 5, n), 6
+
+
+INPUTS = {
+    "local_knowledge": _in_local_knowledge,
+    "row_distances": _in_row_distances,
+    "node_distance_gap": _in_node_distance_gap,
+    "add_gains": _in_add_gains,
+    "doing_rows": _in_doing_rows,
+    "add_shortfall": _in_add_shortfall,
+    "best_per_group": _in_best_per_group,
+    "linked_pairs": _in_linked_pairs,
+    "common_counts": _in_common_counts,
+    "own_recipe_fit": _in_own_recipe_fit,
+    "group_unit_sums": _in_group_unit_sums,
+}
+"""Random arguments of each kernel: n rows (firms, nodes, pairs) of k fields."""
+
+
+def _inputs(name, rng, n, k):
+    return INPUTS[name](rng, n, k, max(2, n // 2))
+
+
+def _outputs(name, function, args):
+    """Results of a kernel: what it returns, and the arrays it changes in place."""
+    args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    out = function(*args)
+    changed = {"add_gains": 0, "add_shortfall": 0, "doing_rows": 0}
+    if name in changed:
+        return [args[changed[name]]]
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+@needs_numba
+@pytest.mark.parametrize("name", sorted(set(reference.__all__)))
+@TWIN_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 120), k=st.integers(1, 40))
+def test_each_twin_computes_what_its_reference_defines(name, seed, n, k):
+    if n == 0 and name in {"local_knowledge", "best_per_group"}:
+        n = 1  # a grid of no firm: both return empty arrays, tested elsewhere
+    args = _inputs(name, np.random.default_rng(seed), n, k)
+    got = _outputs(name, getattr(twin, name), args)
+    expected = _outputs(name, getattr(reference, name), args)
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == e.shape
+        assert g.dtype.kind == e.dtype.kind
+        if name in EXACT:
+            np.testing.assert_array_equal(g, e)
+        else:
+            np.testing.assert_allclose(g, e, rtol=RTOL, atol=RTOL)
+
+
+def test_every_kernel_has_a_reference_and_a_dispatch():
+    import model.kernels as dispatch
+
+    names = set(reference.__all__) | {"draw_nearby", "draw_suppliers"}
+    assert names <= set(dispatch.__all__)
+    assert set(reference.__all__) >= EXACT
+    if twin is not None:
+        assert names == set(twin.__all__)
+
+
+@needs_numba
+@TWIN_SETTINGS
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 150),
+    radius=st.floats(0.0, 8.0),
+    k=st.integers(1, 12),
+    zones=st.integers(1, 3),
+)
+def test_both_backends_find_the_same_nearby_firms(seed, n, radius, k, zones):
+    rng = np.random.default_rng(seed)
+    span = int(rng.integers(1, 20))
+    x, y = rng.integers(0, span, n), rng.integers(0, span, n)
+    zone = rng.integers(0, zones, n)
+    searchers = rng.integers(0, n, int(rng.integers(1, n + 1)))
+    pool = rng.permutation(n)[: int(rng.integers(1, n + 1))]
+    found = {}
+    for name in ("numpy", "numba"):
+        with _backend(name):
+            draws = np.random.default_rng(seed + 1)
+            found[name] = (*sample_nearby(searchers, pool, x, y, radius, k, draws, zone), draws)
+    for a, b in zip(found["numpy"][:2], found["numba"][:2], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # and each consumed the same uniforms
+    assert found["numpy"][2].random() == found["numba"][2].random()
+
+
+@contextmanager
+def _backend(name):
+    """Run the kernels on backend ``name`` within the block."""
+    saved, env = dict(dispatch_state()), os.environ.get(kernels.ENV_VAR)
+    kernels.use_backend(name)
+    try:
+        yield
+    finally:
+        dispatch_state().clear()
+        dispatch_state().update(saved)
+        if env is None:
+            os.environ.pop(kernels.ENV_VAR, None)
+        else:
+            os.environ[kernels.ENV_VAR] = env
+
+
+def dispatch_state():
+    return kernels._chosen
+
+
+# --- without numba -------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_NUMBA = ROOT / ".ci" / "no-numba"  # its sitecustomize makes ``import numba`` fail
+
+RUN_WITHOUT_NUMBA = """
+import json, sys
+import model, model.simulate, model.kernels
+from model import kernels
+from model.presets import preset
+from model.simulate import simulate
+runs = [simulate(preset("baseline", n_firms=80, burn_in=1), seed=3, steps=3) for _ in range(2)]
+assert runs[0].timeseries.equals(runs[1].timeseries)  # bit-identical on one backend
+assert all(runs[0].events[k].equals(runs[1].events[k]) for k in runs[0].events)
+assert sys.modules.get("numba") is None
+print(json.dumps(kernels.backend_info()))
+"""
+
+
+def _without_numba(script, **env):
+    environ = {k: v for k, v in os.environ.items() if k != kernels.ENV_VAR}
+    environ["PYTHONPATH"] = os.pathsep.join([str(NO_NUMBA), str(ROOT)])
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        cwd=ROOT,
+        env=environ | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_model_imports_and_runs_without_numba_on_the_numpy_backend():
+    done = _without_numba(RUN_WITHOUT_NUMBA)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {
+        "backend": "numpy",
+        "requested": "auto",
+        "reason": "numba not installed: numpy fallback",
+        "numba": None,
+    }
+
+
+def test_asking_for_numba_without_numba_is_a_one_line_error():
+    done = _without_numba(
+        "import sys; from experiments.cli import main; sys.exit(main(['run', '--steps', '1']))",
+        CLUSTERLAB_KERNELS="numba",
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+    assert "numba is not installed" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["numbaa", "fortran"])
+def test_an_unknown_backend_is_refused(name, monkeypatch):
+    monkeypatch.setattr(kernels, "_chosen", {})
+    monkeypatch.setenv(kernels.ENV_VAR, name)
+    with pytest.raises(kernels.KernelBackendError, match="not a kernel backend"):
+        kernels.backend()
+
+
+# --- whole runs on the two backends --------------------------------------------------------------
+
+
+def _run_tables(name, seed):
+    from model.presets import preset
+    from model.simulate import simulate
+
+    # no supply links: the one draw the backends make with different random numbers
+    result = simulate(preset(name, n_firms=250, suppliers_per_firm=0), seed=seed, steps=12)
+    return {"timeseries": result.timeseries, "panel": result.panel, **result.events}
+
+
+@pytest.mark.parametrize(
+    ("name", "seed"), [("baseline", 1), ("baseline", 2), ("ris3_relatedness", 3)]
+)
+def test_runs_without_supplier_draws_are_the_same_on_both_backends(
+    name, seed, use_kernels, assert_frames_close
+):
+    use_kernels("numba")
+    accelerated = _run_tables(name, seed)
+    use_kernels("numpy")
+    for table, frame in _run_tables(name, seed).items():
+        # every event and count equal; floats to the suite's 1e-9 (they differ by ~1e-14)
+        assert_frames_close(frame, accelerated[table], obj=table)

@@ -6,12 +6,10 @@ import pytest
 from model.knowledge import NodeKnowledge, absorptive_capacity
 from model.learning import (
     advance_universities,
-    convolve_same,
     imitate,
     learn_by_doing,
     learn_from_partners,
     link_pairs,
-    raster,
     spillover_kernel,
     spillover_targets,
 )
@@ -213,27 +211,6 @@ def test_link_pairs_firm_links_teach_both_ways_universities_one_way(make_model, 
     learner, teacher, is_uni = link_pairs(ws, include_supply=False)
     pairs = set(zip(learner.tolist(), teacher.tolist(), is_uni.tolist(), strict=True))
     assert pairs == {(3, 4, False), (4, 3, False), (5, 0, True)}
-
-
-# --- rasters and convolution --------------------------------------------------------------------
-
-
-def test_raster_sums_rows_by_cell_exactly_as_add_at(rng):
-    x, y = rng.integers(0, 6, 50), rng.integers(0, 6, 50)
-    values = rng.random((50, 3)) * 10.0 ** rng.integers(-8, 8, (50, 1))
-    expected = np.zeros((6, 6, 3))
-    np.add.at(expected, (x, y), values)
-    np.testing.assert_array_equal(raster(x * 6 + y, values, 6), expected.transpose(2, 0, 1))
-
-
-@pytest.mark.parametrize(("side", "scale"), [(8, 0.5), (31, 2.0), (64, 3.3)])
-def test_convolve_same_is_scipys_fftconvolve_to_the_bit(rng, side, scale):
-    from scipy.signal import fftconvolve
-
-    field = np.where(rng.random((3, side, side)) < 0.2, rng.random((3, side, side)), 0.0)
-    kernel = spillover_kernel(scale)
-    expected = fftconvolve(field, kernel[None], mode="same", axes=(1, 2))
-    np.testing.assert_array_equal(convolve_same(field, kernel), expected)
 
 
 def test_gains_from_several_partners_add_up():

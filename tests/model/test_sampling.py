@@ -13,6 +13,7 @@ XY = (np.array([0, 3, 10, 11, 40]), np.array([0, 4, 2, 12, 40]))
 SIZE = np.array([5.0, 1.0, 20.0, 3.0, 400.0])
 
 PATHS = {
+    "numpy_reference": {},  # the numpy backend: the Gumbel top-k draw (the definition)
     "default": {},
     "outside_strips": {"TAIL_SHARE": 1e9},  # rings stop early: strips outside them draw
     "dense": {"MAX_FAILS": 0},  # every customer finished by the dense draw
@@ -20,8 +21,9 @@ PATHS = {
 
 
 @pytest.fixture(params=list(PATHS))
-def path(request, monkeypatch):
-    """Run a test through each way the sampler can reach its winners."""
+def path(request, monkeypatch, use_kernels):
+    """Run a test through each way the sampler can reach its winners, on each backend."""
+    use_kernels("numpy" if request.param == "numpy_reference" else "numba")
     for name, value in PATHS[request.param].items():
         monkeypatch.setattr(sampling, name, value)
     return request.param

@@ -1,10 +1,14 @@
-"""Compiled kernels (numba) for the loops that numpy can only do in many small passes.
+"""Numba twins of the kernels: an optional accelerator of :mod:`model.kernels.reference`.
 
-Each kernel computes a quantity that a numpy function elsewhere also defines; the tests
-compare the two. Kernels are compiled on first use and cached on disk
-(``cache=True``), so a new process (a worker of the experiment runner, say) loads them
-instead of compiling them again. They run on one thread: parallelism is the runner's
-business (one simulation per worker).
+The numpy functions of :mod:`model.kernels.reference` (and
+:mod:`model.kernels.reference_draws`) define what each kernel computes; the functions
+here compute the same in one compiled pass each, and ``tests/model/test_kernels.py``
+holds the two to a stated tolerance. This module (with :mod:`.numba_nearby` and
+:mod:`.numba_sampling`) is the only one that imports numba, and only when the numba
+backend is selected (:func:`model.kernels.use_backend`). Kernels are compiled on first
+use and cached on disk (``cache=True``), so a new process (a worker of the experiment
+runner, say) loads them instead of compiling them again. They run on one thread:
+parallelism is the runner's business (one simulation per worker).
 """
 
 from __future__ import annotations
@@ -15,11 +19,17 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from model.kernels.numba_nearby import draw_nearby
+from model.kernels.numba_sampling import draw_suppliers
+
 __all__ = [
     "add_gains",
     "add_shortfall",
     "best_per_group",
+    "common_counts",
     "doing_rows",
+    "draw_nearby",
+    "draw_suppliers",
     "group_unit_sums",
     "linked_pairs",
     "local_knowledge",
@@ -407,3 +417,24 @@ def group_unit_sums(
         for f in range(k):
             total[g, f] += knowledge[i, f] / norm
     return total, count
+
+
+@njit(cache=True, nogil=True)
+def common_counts(indptr: IntArray, nbr: IntArray, a: IntArray, b: IntArray) -> IntArray:
+    """Size of the intersection of the sorted neighbour lists of a[i] and b[i] (merge)."""
+    out = np.zeros(a.size, np.int64)
+    for q in range(a.size):
+        i, i_end = indptr[a[q]], indptr[a[q] + 1]
+        j, j_end = indptr[b[q]], indptr[b[q] + 1]
+        n = 0
+        while i < i_end and j < j_end:
+            if nbr[i] == nbr[j]:
+                n += 1
+                i += 1
+                j += 1
+            elif nbr[i] < nbr[j]:
+                i += 1
+            else:
+                j += 1
+        out[q] = n
+    return out
