@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-other-cpu lint bench clean
+.PHONY: demo test test-other-cpu test-no-numba lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test-other-cpu: $(STAMP)
 	NUMBA_CPU_NAME=generic \
 	NUMBA_CACHE_DIR=$$cache $(BIN)/python -m pytest tests/model -p no:cacheprovider; \
 	status=$$?; rm -rf $$cache; exit $$status
+
+# The model tests without numba (docs/reproducibility.md, "Kernel backends"): .ci/no-numba
+# makes `import numba` fail, so the numpy reference kernels run, as on an install
+# without the "fast" extra. Tests of the numba twins and of its stored outputs skip.
+test-no-numba: $(STAMP)
+	PYTHONPATH=$(CURDIR)/.ci/no-numba $(BIN)/python -m pytest tests/model -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py

@@ -575,8 +575,9 @@ NOTES = [
     "them. `WorldState.compact` drops them at the start of each year, keeping the order "
     "of the rest; firms keep a stable `id` (events and Mesa agents use it). This changed "
     "no output: a test runs a model with and without it and compares everything.",
-    "- **Compiled kernels** (numba; `model/kernels.py`, `model/nearby.py`, "
-    "`model/sampling.py`) are compiled on first use after installing or changing the code "
+    "- **Compiled kernels** (the numba backend, `model/kernels/numba_*.py`; without numba "
+    "the numpy references run, 2-3 times slower: docs/reproducibility.md) are compiled "
+    "on first use after installing or changing the code "
     "(about 6 s, once) and cached on disk; each new process loads them (the *first run* "
     "column: about 0.15-0.3 s more than a later run). They run on one thread: parallel "
     "runs are the runner's job.",

@@ -99,8 +99,9 @@ def pytest_terminal_summary(
     changed = [f"{name}={os.environ[name]}" for name in CPU_SETTINGS if name in os.environ]
     if exitstatus == 0 and not changed:
         return
-    import numba
     from threadpoolctl import threadpool_info
+
+    from model.kernels import backend_info
 
     simd = [name for name in ("X86_V3", "X86_V4", "ASIMD", "SVE") if _numpy_simd().get(name)]
     pools = threadpool_info()
@@ -109,8 +110,17 @@ def pytest_terminal_summary(
     )
     terminalreporter.write_line(
         f"floating point: numpy {np.__version__} SIMD {simd or 'baseline'}; BLAS {blas}; "
-        f"numba CPU {numba.config.CPU_NAME or 'host'}; {' '.join(changed) or 'defaults'}"
+        f"kernels {_kernels(backend_info())}; {' '.join(changed) or 'defaults'}"
     )
+
+
+def _kernels(info: dict[str, str | None]) -> str:
+    """The kernel backend, and the CPU numba compiles for if numba runs them."""
+    if info["backend"] != "numba":
+        return f"numpy ({info['reason']})"
+    import numba
+
+    return f"numba {info['numba']}, CPU {numba.config.CPU_NAME or 'host'}"
 
 
 @pytest.fixture
