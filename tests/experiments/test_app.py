@@ -130,6 +130,20 @@ def _lever_changes_the_parameter(page) -> None:
     )
 
 
+def _typed_budget_sets_the_lever(page) -> None:
+    # Exercise 4 asks for a budget of 50 M€: typed in the box beside the slider.
+    lever = page.locator(".cl-lever-policy_budget")
+    box = lever.locator(".cl-lever-box input")
+    box.fill("50")
+    box.press("Enter")
+    expect(lever.locator(".cl-lever-value")).to_have_text(re.compile(r"\(M€/region/year\): 50$"))
+    expect(page.locator(".cl-status")).to_contain_text("policy_budget = 50")
+    box.fill("20000")  # beyond the range: a message under the lever, nothing changes
+    box.press("Enter")
+    expect(lever.locator(".cl-lever-error")).to_contain_text("'policy_budget' parameter")
+    expect(lever.locator(".cl-lever-value")).to_have_text(re.compile(r": 50$"))
+
+
 def _reset_restores_step_0(page) -> None:
     page.get_by_role("button", name="Reset", exact=True).click()
     page.get_by_text("Step: 0").wait_for()
@@ -172,6 +186,7 @@ def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_p
             _loads_without_error(page, url)
             _step_changes_the_charts(page)
             _lever_changes_the_parameter(page)
+            _typed_budget_sets_the_lever(page)
             _reset_restores_step_0(page)
             _bad_setup_shows_a_message(page)
         finally:
