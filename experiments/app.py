@@ -3,11 +3,13 @@
 Start it with ``clusterlab app`` (or ``solara run experiments/app.py``) and open the
 address it prints. The page is Mesa's :func:`~mesa.visualization.SolaraViz`: the sidebar
 has Mesa's step, play and reset buttons, the setup of the world (preset, seed, regions,
-firms, a demand shock; applied on Reset) and the policy levers, which act on the running
-model from the next year on. The main area shows the map, the link network, five live
-charts and a guide for students. This module only lays out and wires: the controls and
-the model are in :mod:`experiments.app_controls`, the pictures in
-:mod:`experiments.app_space` and :mod:`experiments.app_charts`.
+firms, a demand shock; typed, applied on Reset) and the policy levers (a slider and a
+number box each), which act on the running model from the next year on. The main area
+shows the map, the link network, eight live charts, a guide for students and the
+several-seeds panel. This module only lays out and wires: the controls and the model are
+in :mod:`experiments.app_controls`, the pictures in :mod:`experiments.app_space` and
+:mod:`experiments.app_charts`, the several seeds in :mod:`experiments.app_seeds` and
+:mod:`experiments.app_seeds_view`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from experiments.app_controls import (
     status_text,
 )
 from experiments.app_names import industry_names
+from experiments.app_seeds_view import SeedsPanel
 from experiments.app_space import (
     ColourBy,
     LegendEntry,
@@ -355,6 +358,7 @@ def MainArea(model: TeachingModel) -> None:  # noqa: N802 - Solara components ar
             for chart in CHARTS[6:]:
                 ChartView(model, chart)
             IndustryView(model)
+        SeedsPanel(model)
 
 
 @solara.component

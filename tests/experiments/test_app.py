@@ -163,6 +163,23 @@ def _bad_setup_shows_a_message(page) -> None:
     assert "Traceback" not in page.inner_text("body")
 
 
+def _several_seeds_show_their_spread(page) -> None:
+    stop = page.locator(".cl-stop-year input")
+    stop.fill("4")  # the seeds run to the 'Play until' year: short, for the test
+    stop.press("Enter")
+    seeds = page.locator(".cl-seeds-n input")
+    seeds.fill("3")
+    seeds.press("Enter")
+    page.locator(".cl-seeds-run").click()
+    status = page.locator(".cl-seeds-status")
+    expect(status).to_contain_text("3 of 3 seeds done; done.", timeout=120_000)
+    expect(status).to_contain_text(
+        "Setting A (baseline, cross_cluster_subsidy = 0.01, policy_budget = 50), 4 years"
+    )
+    for outcome in ("radical_innovations", "employment_growth"):
+        page.locator(f".cl-seeds-{outcome} canvas").wait_for()  # drawn by ECharts
+
+
 def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_path):
     url, log, _ = app_server
     requests: list[str] = []
@@ -187,6 +204,7 @@ def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_p
             _step_changes_the_charts(page)
             _lever_changes_the_parameter(page)
             _typed_budget_sets_the_lever(page)
+            _several_seeds_show_their_spread(page)
             _reset_restores_step_0(page)
             _bad_setup_shows_a_message(page)
         finally:
