@@ -152,6 +152,15 @@ def _reset_restores_step_0(page) -> None:
     expect(lever).to_have_text(re.compile(r": 0$"))  # the preset's value again
 
 
+def _typed_setup_builds_the_world(page) -> None:
+    firms = page.get_by_label("Firms (20 to 5000 firms)")
+    expect(firms).to_have_value("1000")  # the value is always shown
+    firms.fill("300")
+    firms.press("Enter")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page.locator(".cl-status")).to_contain_text("4 regions, 300 firms at the start")
+
+
 def _bad_setup_shows_a_message(page) -> None:
     seed = page.get_by_label("Seed (whole number)")
     seed.fill("abc")
@@ -206,6 +215,7 @@ def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_p
             _typed_budget_sets_the_lever(page)
             _several_seeds_show_their_spread(page)
             _reset_restores_step_0(page)
+            _typed_setup_builds_the_world(page)
             _bad_setup_shows_a_message(page)
         finally:
             browser.close()
