@@ -6,7 +6,7 @@ Usage::
 
 What the server does for every year is timed: ``model.step()``, then everything the page
 shows: the map and the link network (built from the model and rendered to PNG, as sent
-to the browser) and the five charts (their ECharts options, serialised to JSON; the
+to the browser) and the live charts (their ECharts options, serialised to JSON; the
 browser draws them). Wall and CPU seconds are reported, because the machine may be
 shared: the load average at the start and end is printed beside them. The first years
 after the build are skipped (warm-up); the default world grows in links as it runs, so
@@ -98,7 +98,7 @@ def report(preset_name: str, years: int, seed: int) -> str:
             "| seconds per year | median | 90th percentile | max |",
             "|---|---:|---:|---:|",
             _row("model.step (wall)", r["step"]),
-            _row("map + network PNG, 5 chart options (wall)", r["draw"]),
+            _row(f"map + network PNG, {len(CHARTS)} chart options (wall)", r["draw"]),
             _row("**step + redraw (wall)**", total),
             _row("step + redraw (CPU of this process)", total_cpu),
             "",

@@ -3,17 +3,20 @@
 Start it with ``clusterlab app`` (or ``solara run experiments/app.py``) and open the
 address it prints. The page is Mesa's :func:`~mesa.visualization.SolaraViz`: the sidebar
 has Mesa's step, play and reset buttons, the setup of the world (preset, seed, regions,
-firms, a demand shock; applied on Reset) and the policy levers, which act on the running
-model from the next year on. The main area shows the map, the link network, five live
-charts and a guide for students. This module only lays out and wires: the controls and
-the model are in :mod:`experiments.app_controls`, the pictures in
-:mod:`experiments.app_space` and :mod:`experiments.app_charts`.
+firms, a demand shock; typed, applied on Reset) and the policy levers (a slider and a
+number box each), which act on the running model from the next year on. The main area
+shows the map, the link network, eight live charts, a guide for students and the
+several-seeds panel. This module only lays out and wires: the controls and the model are
+in :mod:`experiments.app_controls`, the pictures in :mod:`experiments.app_space` and
+:mod:`experiments.app_charts`, the several seeds in :mod:`experiments.app_seeds` and
+:mod:`experiments.app_seeds_view`.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -23,7 +26,6 @@ from mesa.visualization.utils import force_update, update_counter
 
 from experiments.app_charts import CHARTS, Chart
 from experiments.app_controls import (
-    FLOAT_STEP,
     LABELS,
     LEVER_HELP,
     SETUP_PARAMETERS,
@@ -31,8 +33,12 @@ from experiments.app_controls import (
     label,
     lever_specs,
     setup_controls,
+    slider_step,
+    snapped,
     status_text,
 )
+from experiments.app_names import industry_names
+from experiments.app_seeds_view import SeedsPanel
 from experiments.app_space import (
     ColourBy,
     LegendEntry,
@@ -41,6 +47,7 @@ from experiments.app_space import (
     map_picture,
     network_picture,
 )
+from model.errors import ParameterError
 from model.params import ParamSpec
 
 __all__ = ["Page", "drawn", "legend_html"]
@@ -176,13 +183,44 @@ def ChartView(model: TeachingModel, chart: Callable[..., Chart]) -> None:  # noq
 
 
 @solara.component
+def LeverSlider(spec: ParamSpec, current: Any, on_value: Callable[[Any], None]) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show a lever's slider at the point of its grid nearest to ``current``.
+
+    The browser's slider snaps its value to its grid and reports the snapped value as a
+    move (a typed 55 M€ would become 50 M€); only a value away from the shown one is a move.
+    """
+    shown = snapped(current, slider_step(spec))
+
+    def moved(value: Any) -> None:
+        if not math.isclose(value, shown, rel_tol=1e-9, abs_tol=1e-12):
+            on_value(value)
+
+    # The label stays outside the slider: inside, a long one squeezes the track.
+    slider = solara.SliderInt if spec.kind is int else solara.SliderFloat
+    with solara.Column(style="flex:3"):
+        slider("", value=shown, min=spec.low, max=spec.high, step=slider_step(spec), on_value=moved)
+
+
+@solara.component
 def LeverControl(  # noqa: N802 - Solara components are PascalCase
     model: TeachingModel, spec: ParamSpec, current: Any, on_moved: Callable[[], None]
 ) -> None:
-    """Show one lever: a slider (or a choice) set to the running model's value."""
+    """Show one lever: a slider with a number box beside it (or a choice).
+
+    Both show the running model's value; a typed value out of range shows a message
+    under the lever and changes nothing.
+    """
+    error, set_error = solara.use_state("")
 
     def change(value: Any) -> None:
-        model.set_lever(spec.name, value)
+        if value is None:  # an emptied box
+            return
+        try:
+            model.set_lever(spec.name, value)
+        except ParameterError as exc:
+            set_error(str(exc))
+            return
+        set_error("")
         on_moved()
 
     with solara.Column(gap="0px", classes=[f"cl-lever-{spec.name}"]):
@@ -191,10 +229,13 @@ def LeverControl(  # noqa: N802 - Solara components are PascalCase
         if spec.choices is not None:
             solara.Select("", values=list(spec.choices), value=current, on_value=change)
         else:
-            # The label stays outside the slider: inside, a long one squeezes the track.
-            slider = solara.SliderInt if spec.kind is int else solara.SliderFloat
-            step = 1 if spec.kind is int else FLOAT_STEP
-            slider("", value=current, min=spec.low, max=spec.high, step=step, on_value=change)
+            with solara.Row(gap="8px", style="align-items:center"):
+                LeverSlider(spec, current, change)
+                box = solara.InputInt if spec.kind is int else solara.InputFloat
+                with solara.Column(style="flex:2"):
+                    box(spec.unit, value=current, on_value=change, classes=["cl-lever-box"])
+        if error:
+            solara.Error(error, classes=["cl-lever-error"], dense=True)
         solara.Text(LEVER_HELP[spec.name], style="font-size:12px;color:#555")
 
 
@@ -252,13 +293,17 @@ combined before. A <i>new specialisation</i>: a region becomes relatively strong
 industry (its share of the region's jobs exceeds the industry's share of all jobs).
 <i>Heterogeneity</i>: how different the know-how inside a cluster is; a cluster that only
 learns from itself becomes uniform and stagnates. Spending shows where the money goes.
-A dotted line marks the first year under a lever you moved.</p>
+<i>Jobs</i>: employees by region and by industry; a red dashed line marks the year of the
+demand shock. <i>Partners abroad</i>: cluster organizations that work with an
+organization of another region. A dotted line marks the first year under a lever you
+moved.</p>
 <p><b>Buttons.</b> Step: one year. Play/pause: year after year. Reset: a new world from
 the setup under "Model Parameters": preset, seed, number of regions and firms, and a
 demand shock (which industry, by its number below, -1 for none; the year; the share of its
-demand lost). Drag a setup slider to see its value; one left at its start keeps the
-preset's value. Levers act on the running world from the next year: subsidies change
-the fee of links formed or renewed (links last 3 years).</p>
+demand lost): type a value and press Enter; one left at its start keeps the preset's
+value. Levers act on the running world from the next year: drag the slider or type the
+value in the box beside it (with its unit) and press Enter. Subsidies change the fee of
+links formed or renewed (links last 3 years).</p>
 """
 
 
@@ -277,7 +322,7 @@ def GuideView(model: TeachingModel) -> None:  # noqa: N802 - Solara components a
 def IndustryView(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
     """List the industries by number (for the demand shock) and the levers in force."""
     update_counter.get()
-    names = model.state.industries.names
+    names = industry_names(model)
     items = "".join(f"<li>{i}: {html.escape(n)}</li>" for i, n in enumerate(names))
     levers = ", ".join(
         f"{k} = {v}"
@@ -305,13 +350,15 @@ def MainArea(model: TeachingModel) -> None:  # noqa: N802 - Solara components ar
             MapView(model)
             NetworkView(model)
             GuideView(model)
+        for first in range(0, 6, 3):
+            with solara.Columns([1, 1, 1]):
+                for chart in CHARTS[first : first + 3]:
+                    ChartView(model, chart)
         with solara.Columns([1, 1, 1]):
-            for chart in CHARTS[:3]:
-                ChartView(model, chart)
-        with solara.Columns([1, 1, 1]):
-            for chart in CHARTS[3:]:
+            for chart in CHARTS[6:]:
                 ChartView(model, chart)
             IndustryView(model)
+        SeedsPanel(model)
 
 
 @solara.component

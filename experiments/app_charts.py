@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 from matplotlib.colors import to_hex
 
-from experiments.app_space import cluster_colour, cluster_labels, palette_colour, region_colour
+from experiments.app_names import industry_names, region_names
+from experiments.app_space import (
+    cluster_colour,
+    cluster_labels,
+    industry_colour,
+    palette_colour,
+    region_colour,
+)
 from model.model import ClusterModel
 from model.record import ECONOMY, SPEND_COLUMNS
 
@@ -26,7 +33,10 @@ __all__ = [
     "Chart",
     "LeverMark",
     "cross_cluster_chart",
+    "employment_industry_chart",
+    "employment_region_chart",
     "heterogeneity_chart",
+    "partner_chart",
     "radical_chart",
     "specialisation_chart",
     "spend_chart",
@@ -56,9 +66,34 @@ SPEND_LABELS: dict[str, str] = {
 """Plain-words name of each spending column of the recorder."""
 
 
+SIGNIFICANT_DIGITS = 4
+"""Digits a chart's values keep: its tooltip shows 0.6870, not 0.6869565217391305."""
+
+
+def rounded(values: Sequence[float] | np.ndarray) -> list[float]:
+    """Values rounded to :data:`SIGNIFICANT_DIGITS` significant digits, as plain floats."""
+    return [float(f"{float(v):.{SIGNIFICANT_DIGITS}g}") for v in values]
+
+
 def _series(model: ClusterModel, column: str, scope: str = ECONOMY) -> list[float]:
-    """One recorder column for one scope, year 0 first (years are consecutive)."""
-    return [float(r[column]) for r in model.recorder.rows if r["scope"] == scope]
+    """One recorder column for one scope, year 0 first (years are consecutive), rounded."""
+    return rounded([r[column] for r in model.recorder.rows if r["scope"] == scope])
+
+
+SHOCK_COLOUR = "#d62728"
+
+
+def shock_mark(model: ClusterModel) -> dict[str, Any] | None:
+    """Mark line of the demand shock's year, once the run has reached it (else None)."""
+    market = model.params.market
+    if market.shock_industry < 0 or model.state.step < market.shock_year:
+        return None
+    return {
+        "xAxis": str(market.shock_year),
+        "name": "demand shock",
+        "lineStyle": {"type": "dashed", "color": SHOCK_COLOUR, "width": 2},
+        "label": {"show": True, "formatter": "shock", "color": SHOCK_COLOUR},
+    }
 
 
 MIN_CHART_YEARS = 10
@@ -80,30 +115,42 @@ def _line(name: str, data: list[float], colour: str, width: float = 2.0) -> dict
 
 
 def _option(
-    model: ClusterModel, ylabel: str, series: list[dict], marks: Sequence[LeverMark]
+    model: ClusterModel,
+    ylabel: str,
+    series: list[dict],
+    marks: Sequence[LeverMark],
+    *,
+    shock: bool = False,
+    scroll_legend: bool = False,
 ) -> dict[str, Any]:
     """ECharts option of a chart over the years so far, a dotted line at each lever move.
 
     Years are categories (ECharts stacks areas only over a category axis). A lever move
-    is marked at the first year under its new value. The legend wraps over as many rows
-    as it needs and the plot starts below it.
+    is marked at the first year under its new value; with ``shock``, a red dashed line
+    marks the demand shock's year. The legend wraps over as many rows as it needs and
+    the plot starts below it (``scroll_legend``: one row the reader scrolls).
     """
-    if marks and series:
+    lines = [{"xAxis": str(year), "name": text} for year, text in marks]
+    if shock and (mark := shock_mark(model)) is not None:
+        lines.append(mark)
+    if lines and series:
         series[0]["markLine"] = {
             "symbol": "none",
             "silent": True,
             "label": {"show": False},
             "lineStyle": {"type": "dotted", "color": "#000000", "width": 1.5},
-            "data": [{"xAxis": str(year), "name": text} for year, text in marks],
+            "data": lines,
         }
     named = [s["name"] for s in series if not s.get("legend_hidden")]
     rows = -(-sum(len(name) + 5 for name in named) // LEGEND_CHARACTERS_PER_ROW)
+    rows = min(rows, 1) if scroll_legend else rows
     years = [str(y) for y in range(max(MIN_CHART_YEARS, model.state.step) + 1)]
     return {
         "animation": False,
         "grid": {"left": 52, "right": 16, "top": 12 + 22 * rows, "bottom": 38},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 0, "data": named, "textStyle": {"fontSize": 11}, "itemGap": 8},
+        "legend": {"top": 0, "data": named, "textStyle": {"fontSize": 11}, "itemGap": 8}
+        | ({"type": "scroll"} if scroll_legend else {}),
         "xAxis": {
             "type": "category",
             "data": years,
@@ -118,12 +165,26 @@ def _option(
 
 
 def radical_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
-    """Chart radical innovations (pairs of fields never combined before) per year."""
-    data = _series(model, "radical")
-    bars = {"type": "bar", "name": "radical innovations", "data": data, "color": "#9467bd"}
+    """Chart radical and recombinant innovations per year.
+
+    Both are successful recombinations with a partner: radical when the pair of fields
+    was never combined before, recombinant otherwise; stacked, the bar is all successes.
+    """
+    radical, recombinant = _series(model, "radical"), _series(model, "recombinant")
+    bars = [
+        {"type": "bar", "name": "radical", "data": radical, "color": "#9467bd", "stack": "i"},
+        {
+            "type": "bar",
+            "name": "recombinant",
+            "data": recombinant,
+            "color": "#c5b0d5",
+            "stack": "i",
+        },
+    ]
     return Chart(
-        f"Radical innovations per year (total so far: {int(sum(data))})",
-        _option(model, "innovations", [bars], marks),
+        f"Innovations per year (so far: {int(sum(radical))} radical, "
+        f"{int(sum(recombinant))} recombinant)",
+        _option(model, "innovations", bars, marks),
     )
 
 
@@ -134,9 +195,11 @@ def specialisation_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -
     count a cell that crosses back and forth each time it crosses upward.
     """
     series = [
-        _line(name, np.cumsum(_series(model, "entries", scope=name)).tolist(), region_colour(r))
+        _line(label, np.cumsum(_series(model, "entries", scope=name)).tolist(), region_colour(r))
         | {"step": "end"}
-        for r, name in enumerate(model.state.geo.region_names)
+        for r, (name, label) in enumerate(
+            zip(model.state.geo.region_names, region_names(model), strict=True)
+        )
     ]
     return Chart(
         "New specialisations per region (RCA crossing 1 upward, running total)",
@@ -165,10 +228,10 @@ def heterogeneity_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) ->
     n_clusters = len(model.state.orgs)
     values = np.array([r["heterogeneity"] for r in model.recorder.cluster_rows])
     by_year = values.reshape(-1, n_clusters)  # rows: years; columns: clusters
-    series = [_line("mean of the clusters", by_year.mean(axis=1).tolist(), "black", 3.0)]
+    series = [_line("mean of the clusters", rounded(by_year.mean(axis=1)), "black", 3.0)]
     series += [
         # the map's legend already names the cluster colours
-        _line(label, by_year[:, c].tolist(), cluster_colour(c), 1.2) | {"legend_hidden": True}
+        _line(label, rounded(by_year[:, c]), cluster_colour(c), 1.2) | {"legend_hidden": True}
         for c, label in enumerate(cluster_labels(model))
     ]
     return Chart(
@@ -191,11 +254,54 @@ def spend_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
     )
 
 
+def employment_region_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart employment per region (employees of alive firms), the shock's year marked."""
+    series = [
+        _line(label, _series(model, "employment", scope=name), region_colour(r))
+        for r, (name, label) in enumerate(
+            zip(model.state.geo.region_names, region_names(model), strict=True)
+        )
+    ]
+    total = _series(model, "employment")[-1]
+    return Chart(
+        f"Jobs by region (employees; now {total:,.0f} in all)",
+        _option(model, "employees", series, marks, shock=True),
+    )
+
+
+def employment_industry_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart employment per industry (all regions), stacked, the shock's year marked."""
+    by_industry = np.array(model.recorder.panel).sum(axis=1)  # rows: years; columns: industries
+    series = [
+        _line(name, rounded(by_industry[:, p]), industry_colour(p), 1.0)
+        | {"stack": "jobs", "areaStyle": {}, "symbol": "none"}
+        for p, name in enumerate(industry_names(model))
+    ]
+    return Chart(
+        "Jobs by industry (employees, stacked; map colours by industry)",
+        _option(model, "employees", series, marks, shock=True, scroll_legend=True),
+    )
+
+
+def partner_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
+    """Chart the cluster organizations with a partner organization in another region."""
+    n_orgs = len(model.state.orgs)
+    partners = np.array([r["partner"] >= 0 for r in model.recorder.cluster_rows])
+    count = partners.reshape(-1, n_orgs).sum(axis=1).astype(float).tolist()
+    bars = {"type": "bar", "name": "with a partner abroad", "data": count, "color": "#17becf"}
+    option = _option(model, "organizations", [bars], marks)
+    option["yAxis"] |= {"min": 0, "max": n_orgs, "minInterval": 1}
+    return Chart(f"Cluster organizations with a partner in another region (of {n_orgs})", option)
+
+
 CHARTS: tuple[Callable[[ClusterModel, Sequence[LeverMark]], Chart], ...] = (
     radical_chart,
     specialisation_chart,
     cross_cluster_chart,
     heterogeneity_chart,
     spend_chart,
+    partner_chart,
+    employment_region_chart,
+    employment_industry_chart,
 )
 """The live charts, in page order."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from mesa.visualization import Slider
-
 from experiments.app_charts import LeverMark
+from experiments.app_names import industry_names
 from model.errors import ClusterLabError, ParameterError
 from model.model import ClusterModel
 from model.params import ParamSpec, param_specs
@@ -34,7 +34,11 @@ __all__ = [
     "label",
     "lever_specs",
     "parse_seed",
+    "parse_setup",
     "setup_controls",
+    "setup_label",
+    "slider_step",
+    "snapped",
     "status_text",
 ]
 
@@ -56,7 +60,10 @@ APP_MAX_FIRMS = 5_000
 already takes seconds per year on a laptop; beyond it the page would stop responding."""
 
 FLOAT_STEP = 0.01
-"""Step of every real-valued slider: fine enough to reach every preset value."""
+"""Step of a slider over a share (0 to 1): fine enough to reach every preset value."""
+
+SLIDER_POSITIONS = 500
+"""About how many positions a slider over a wide range has (see :func:`slider_step`)."""
 
 SETUP_PARAMETERS = ("n_regions", "n_firms", "shock_industry", "shock_year", "shock_size")
 """World parameters the sidebar sets; they apply when Reset builds a new world."""
@@ -116,14 +123,68 @@ def label(spec: ParamSpec) -> str:
     return f"{LABELS[spec.name]} ({spec.unit})"
 
 
-def _setup_slider(spec: ParamSpec) -> Slider:
-    high = min(spec.high, APP_MAX_FIRMS) if spec.name == "n_firms" else spec.high
-    step = 1 if spec.kind is int else FLOAT_STEP
-    return Slider(LABELS[spec.name], spec.default, spec.low, high, step, dtype=spec.kind)
+def slider_step(spec: ParamSpec) -> float:
+    """Step of a lever's slider: 1 for whole numbers, :data:`FLOAT_STEP` over a share.
+
+    Over a wider range, the power of ten that gives at most about
+    :data:`SLIDER_POSITIONS` positions: 0.1 over 0-100 M€, 10 over 0-10,000 M€ (50 M€
+    is then three presses of an arrow key from 20). The number box beside it takes any value.
+    """
+    if spec.kind is int:
+        return 1
+    span = spec.high - spec.low
+    if span <= 1:
+        return FLOAT_STEP
+    return 10.0 ** math.floor(math.log10(span / SLIDER_POSITIONS))
+
+
+def snapped(value: float, step: float) -> float:
+    """``value`` on a slider's grid of ``step``: ``snapped(55, 10) == 60``, ``snapped(5, 10) == 0``.
+
+    Rounded to 12 decimals, so that 0.1 * 3 shows as 0.3.
+    """
+    return round(round(value / step) * step, 12)
+
+
+def _setup_high(spec: ParamSpec) -> int | float:
+    return min(spec.high, APP_MAX_FIRMS) if spec.name == "n_firms" else spec.high
+
+
+def setup_label(spec: ParamSpec) -> str:
+    """Label of a typed setup box with its range and unit, e.g. "Firms (20 to 5000 firms)"."""
+    text = f"{LABELS[spec.name]} ({spec.low:g} to {_setup_high(spec):g} {spec.unit}"
+    if spec.name == "shock_industry":
+        text += "; -1: none; numbers listed under the charts"
+    return text + ")"
+
+
+def parse_setup(spec: ParamSpec, value: Any) -> int | float:
+    """Read a setup value typed in the page (a number as text) in the type of ``spec``.
+
+    Raises
+    ------
+    ParameterError
+        If it is not a number of the parameter's kind within the app's range.
+    """
+    text, high = str(value).strip(), _setup_high(spec)
+    try:
+        number = spec.kind(text) if spec.kind is float else int(text)
+    except ValueError:
+        kind = "a whole number" if spec.kind is int else "a number"
+        raise ParameterError(f"{LABELS[spec.name]} must be {kind}. Got {text!r}.") from None
+    if not spec.low <= number <= high:
+        raise ParameterError(
+            f"{LABELS[spec.name]} must be in [{spec.low:g}, {high:g}] ({spec.unit}). Got {text}."
+        )
+    return number
 
 
 def setup_controls() -> dict[str, Any]:
-    """Mesa ``model_params`` of the world: preset, seed and :data:`SETUP_PARAMETERS`."""
+    """Mesa ``model_params`` of the world: preset, seed and :data:`SETUP_PARAMETERS`.
+
+    Every setup value is a typed box that always shows its value (Mesa's setup sliders
+    show theirs only while dragged), labelled with its range and unit.
+    """
     specs = param_specs()
     controls: dict[str, Any] = {
         "preset_name": {
@@ -134,7 +195,14 @@ def setup_controls() -> dict[str, Any]:
         },
         "seed": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "Seed (whole number)"},
     }
-    return controls | {name: _setup_slider(specs[name]) for name in SETUP_PARAMETERS}
+    return controls | {
+        name: {
+            "type": "InputText",
+            "value": f"{specs[name].default:g}",
+            "label": setup_label(specs[name]),
+        }
+        for name in SETUP_PARAMETERS
+    }
 
 
 def parse_seed(value: int | str) -> int:
@@ -151,6 +219,16 @@ def parse_seed(value: int | str) -> int:
     return int(text)
 
 
+def _changed_setup(values: dict[str, Any]) -> dict[str, Any]:
+    """Return the setup values that override the preset: those away from their default."""
+    specs, out = param_specs(), {}
+    for name, typed in values.items():
+        value = parse_setup(specs[name], typed) if name in SETUP_PARAMETERS else typed
+        if name not in specs or value != specs[name].default:
+            out[name] = value
+    return out
+
+
 class TeachingModel(ClusterModel):
     """A :class:`ClusterModel` built from the page's controls; levers move while it runs.
 
@@ -164,16 +242,14 @@ class TeachingModel(ClusterModel):
     seed : int or str
         Seed, as typed in the page.
     **kwargs
-        Values of the setup sliders, by parameter name. One left at its parameter's
-        default keeps the preset's value; one moved away from it overrides the preset.
+        Values of the setup boxes (numbers, or numbers as typed), by parameter name. One
+        left at its parameter's default keeps the preset's value; another overrides it.
         (Mesa's SolaraViz accepts extra keyword parameters only under this name.)
     """
 
     def __init__(
         self, *, preset_name: str = DEFAULT_PRESET, seed: int | str = DEFAULT_SEED, **kwargs: Any
     ) -> None:
-        specs = param_specs()
-        changed = {k: v for k, v in kwargs.items() if k not in specs or v != specs[k].default}
         self.build_error: str | None = None
         self.preset_label, self.seed_label = preset_name, str(seed)
         self.lever_changes: list[tuple[int, str, Any]] = []
@@ -184,7 +260,7 @@ class TeachingModel(ClusterModel):
         self.stop_year = DEFAULT_STOP_YEAR
         try:
             rng = parse_seed(seed)
-            super().__init__(params=preset(preset_name, **changed), rng=rng)
+            super().__init__(params=preset(preset_name, **_changed_setup(kwargs)), rng=rng)
         except ClusterLabError as exc:
             # mesa.Model.__init__ wraps step() each time it runs: undo a first wrapping.
             vars(self).pop("step", None)
@@ -266,7 +342,7 @@ def status_text(model: TeachingModel) -> str:
         f"{PRESETS[model.preset_label][0]}"
     )
     if m.shock_industry >= 0:
-        name = model.state.industries.names[m.shock_industry]
+        name = industry_names(model)[m.shock_industry]
         text += f" Demand shock: {name} loses {m.shock_size:.0%} of its demand in year "
         text += f"{m.shock_year}."
     text += f" Play stops at year {model.stop_year}."

@@ -28,6 +28,7 @@ from matplotlib.patches import Rectangle
 from mesa.visualization.components import AgentPortrayalStyle
 from mesa.visualization.mpl_space_drawing import collect_agent_data
 
+from experiments.app_names import cluster_names, industry_names, region_names
 from model.agents import ClusterOrganization, Firm, University
 from model.model import ClusterModel
 from model.state import LinkKind
@@ -187,13 +188,8 @@ def portray_by_industry(agent: Firm | University | ClusterOrganization) -> Agent
 
 
 def cluster_labels(model: ClusterModel) -> list[str]:
-    """Short name of each initial cluster: its most downstream industry and its region."""
-    ws = model.state
-    labels = []
-    for chain, region in zip(ws.orgs.chain, ws.orgs.region, strict=True):
-        downstream = ws.industries.chain_industries(int(chain))[-1]
-        labels.append(f"{ws.industries.names[downstream]} ({ws.geo.region_names[region]})")
-    return labels
+    """Readable name of each initial cluster (:func:`experiments.app_names.cluster_names`)."""
+    return cluster_names(model)
 
 
 INSTITUTIONS = (
@@ -211,7 +207,7 @@ def _space_figure() -> tuple[Figure, Axes]:
 def _draw_regions(ax: Axes, model: ClusterModel) -> None:
     """Outline each region's rectangle and write its name in its corner."""
     geo = model.state.geo
-    for (x0, x1, y0, y1), name in zip(geo.bounds, geo.region_names, strict=True):
+    for (x0, x1, y0, y1), name in zip(geo.bounds, region_names(model), strict=True):
         ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, lw=2, zorder=6))
         ax.text(x0, y1 - 1, name, fontsize=10, weight="bold", va="top", zorder=7)
     ax.set_xlim(-0.5, geo.side - 0.5)
@@ -261,7 +257,7 @@ def map_picture(model: ClusterModel, colour_by: ColourBy = ColourBy.CLUSTER) -> 
         ]
         legend.append(LegendEntry("in no cluster", UNCLUSTERED))
     else:
-        names = model.state.industries.names
+        names = industry_names(model)
         legend = [LegendEntry(name, industry_colour(p)) for p, name in enumerate(names)]
     title = f"Map, year {model.state.step}: firms coloured by {colour_by.value}"
     return Picture(title, fig, (*legend, *INSTITUTIONS))

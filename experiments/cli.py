@@ -413,11 +413,25 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve the teaching app in the browser until Ctrl+C."""
-    from experiments.app_server import check_app, run_app  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.app_server import (  # noqa: PLC0415 - imported when used (start-up)
+        ALL_INTERFACES,
+        app_urls,
+        check_app,
+        resolve_port,
+        run_app,
+    )
 
     check_app(args.port)
-    print(f"ClusterLab app: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops it)")
-    return run_app(args.host, args.port, open_browser=args.open)
+    port = resolve_port(args.host, args.port)
+    urls = app_urls(args.host, port)
+    if args.host in ALL_INTERFACES:
+        print(f"ClusterLab app, classroom mode: serving the local network on port {port}.")
+        print("Each browser tab gets its own world. Students open one of:")
+        print("\n".join(f"  {url}" for url in urls[1:]) or "  (no network address found)")
+        print(f"On this machine: {urls[0]} (Ctrl+C stops it)")
+    else:
+        print(f"ClusterLab app: open {urls[0]} in a browser (Ctrl+C stops it)")
+    return run_app(args.host, port, open_browser=args.open)
 
 
 def _version() -> str:
@@ -552,7 +566,11 @@ def _add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
 
 def _add_app_parser(sub: argparse._SubParsersAction) -> None:
     app = sub.add_parser("app", help="teaching app in the browser (map, links, charts, levers)")
-    app.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    app.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address (default {DEFAULT_HOST}; 0.0.0.0: the whole local network, for a class)",
+    )
     app.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )

@@ -130,12 +130,35 @@ def _lever_changes_the_parameter(page) -> None:
     )
 
 
+def _typed_budget_sets_the_lever(page) -> None:
+    # Exercise 4 asks for a budget of 50 M€: typed in the box beside the slider.
+    lever = page.locator(".cl-lever-policy_budget")
+    box = lever.locator(".cl-lever-box input")
+    box.fill("50")
+    box.press("Enter")
+    expect(lever.locator(".cl-lever-value")).to_have_text(re.compile(r"\(M€/region/year\): 50$"))
+    expect(page.locator(".cl-status")).to_contain_text("policy_budget = 50")
+    box.fill("20000")  # beyond the range: a message under the lever, nothing changes
+    box.press("Enter")
+    expect(lever.locator(".cl-lever-error")).to_contain_text("'policy_budget' parameter")
+    expect(lever.locator(".cl-lever-value")).to_have_text(re.compile(r": 50$"))
+
+
 def _reset_restores_step_0(page) -> None:
     page.get_by_role("button", name="Reset", exact=True).click()
     page.get_by_text("Step: 0").wait_for()
     expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset 'baseline'")
     lever = page.locator(".cl-lever-cross_cluster_subsidy .cl-lever-value")
     expect(lever).to_have_text(re.compile(r": 0$"))  # the preset's value again
+
+
+def _typed_setup_builds_the_world(page) -> None:
+    firms = page.get_by_label("Firms (20 to 5000 firms)")
+    expect(firms).to_have_value("1000")  # the value is always shown
+    firms.fill("300")
+    firms.press("Enter")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page.locator(".cl-status")).to_contain_text("4 regions, 300 firms at the start")
 
 
 def _bad_setup_shows_a_message(page) -> None:
@@ -147,6 +170,23 @@ def _bad_setup_shows_a_message(page) -> None:
         "The seed must be a whole number >= 0. Got 'abc'."
     )
     assert "Traceback" not in page.inner_text("body")
+
+
+def _several_seeds_show_their_spread(page) -> None:
+    stop = page.locator(".cl-stop-year input")
+    stop.fill("4")  # the seeds run to the 'Play until' year: short, for the test
+    stop.press("Enter")
+    seeds = page.locator(".cl-seeds-n input")
+    seeds.fill("3")
+    seeds.press("Enter")
+    page.locator(".cl-seeds-run").click()
+    status = page.locator(".cl-seeds-status")
+    expect(status).to_contain_text("3 of 3 seeds done; done.", timeout=120_000)
+    expect(status).to_contain_text(
+        "Setting A (baseline, cross_cluster_subsidy = 0.01, policy_budget = 50), 4 years"
+    )
+    for outcome in ("radical_innovations", "employment_growth"):
+        page.locator(f".cl-seeds-{outcome} canvas").wait_for()  # drawn by ECharts
 
 
 def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_path):
@@ -172,7 +212,10 @@ def test_page_steps_moves_a_lever_and_resets_in_a_real_browser(app_server, tmp_p
             _loads_without_error(page, url)
             _step_changes_the_charts(page)
             _lever_changes_the_parameter(page)
+            _typed_budget_sets_the_lever(page)
+            _several_seeds_show_their_spread(page)
             _reset_restores_step_0(page)
+            _typed_setup_builds_the_world(page)
             _bad_setup_shows_a_message(page)
         finally:
             browser.close()

@@ -7,9 +7,14 @@ import pytest
 
 from experiments.app_charts import (
     CHARTS,
+    SHOCK_COLOUR,
     SPEND_LABELS,
+    employment_industry_chart,
+    employment_region_chart,
     heterogeneity_chart,
+    partner_chart,
     radical_chart,
+    rounded,
     specialisation_chart,
     spend_chart,
 )
@@ -23,7 +28,8 @@ def test_charts_follow_the_recorder(make_model):
     eco = [r for r in model.recorder.rows if r["scope"] == ECONOMY]
     radical = radical_chart(model)
     assert radical.option["series"][0]["data"] == [r["radical"] for r in eco]
-    assert f"total so far: {int(sum(r['radical'] for r in eco))})" in radical.title
+    assert radical.option["series"][1]["data"] == [r["recombinant"] for r in eco]
+    assert f"so far: {int(sum(r['radical'] for r in eco))} radical" in radical.title
     spend = spend_chart(model)
     assert [s["name"] for s in spend.option["series"]] == [SPEND_LABELS[c] for c in SPEND_COLUMNS]
     assert {s["stack"] for s in spend.option["series"]} == {"spend"}  # stacked areas
@@ -34,7 +40,7 @@ def test_charts_follow_the_recorder(make_model):
     assert first["data"] == np.cumsum(entries).tolist()
     mean = heterogeneity_chart(model).option["series"][0]
     last = [r["heterogeneity"] for r in model.recorder.cluster_rows if r["step"] == 3]
-    assert mean["data"][3] == pytest.approx(np.mean(last))
+    assert mean["data"][3] == pytest.approx(np.mean(last), rel=1e-3)  # rounded to 4 digits
 
 
 def test_every_chart_is_plain_json_with_lever_marks(make_model):
@@ -51,3 +57,42 @@ def test_every_chart_is_plain_json_with_lever_marks(make_model):
             {"xAxis": "2", "name": "cross_cluster_subsidy = 0.5"}
         ]
         assert "markLine" not in chart(model).option["series"][0]
+
+
+def test_rounded_keeps_four_significant_digits():
+    assert rounded([0.6869565217391305, 12345.678, 3.0]) == [0.687, 12350.0, 3.0]
+    assert json.dumps(rounded(np.array([1 / 3]))) == "[0.3333]"
+
+
+def test_employment_charts_follow_the_recorder_and_mark_the_shock(make_model):
+    model = make_model(shock_industry=0, shock_year=2)
+    model.step()
+    assert "markLine" not in employment_region_chart(model).option["series"][0]  # not yet
+    for _ in range(2):
+        model.step()
+    by_region = employment_region_chart(model).option
+    names = model.state.geo.region_names
+    assert [s["name"] for s in by_region["series"]] == [
+        f"Region {r + 1}" for r in range(len(names))
+    ]
+    first = [r["employment"] for r in model.recorder.rows if r["scope"] == names[0]]
+    assert by_region["series"][0]["data"] == rounded(first)
+    shock = by_region["series"][0]["markLine"]["data"][-1]
+    assert (shock["xAxis"], shock["lineStyle"]["color"]) == ("2", SHOCK_COLOUR)
+    by_industry = employment_industry_chart(model).option
+    assert len(by_industry["series"]) == model.state.industries.n
+    year3 = sum(s["data"][3] for s in by_industry["series"])
+    total = [r["employment"] for r in model.recorder.rows if r["scope"] == "economy"][3]
+    assert year3 == pytest.approx(total, rel=1e-3)  # industries add up to all jobs
+    assert by_industry["series"][0]["markLine"]["data"][-1]["name"] == "demand shock"
+
+
+def test_partner_chart_counts_organizations_with_a_partner_abroad(make_model):
+    model = make_model()
+    model.step()
+    n_orgs = len(model.state.orgs)
+    chart = partner_chart(model)
+    now = sum(int(p >= 0) for p in model.state.orgs.partner)
+    assert chart.option["series"][0]["data"][-1] == now
+    assert chart.option["yAxis"]["max"] == n_orgs
+    assert f"(of {n_orgs})" in chart.title

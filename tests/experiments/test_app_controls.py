@@ -4,7 +4,6 @@ behind the page (no browser).
 
 import dataclasses
 import inspect
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,7 +21,11 @@ from experiments.app_controls import (
     TeachingModel,
     lever_specs,
     parse_seed,
+    parse_setup,
     setup_controls,
+    setup_label,
+    slider_step,
+    snapped,
     status_text,
 )
 from model.errors import ParameterError
@@ -56,16 +59,39 @@ def test_every_policy_lever_has_a_control_with_label_and_help():
         assert len(LEVER_HELP[name]) > 40  # a sentence in plain words
 
 
-def test_setup_sliders_take_defaults_and_ranges_from_param_specs():
+def test_setup_boxes_take_defaults_and_ranges_from_param_specs():
     specs, controls = param_specs(), setup_controls()
     assert list(controls) == ["preset_name", "seed", *SETUP_PARAMETERS]
     for name in SETUP_PARAMETERS:
-        spec, slider = specs[name], controls[name]
+        spec, box = specs[name], controls[name]
         high = min(spec.high, APP_MAX_FIRMS) if name == "n_firms" else spec.high
-        assert (slider.value, slider.min, slider.max) == (spec.default, spec.low, high), name
-        assert slider.is_float_slider == (spec.kind is float), name
-        assert slider.step == (FLOAT_STEP if spec.kind is float else 1), name
-        assert slider.label == LABELS[name]
+        assert box["type"] == "InputText"  # always shows its value, unlike Mesa's sliders
+        assert parse_setup(spec, box["value"]) == spec.default
+        assert box["label"] == setup_label(spec)
+        assert box["label"].startswith(f"{LABELS[name]} ({spec.low:g} to {high:g} {spec.unit}")
+    assert setup_label(specs["n_firms"]) == "Firms (20 to 5000 firms)"
+
+
+def test_parse_setup_reads_typed_numbers_within_the_apps_range():
+    specs = param_specs()
+    assert parse_setup(specs["n_firms"], " 600 ") == 600
+    assert parse_setup(specs["shock_size"], "0.25") == 0.25
+    assert parse_setup(specs["shock_industry"], "-1") == -1
+    with pytest.raises(ParameterError, match=r"Firms must be a whole number\. Got '1\.5'"):
+        parse_setup(specs["n_firms"], "1.5")
+    with pytest.raises(ParameterError, match=r"Firms must be in \[20, 5000\] \(firms\)"):
+        parse_setup(specs["n_firms"], "100000")
+    with pytest.raises(ParameterError, match=r"Shock: size must be a number\. Got 'half'"):
+        parse_setup(specs["shock_size"], "half")
+
+
+def test_slider_steps_suit_each_levers_range():
+    steps = {spec.name: slider_step(spec) for spec in lever_specs() if spec.choices is None}
+    assert steps["cross_cluster_subsidy"] == FLOAT_STEP  # a share: 0.01
+    assert steps["cluster_org_funding"] == pytest.approx(0.1)  # 0-100 M€: 1,000 positions
+    assert steps["challenge_demand"] == 1  # 0-1,000 M€
+    assert steps["policy_budget"] == 10  # 0-10,000 M€: 50 M€ is on the slider
+    assert 50 % steps["policy_budget"] == 0
 
 
 def test_preset_and_seed_controls_start_at_the_models_defaults():
@@ -87,9 +113,8 @@ def test_every_preset_value_can_be_set_with_the_controls():
             if spec.choices is not None:
                 assert value in spec.choices
                 continue
-            step = FLOAT_STEP if spec.kind is float else 1
+            # every lever has a number box beside its slider; setup values are typed
             assert spec.low <= value <= spec.high, name
-            assert math.isclose(round(value / step) * step, value), name
 
 
 def test_parse_seed_reads_whole_numbers_only():
@@ -109,6 +134,9 @@ def test_setup_slider_left_at_default_keeps_the_presets_value(teaching_model):
     moved = teaching_model(preset_name="marche_teaching", n_regions=3)
     assert moved.params.world.n_regions == 3
     assert moved.build_error is None
+    typed = teaching_model(preset_name="marche_teaching", n_regions="3", shock_size="0.25")
+    assert (typed.params.world.n_regions, typed.params.market.shock_size) == (3, 0.25)
+    assert teaching_model(preset_name="marche_teaching", n_regions="4").params.world.n_regions == 2
 
 
 @pytest.mark.parametrize(
@@ -116,7 +144,8 @@ def test_setup_slider_left_at_default_keeps_the_presets_value(teaching_model):
     [
         ({"seed": "abc"}, "seed must be a whole number"),
         ({"preset_name": "marche_teaching", "shock_industry": 50}, "'shock_industry' parameter"),
-        ({"shock_size": 1.5}, "'shock_size' parameter of MarketParams"),
+        ({"shock_size": 1.5}, "Shock: size must be in [0, 1] (share of demand). Got 1.5."),
+        ({"n_firms": "many"}, "Firms must be a whole number. Got 'many'."),
     ],
 )
 def test_a_setup_the_model_rejects_shows_a_message_and_the_default_world(
@@ -256,3 +285,9 @@ def test_a_view_that_raises_shows_a_message_not_a_traceback(teaching_model):
     assert "The rest of the page still works." in message
     assert model.lock.acquire(blocking=False)  # the failed drawing let go of the lock
     model.lock.release()
+
+
+def test_snapped_puts_a_value_on_the_sliders_grid():
+    assert snapped(55, 10) == 60
+    assert snapped(0.1 * 3, 0.01) == 0.3
+    assert snapped(50, 10) == 50

@@ -5,6 +5,7 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection
 from mesa.visualization.mpl_space_drawing import collect_agent_data
 
+from experiments.app_names import industry_names
 from experiments.app_space import (
     INSTITUTIONS,
     LINK_STYLES,
@@ -104,8 +105,8 @@ def test_map_draws_every_agent_and_a_legend_per_colouring(make_model):
     assert len(by_cluster.legend) == n_clusters + 1 + len(INSTITUTIONS)
     assert by_cluster.legend[n_clusters].colour == UNCLUSTERED
     by_industry = map_picture(model, ColourBy.INDUSTRY)
-    assert [e.label for e in by_industry.legend[: model.state.industries.n]] == list(
-        model.state.industries.names
+    assert [e.label for e in by_industry.legend[: model.state.industries.n]] == industry_names(
+        model
     )
     assert "year 1" in by_cluster.title
     # region borders: one rectangle per region
