@@ -114,7 +114,9 @@ def execute(spec: RunSpec) -> RunOutcome:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
-        result = simulate(base_params(spec), seed=spec.seed, steps=spec.steps)
+        result = simulate(
+            base_params(spec), seed=spec.seed, steps=spec.steps, snapshots=spec.outputs
+        )
     except Exception:
         return RunOutcome(
             spec,
@@ -132,6 +134,7 @@ def execute(spec: RunSpec) -> RunOutcome:
         "timeseries": result.timeseries,
         "panel": result.panel,
         "clusters": result.clusters,
+        **result.snapshots,
     }
     for name in spec.outputs:
         if name == "events":
