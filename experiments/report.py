@@ -36,6 +36,7 @@ from experiments.plots import (
     plot_scenarios,
     plot_sobol,
 )
+from experiments.region_effects import region_section
 from experiments.report_effects import dose_section, equal_cost_section
 from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
 from experiments.store import Results, load_results, replicates_text
@@ -309,6 +310,7 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     )
     _additionality(summary, baseline, paired, report, tab_dir)
     _funnel(summary, baseline, report, tab_dir)
+    region_section(results, baseline, paired, report, fig_dir, tab_dir)
     doses = dose_section(results, baseline, paired, report, fig_dir, tab_dir)
     if doses.empty:
         _dose(results, report, fig_dir, tab_dir)
