@@ -349,7 +349,7 @@ def _run(
         ws = model.state
         timeseries = pd.DataFrame(model.recorder.rows)
         return SimulationResult(
-            params=params.to_flat(),
+            params=model.params.to_flat(),  # a region table sets n_regions (and n_firms)
             seed=seed,
             steps=steps,
             timeseries=timeseries,
