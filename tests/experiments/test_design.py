@@ -193,7 +193,7 @@ MALFORMED = [
         GRID,
         "seed = 1",
         'seed = 1\noutputs = ["panels"]',
-        r"'outputs' may list timeseries, panel, clusters, events\. Got 'panels'\.",
+        r"'outputs' may list timeseries, panel, clusters, events, firms, links\. Got 'panels'\.",
     ),
     (
         "unknown base preset",
