@@ -260,7 +260,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     )
     if economies is not None:
         checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
-    region_tables.check_tables([{**fixed, **p.overrides} for p in points])
+    region_tables.check_tables(source, [{**fixed, **p.overrides} for p in points])
     return Experiment(
         name=name,
         description=data.get("description", ""),

@@ -4,7 +4,7 @@ The key may stand at the top of the file (then it applies to every run, as if in
 ``fixed``) or in ``fixed``, a scenario's ``set`` or a grid's ``parameters``. A relative
 path is read relative to the experiment file; every table named is read and checked when
 the file is loaded, so a malformed table stops the sweep before any run (one line naming
-the table's row, :class:`~model.errors.RegionTableError`).
+the table's row, as an :class:`~experiments.design_checks.ExperimentError`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.design_checks import error_at, shown
+from model.errors import RegionTableError
 from model.regions import CSV_PREFIX, is_table_economy, load_region_table
 
 __all__ = ["check_tables", "prepared"]
@@ -75,8 +76,20 @@ def _resolved_design(design: dict, base: Path) -> dict:
     return design
 
 
-def check_tables(overrides: list[dict[str, Any]]) -> None:
-    """Read every region table the runs name (raises RegionTableError on a bad row)."""
+def check_tables(source: str, overrides: list[dict[str, Any]]) -> None:
+    """Read every region table the runs name.
+
+    Raises
+    ------
+    ExperimentError
+        With the table's one-line :class:`~model.errors.RegionTableError` message (file,
+        row, fix), if a table cannot be read or has a malformed row.
+    """
     for value in sorted({str(o.get("economy")) for o in overrides}):
         if is_table_economy(value):
-            load_region_table(value)
+            try:
+                load_region_table(value)
+            except RegionTableError as exc:
+                raise error_at(
+                    source, "economy", f"names a table that cannot be used: {exc}"
+                ) from None

@@ -9,12 +9,14 @@ import pytest
 
 from experiments.cli import EXIT_BAD_INPUT, main
 from experiments.design import load_experiment
+from experiments.design_checks import ExperimentError
 from experiments.network import collaboration_graph, write_network
 from experiments.region_effects import REGION_OUTCOMES, region_effects, region_outcomes
 from experiments.report import compare_report
 from experiments.runner import run_experiment
 from experiments.store import load_results
 from model.errors import RegionTableError
+from model.regions import load_region_table
 
 TABLE = """\
 region,industry,employment,firms
@@ -79,7 +81,9 @@ def test_table_path_is_read_relative_to_the_experiment_file(tmp_path, monkeypatc
 
 def test_a_malformed_table_stops_the_experiment_at_load_naming_the_row(tmp_path):
     path = _files(tmp_path, TABLE.replace("BB02,C26,180,12", "BB02,C26,-180,12"))
-    with pytest.raises(RegionTableError, match=r"regions\.csv, row 6: employment must be"):
+    with pytest.raises(
+        ExperimentError, match=r"'economy' names a table .*regions\.csv, row 6: employment"
+    ):
         load_experiment(path)
 
 
@@ -91,6 +95,18 @@ def test_cli_exits_2_with_one_line_on_a_malformed_table(tmp_path, capsys):
     assert len(err) == 1
     assert "row 11: duplicates row 2 (region AA01, industry C20)" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_run_with_a_bad_table_exits_2_naming_the_row(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("region,industry,employment\nAA01,C20,10\nAA01,C77x,5\n")
+    args = ["run", "--set", f"economy=csv:{bad}", "--steps", "1", "--out", str(tmp_path / "o")]
+    assert main(args) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert "bad.csv, row 3: industry 'C77x' is not a NACE Rev. 2 division" in err[0]
+    with pytest.raises(RegionTableError, match="row 3"):  # the model's own error class
+        load_region_table(f"csv:{bad}")
 
 
 def test_firm_and_link_tables_match_the_runs_summary(own_results):
