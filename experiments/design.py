@@ -199,6 +199,9 @@ class Experiment:
                 for r in self.runs()
             ]
         }
+        tables = region_tables.table_hashes([{**self.fixed, **p.overrides} for p in self.points])
+        if tables:  # a changed region table is another experiment (no key without tables)
+            content["tables"] = tables
         text = json.dumps(content, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

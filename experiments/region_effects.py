@@ -105,10 +105,10 @@ def plot_region_effects(table: pd.DataFrame, outcome: str, base: Path) -> list[P
     from experiments.plots import FONT, plt, save  # noqa: PLC0415 - matplotlib: only when used
 
     sub = table[table["outcome"] == outcome]
-    diff = sub.pivot(index="scenario", columns="region", values="diff")
-    sure = sub.assign(sure=(sub["low"] > 0) | (sub["high"] < 0)).pivot(
-        index="scenario", columns="region", values="sure"
-    )
+    rows, cols = list(dict.fromkeys(sub["scenario"])), list(dict.fromkeys(sub["region"]))
+    diff = sub.pivot(index="scenario", columns="region", values="diff").loc[rows, cols]
+    sure = sub.assign(sure=(sub["low"] > 0) | (sub["high"] < 0))
+    sure = sure.pivot(index="scenario", columns="region", values="sure").loc[rows, cols]
     limit = float(np.nanmax(np.abs(diff.to_numpy()))) if diff.size else 1.0
     limit = limit if np.isfinite(limit) and limit > 0 else 1.0
     with plt.rc_context(FONT):
@@ -118,7 +118,8 @@ def plot_region_effects(table: pd.DataFrame, outcome: str, base: Path) -> list[P
         image = ax.imshow(diff.to_numpy(), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
         for (i, j), value in np.ndenumerate(diff.to_numpy()):
             star = "*" if sure.iloc[i, j] else ""
-            ax.text(j, i, f"{value:+.2g}{star}", ha="center", va="center", fontsize=8)
+            color = "white" if abs(value) > 0.6 * limit else "black"
+            ax.text(j, i, f"{value:+.2g}{star}", ha="center", va="center", color=color)
         ax.set_xticks(range(diff.shape[1]), diff.columns)
         ax.set_yticks(range(diff.shape[0]), diff.index)
         fig.colorbar(image, ax=ax, label=f"Δ {sub['label'].iloc[0]}")

@@ -9,6 +9,7 @@ the table's row, as an :class:`~experiments.design_checks.ExperimentError`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from experiments.design_checks import error_at, shown
 from model.errors import RegionTableError
 from model.regions import CSV_PREFIX, is_table_economy, load_region_table
 
-__all__ = ["check_tables", "prepared"]
+__all__ = ["check_tables", "prepared", "table_hashes"]
 
 
 def _resolved(value: Any, base: Path) -> Any:
@@ -74,6 +75,16 @@ def _resolved_design(design: dict, base: Path) -> dict:
         values = [_resolved(v, base) for v in parameters["economy"]]
         design["parameters"] = {**parameters, "economy": values}
     return design
+
+
+def table_hashes(overrides: list[dict[str, Any]]) -> dict[str, str]:
+    """SHA-256 of every region table the runs name, by its ``csv:<path>`` value."""
+    out = {}
+    for value in sorted({str(o.get("economy")) for o in overrides}):
+        if is_table_economy(value):
+            path = Path(value[len(CSV_PREFIX) :])
+            out[value] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return out
 
 
 def check_tables(source: str, overrides: list[dict[str, Any]]) -> None:

@@ -87,6 +87,14 @@ def test_a_malformed_table_stops_the_experiment_at_load_naming_the_row(tmp_path)
         load_experiment(path)
 
 
+def test_changing_the_table_changes_the_fingerprint(tmp_path):
+    path = _files(tmp_path)
+    before = load_experiment(path).fingerprint()
+    assert load_experiment(path).fingerprint() == before
+    _files(tmp_path, TABLE.replace("AA01,C20,300,12", "AA01,C20,301,12"))
+    assert load_experiment(path).fingerprint() != before
+
+
 def test_cli_exits_2_with_one_line_on_a_malformed_table(tmp_path, capsys):
     path = _files(tmp_path, TABLE + "AA01,C20,5,1\n")
     code = main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0"])
