@@ -40,6 +40,7 @@ from experiments.region_effects import region_section
 from experiments.report_effects import dose_section, equal_cost_section
 from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
 from experiments.store import Results, load_results, replicates_text
+from experiments.surface import SAMPLED_DESIGNS, surface_section
 from model.params import suggest
 
 __all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
@@ -269,6 +270,9 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     _problems(results, report)
     if results.summary.empty:
         report.text("No finished runs: nothing to compare.")
+        return _write(report, root)
+    if m["design"] in SAMPLED_DESIGNS:  # no baseline point: surfaces, not differences
+        surface_section(results, report, fig_dir, tab_dir)
         return _write(report, root)
     summary = results.summary
     scenarios = list(dict.fromkeys(summary.sort_values("point")["scenario"]))
