@@ -2,8 +2,9 @@
 
 The table fixes what the generic economy draws: the regions (its NUTS codes), the
 industries (its NACE divisions, plus the ``n_challenge_industries`` challenge industries,
-which start without firms), the number of firms in every region and industry, and their
-employment. The economy's generators (``economy_seed``) still draw the knowledge
+seeded as in the generic economy with a few scattered firms, 0.5% of the table's firm count
+each, sized like generic firms), the number of firms in every region and industry of the
+table, and their employment. The economy's generators (``economy_seed``) still draw the knowledge
 structure (recipes, hence relatedness), the cluster centres, where firms sit and the
 universities; the run's generator draws each firm's share of its cell's employment.
 
@@ -42,7 +43,14 @@ from model.nace import GROUP_FAMILY, chain_group, division_of
 from model.params import ModelParams, WorldParams
 from model.regions import RegionTable, load_region_table
 from model.state import FirmTable, OrgTable, UniversityTable
-from model.world import EconomyStreams, Geography, _cluster_centres, _firm_rows, _org_rows
+from model.world import (
+    CHALLENGE_START_SHARE,
+    EconomyStreams,
+    Geography,
+    _cluster_centres,
+    _firm_rows,
+    _org_rows,
+)
 
 __all__ = [
     "cluster_chains",
@@ -199,11 +207,37 @@ def table_firms(
             for key, val in (("region", np.full(n, r)), ("x", x), ("y", y), ("cluster", cluster)):
                 cols[key].append(val.astype(np.int64))
             cols["industry"].append(np.full(n, p, dtype=np.int64))
+    n_table = sum(v.size for v in cols["region"])
+    _add_challenge_firms(cols, geo, industries, int(counts.sum()), place)
     flat = {k: np.concatenate(v) for k, v in cols.items()}
-    cell = flat["region"] * counts.shape[1] + flat["industry"]
-    employees = firm_sizes(table.employment.ravel(), cell, rng)
+    cell = flat["region"][:n_table] * counts.shape[1] + flat["industry"][:n_table]
+    employees = np.concatenate(
+        [
+            firm_sizes(table.employment.ravel(), cell, rng),
+            np.maximum(
+                1.0, np.exp(np.log(10.0) + rng.standard_normal(flat["region"].size - n_table))
+            ),
+        ]
+    )
     firms = _firm_rows(params, flat, industries, rng, employees=employees)
     return firms, _org_rows(org_rows, industries.recipes.shape[1])
+
+
+def _add_challenge_firms(
+    cols: dict[str, list[IntArray]],
+    geo: Geography,
+    industries: Industries,
+    n_table_firms: int,
+    place: np.random.Generator,
+) -> None:
+    """Seed each challenge industry as the generic economy does: a few scattered firms."""
+    per = max(1, round(CHALLENGE_START_SHARE * n_table_firms))
+    for p in np.flatnonzero(industries.is_challenge):
+        regions = place.integers(geo.n_regions, size=per)
+        x, y = geo.random_cells(regions, place)
+        for key, val in (("region", regions), ("x", x), ("y", y), ("cluster", np.full(per, -1))):
+            cols[key].append(np.asarray(val, dtype=np.int64))
+        cols["industry"].append(np.full(per, p, dtype=np.int64))
 
 
 def table_universities(

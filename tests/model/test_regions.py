@@ -120,12 +120,20 @@ def test_same_seeds_give_identical_worlds_and_runs(tmp_path):
     assert a.summary == pytest.approx(b.summary, nan_ok=True)
 
 
-def test_challenge_industries_start_without_firms_and_the_table_stays_exact(tmp_path):
-    result = simulate(table_params(write(tmp_path, TABLE), n_challenge_industries=2), 1, 1)
-    assert result.industries[-2:] == ["Challenge 1", "Challenge 2"]
-    p0 = result.panel[result.panel["step"] == 0]
-    assert p0[p0["industry"].str.startswith("Challenge")]["employment"].sum() == 0
-    assert p0["employment"].sum() == pytest.approx(500.0)
+def test_challenge_industries_get_a_few_firms_and_the_tables_cells_stay_exact(tmp_path):
+    params = table_params(write(tmp_path, TABLE), n_challenge_industries=2, n_firms=400)
+    model = ClusterModel(params=params, rng=1)
+    try:
+        f = model.state.firms
+        assert model.state.industries.names[-2:] == ("Challenge 1", "Challenge 2")
+        challenge = model.state.industries.is_challenge[f.industry]
+        # 0.5% of the table's 400 firms, rounded: 2 firms in each challenge industry
+        assert np.bincount(f.industry[challenge]).tolist()[-2:] == [2, 2]
+        emp = np.zeros((3, 5))
+        np.add.at(emp, (f.region, f.industry), f.employees)
+        np.testing.assert_allclose(emp[:, :3], [[100, 50, 50], [40, 60, 0], [30, 30, 140]])
+    finally:
+        model.release()
 
 
 def test_example_table_builds_its_clusters_and_universities():
