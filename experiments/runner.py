@@ -114,9 +114,8 @@ def execute(spec: RunSpec) -> RunOutcome:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
-        result = simulate(
-            base_params(spec), seed=spec.seed, steps=spec.steps, snapshots=spec.outputs
-        )
+        keep = {"snapshots": spec.outputs} if {"firms", "links"} & set(spec.outputs) else {}
+        result = simulate(base_params(spec), seed=spec.seed, steps=spec.steps, **keep)
     except Exception:
         return RunOutcome(
             spec,
