@@ -51,8 +51,18 @@ __all__ = [
     "parse_experiment",
 ]
 
-OUTPUT_TABLES = ("timeseries", "panel", "clusters", "events", "firms", "links")
-"""Tables a run may keep besides its summary row ("firms", "links": the final year's)."""
+OUTPUT_TABLES = (
+    "timeseries",
+    "panel",
+    "clusters",
+    "events",
+    "firms",
+    "links",
+    "firms_yearly",
+    "links_yearly",
+)
+"""Tables a run may keep besides its summary row ("firms", "links": the final year's;
+"firms_yearly", "links_yearly": every year's)."""
 
 TOP_KEYS = {
     "name": str,

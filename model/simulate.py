@@ -16,7 +16,7 @@ from model.model import ClusterModel
 from model.params import ModelParams
 from model.presets import preset
 from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS, funnel_summary
-from model.snapshot import firm_table, link_table
+from model.snapshot import SnapshotCollector
 from model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
@@ -29,8 +29,6 @@ EVENT_TABLES = (
     "specialisation",
     "persistent_specialisation",
 )
-SNAPSHOTS = {"firms": firm_table, "links": link_table}
-"""Final-year tables ``simulate`` can keep (``snapshots=``)."""
 EMPTY_EVENT_COLUMNS = {"persistent_specialisation": PERSISTENT_EVENT_COLUMNS}
 """Columns of event tables that keep them when no event happened (short runs)."""
 
@@ -61,8 +59,8 @@ class SimulationResult:
     industries, regions, fields : list of str
         Names, in index order.
     snapshots : dict of DataFrame
-        The final year's "firms" and "links" tables (:mod:`model.snapshot`), when asked
-        for with ``simulate(..., snapshots=...)``.
+        The final year's "firms" and "links" tables, or every year's "firms_yearly" and
+        "links_yearly" (:mod:`model.snapshot`), when asked for with ``snapshots=``.
     """
 
     params: dict[str, Any]
@@ -284,8 +282,8 @@ def simulate(
     steps : int, default=50
         Years to simulate after the burn-in.
     snapshots : collection of str, optional
-        Final-year tables to keep: "firms" and/or "links" (:mod:`model.snapshot`); other
-        names are ignored.
+        Tables to keep: "firms", "links" (final year), "firms_yearly", "links_yearly"
+        (every recorded year) (:mod:`model.snapshot`); other names are ignored.
 
     Returns
     -------
@@ -343,9 +341,12 @@ def _run(
 ) -> SimulationResult:
     """Run a validated ``simulate`` call."""
     model = ClusterModel(params=params, rng=seed)
+    kept = SnapshotCollector(snapshots)
     try:
+        kept.year(model.state)
         for _ in range(steps):
             model.step()
+            kept.year(model.state)
         ws = model.state
         timeseries = pd.DataFrame(model.recorder.rows)
         return SimulationResult(
@@ -360,7 +361,7 @@ def _run(
             industries=list(ws.industries.names),
             regions=list(ws.geo.region_names),
             fields=list(ws.space.field_names),
-            snapshots={k: f(ws) for k, f in SNAPSHOTS.items() if k in snapshots},
+            snapshots=kept.tables(ws),
         )
     finally:
         model.release()

@@ -1,8 +1,10 @@
 """Firm-level and link-level tables of a model's state (``outputs = ["firms", "links"]``).
 
-Written at the final year of a run: one row per alive firm, and one row per active link
-(supply, collaboration, university). Firms are named by their stable ``id``; a university
-end of a link by its index in ``target_university`` (``target_firm`` is then -1).
+Written at the final year of a run (``firms``, ``links``) or at every recorded year 0..T
+(``firms_yearly``, ``links_yearly``, with a ``step`` column): one row per alive firm, and
+one row per active link (supply, collaboration, university). Firms are named by their
+stable ``id``; a university end of a link by its index in ``target_university``
+(``target_firm`` is then -1).
 :func:`experiments.network.collaboration_graph` turns the two tables into a network for
 GraphML (Gephi, networkx).
 """
@@ -14,7 +16,7 @@ import pandas as pd
 
 from model.state import Instrument, LinkKind, Origin, WorldState
 
-__all__ = ["FIRM_COLUMNS", "LINK_COLUMNS", "firm_table", "link_table"]
+__all__ = ["FIRM_COLUMNS", "LINK_COLUMNS", "SnapshotCollector", "firm_table", "link_table"]
 
 FIRM_COLUMNS = (
     "firm",
@@ -112,3 +114,27 @@ def link_table(ws: WorldState) -> pd.DataFrame:
             "eligible_share": links.eligible_share[live],
         }
     )
+
+
+TABLES = {"firms": firm_table, "links": link_table}
+YEARLY = "_yearly"
+"""Suffix of the yearly variant of a table: ``firms_yearly`` holds every year 0..T."""
+
+
+class SnapshotCollector:
+    """Collect the firm/link tables a run keeps: final year ("firms") or yearly ("firms_yearly")."""
+
+    def __init__(self, keep: tuple[str, ...]) -> None:
+        self.final = [k for k in TABLES if k in keep]
+        self.frames: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES if k + YEARLY in keep}
+
+    def year(self, ws: WorldState) -> None:
+        """Record this year's tables of the yearly kinds."""
+        for kind, frames in self.frames.items():
+            frames.append(TABLES[kind](ws))
+
+    def tables(self, ws: WorldState) -> dict[str, pd.DataFrame]:
+        """Return the kept tables: final-year ones from ``ws``, yearly ones stacked."""
+        out = {k: TABLES[k](ws) for k in self.final}
+        out |= {k + YEARLY: pd.concat(v, ignore_index=True) for k, v in self.frames.items()}
+        return out

@@ -132,6 +132,23 @@ def test_firm_and_link_tables_match_the_runs_summary(own_results):
         assert f["employees"].sum() == pytest.approx(end["employment"])
 
 
+def test_yearly_firm_tables_hold_every_year_and_match_the_time_series():
+    from model.presets import preset
+    from model.simulate import simulate
+
+    params = preset("baseline", n_firms=120, burn_in=1)
+    keep = ("firms_yearly", "links_yearly", "links")
+    result = simulate(params, seed=2, steps=3, snapshots=keep)
+    firms, links = result.snapshots["firms_yearly"], result.snapshots["links_yearly"]
+    eco = result.timeseries[result.timeseries["scope"] == "economy"].set_index("step")
+    assert firms.groupby("step").size().tolist() == eco["firms"].tolist()
+    per_year = links[links["kind"] == "collaboration"].groupby("step").size()
+    assert per_year.reindex(eco.index, fill_value=0).tolist() == eco["links_collaboration"].tolist()
+    final = links[links["step"] == 3].drop(columns="step").reset_index(drop=True)
+    pd.testing.assert_frame_equal(final, result.snapshots["links"].drop(columns="step"))
+    assert "firms" not in result.snapshots
+
+
 def test_links_join_alive_firms_and_universities(own_results):
     firms, links = own_results.table("firms"), own_results.table("links")
     for run_id, lk in links.groupby("run_id"):
