@@ -68,6 +68,8 @@ def _overrides(pairs: Sequence[str]) -> dict[str, object]:
                 f"--set takes name=value, e.g. --set cross_cluster_subsidy=0.5. Got {pair!r}."
             )
         out[name.strip()] = parse_value(name.strip(), text.strip())
+    if str(out.get("economy", "")).startswith("csv:"):  # a region table: record where it is
+        out["economy"] = "csv:" + os.path.abspath(str(out["economy"])[4:])
     return out
 
 
