@@ -68,6 +68,8 @@ def _overrides(pairs: Sequence[str]) -> dict[str, object]:
                 f"--set takes name=value, e.g. --set cross_cluster_subsidy=0.5. Got {pair!r}."
             )
         out[name.strip()] = parse_value(name.strip(), text.strip())
+    if str(out.get("economy", "")).startswith("csv:"):  # a region table: record where it is
+        out["economy"] = "csv:" + os.path.abspath(str(out["economy"])[4:])
     return out
 
 
@@ -316,6 +318,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_network(args: argparse.Namespace) -> int:
+    """Write the collaboration network of one run of a results folder as GraphML."""
+    from experiments.network import KNOWLEDGE_KINDS, write_network  # noqa: PLC0415 - start-up
+
+    kinds = (*KNOWLEDGE_KINDS, "supply") if args.supply else KNOWLEDGE_KINDS
+    graph = write_network(args.results, args.run, args.out, kinds)
+    print(
+        f"Network of run {args.run}: {graph.number_of_nodes()} nodes, "
+        f"{graph.number_of_edges()} links ({', '.join(kinds)}) -> {args.out}"
+    )
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Find the intensity of a lever whose realised spend matches a target (M€ per run)."""
     from experiments.calibrate import calibrate_intensity  # noqa: PLC0415 - imported when used (start-up)
@@ -491,6 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
     compare.set_defaults(func=cmd_compare)
+    network = sub.add_parser("network", help="write a run's collaboration network as GraphML")
+    network.add_argument("results", help="results folder (outputs firms and links kept)")
+    network.add_argument("--run", type=int, default=0, help="run id (default 0)")
+    network.add_argument("--out", required=True, help="GraphML file to write (for Gephi)")
+    network.add_argument("--supply", action="store_true", help="add the supply links")
+    network.set_defaults(func=cmd_network)
     _add_calibrate_parser(sub)
     for name, func, what in (
         ("presets", cmd_presets, "list the presets"),

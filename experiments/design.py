@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from experiments import design_checks as checks
+from experiments import region_tables
 from experiments.design_checks import MAX_POINTS, MAX_RUNS, NAME_PATTERN, ExperimentError
 from model.params import ModelParams, param_specs
 from model.presets import preset
@@ -50,8 +51,18 @@ __all__ = [
     "parse_experiment",
 ]
 
-OUTPUT_TABLES = ("timeseries", "panel", "clusters", "events")
-"""Tables a run may keep besides its summary row."""
+OUTPUT_TABLES = (
+    "timeseries",
+    "panel",
+    "clusters",
+    "events",
+    "firms",
+    "links",
+    "firms_yearly",
+    "links_yearly",
+)
+"""Tables a run may keep besides its summary row ("firms", "links": the final year's;
+"firms_yearly", "links_yearly": every year's)."""
 
 TOP_KEYS = {
     "name": str,
@@ -198,6 +209,9 @@ class Experiment:
                 for r in self.runs()
             ]
         }
+        tables = region_tables.table_hashes([{**self.fixed, **p.overrides} for p in self.points])
+        if tables:  # a changed region table is another experiment (no key without tables)
+            content["tables"] = tables
         text = json.dumps(content, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -236,6 +250,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
         raise checks.error_in(
             source, f"an experiment must be a table of keys. Got {checks.shown(data)}."
         )
+    data = region_tables.prepared(data, source)  # economy = "csv:<path>" (docs/regions.md)
     checks.check_keys(source, "", data, TOP_KEYS)
     checks.check_required(source, data, REQUIRED)
     name = checks.checked_name(source, data["name"])
@@ -258,6 +273,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     )
     if economies is not None:
         checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
+    region_tables.check_tables(source, [{**fixed, **p.overrides} for p in points])
     return Experiment(
         name=name,
         description=data.get("description", ""),

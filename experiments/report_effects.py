@@ -22,6 +22,8 @@ from experiments.effects import (
 from experiments.plots import plot_dose_panels, plot_spend_curves
 from model.errors import ParameterError
 from model.presets import preset
+from model.regions import is_table_economy
+from model.table_economy import table_sizes
 
 if TYPE_CHECKING:
     from experiments.report import Report
@@ -90,6 +92,8 @@ def call_targets(results: Results) -> pd.Series | None:
             return None
         if p.policy.allocation != "call":
             return None
+        if is_table_economy(p.world.economy):  # the region table sets the regions
+            p = table_sizes(p)
         out[row["scenario"]] = p.policy.policy_budget * p.world.n_regions * m["steps"]
     return pd.Series(out, dtype=float)
 

@@ -41,6 +41,9 @@ from experiments.folders import clear_entries, locked, make_folder, refuse_to_re
 from experiments.store import MANIFEST, OURS, ResultStore
 from model.simulate import compile_kernels, simulate
 
+SNAPSHOT_TABLES = {"firms", "links", "firms_yearly", "links_yearly"}
+"""Outputs that simulate builds only when asked (model/snapshot.py)."""
+
 __all__ = [
     "RunOutcome",
     "SweepReport",
@@ -114,7 +117,8 @@ def execute(spec: RunSpec) -> RunOutcome:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
-        result = simulate(base_params(spec), seed=spec.seed, steps=spec.steps)
+        keep = {"snapshots": spec.outputs} if SNAPSHOT_TABLES & set(spec.outputs) else {}
+        result = simulate(base_params(spec), seed=spec.seed, steps=spec.steps, **keep)
     except Exception:
         return RunOutcome(
             spec,
@@ -132,6 +136,7 @@ def execute(spec: RunSpec) -> RunOutcome:
         "timeseries": result.timeseries,
         "panel": result.panel,
         "clusters": result.clusters,
+        **result.snapshots,
     }
     for name in spec.outputs:
         if name == "events":

@@ -7,7 +7,7 @@ non-zero status.
 
 from __future__ import annotations
 
-__all__ = ["ClusterLabError", "ParameterError"]
+__all__ = ["ClusterLabError", "ParameterError", "RegionTableError"]
 
 
 class ClusterLabError(Exception):
@@ -16,3 +16,7 @@ class ClusterLabError(Exception):
 
 class ParameterError(ClusterLabError, ValueError):
     """A parameter is unknown, of the wrong type or out of its allowed range."""
+
+
+class RegionTableError(ParameterError):
+    """A region table (``economy = "csv:<path>"``) is unreadable or has a malformed row."""

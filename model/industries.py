@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from model.knowledge import KnowledgeSpace, build_knowledge_space, recipe_relatedness
 from model.params import Economy, WorldParams
+from model.regions import is_table_economy
 
 __all__ = ["MARCHE", "Industries", "build_economy"]
 
@@ -264,4 +265,8 @@ def build_economy(
     """
     if world.economy is Economy.MARCHE:
         return _marche(world)
+    if is_table_economy(world.economy):
+        from model.table_economy import table_economy  # noqa: PLC0415 - it imports this module
+
+        return table_economy(world, rng)
     return _generic(world, rng)

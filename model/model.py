@@ -40,6 +40,7 @@ from model.params import ModelParams
 from model.policy import missing_link_fields, run_policy
 from model.presets import preset
 from model.record import Recorder
+from model.regions import is_table_economy
 from model.state import (
     SPENDING_INSTRUMENTS,
     EventLog,
@@ -47,6 +48,7 @@ from model.state import (
     WorldState,
 )
 from model.supply import rewire_supply
+from model.table_economy import table_sizes
 from model.world import (
     build_firms,
     build_geography,
@@ -135,6 +137,8 @@ class ClusterModel(mesa.Model):
         """Set up the world, the Mesa grid and agents, run the burn-in, record step 0."""
         base = params if params is not None else preset(preset_name)
         self.params = base.replace(**overrides) if overrides else base
+        if is_table_economy(self.params.world.economy):  # the table sets regions (and firms)
+            self.params = table_sizes(self.params)
         self.state = self._build_world()
         self.recorder = Recorder(self.state, self.params.diversification.fit_threshold)
         self.grid = _MooreGrid(

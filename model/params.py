@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import ParameterError
+from model.regions import CSV_PREFIX
 
 __all__ = [
     "Allocation",
@@ -93,7 +94,8 @@ class WorldParams(_ParamGroup):
 
     economy: Economy = _choice(  # noqa: RUF009 - a field() declaration, like _p
         Economy.GENERIC,
-        "Industry structure: 'generic' value chains, or the stylised 'marche' teaching set.",
+        "Industry structure: 'generic' value chains, the stylised 'marche' teaching set, or "
+        "'csv:<path>', a region x industry employment table (docs/regions.md).",
     )
     n_regions: int = _p(4, 1, 16, "regions", "Number of regions tiling the grid.")
     n_firms: int = _p(1000, 20, 200_000, "firms", "Number of firms at the start.")
@@ -705,7 +707,8 @@ class ParamSpec:
     def allowed(self) -> str:
         """Say in words what values are allowed."""
         if self.choices is not None:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
+            table = " or 'csv:<path>'" if self.kind is Economy else ""
+            return "one of " + ", ".join(repr(c) for c in self.choices) + table
         kind = "an integer" if self.kind is int else "a number"
         return f"{kind} in [{self.low:g}, {self.high:g}]"
 
@@ -743,10 +746,18 @@ def param_specs() -> dict[str, ParamSpec]:
     return out
 
 
+def _is_table(value: Any) -> bool:
+    """Tell whether an ``economy`` value names a region table, ``csv:<path>``."""
+    prefix = CSV_PREFIX
+    return isinstance(value, str) and value.startswith(prefix) and len(value) > len(prefix)
+
+
 def _check_value(spec: ParamSpec, value: Any) -> Any:
     """Return ``value`` converted to the spec's type, or raise ParameterError."""
     where = f"The '{spec.name}' parameter of {spec.owner}"
     if spec.choices is not None:
+        if spec.kind is Economy and _is_table(value):
+            return value  # a region table, read when the world is built (model/regions.py)
         try:
             return spec.kind(value)
         except ValueError:

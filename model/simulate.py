@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from model.model import ClusterModel
 from model.params import ModelParams
 from model.presets import preset
 from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS, funnel_summary
+from model.snapshot import SnapshotCollector
 from model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
@@ -56,6 +58,9 @@ class SimulationResult:
         Run-summary scalars (see :func:`summarise`).
     industries, regions, fields : list of str
         Names, in index order.
+    snapshots : dict of DataFrame
+        The final year's "firms" and "links" tables, or every year's "firms_yearly" and
+        "links_yearly" (:mod:`model.snapshot`), when asked for with ``snapshots=``.
     """
 
     params: dict[str, Any]
@@ -69,6 +74,7 @@ class SimulationResult:
     industries: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
+    snapshots: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _panel(model: ClusterModel) -> pd.DataFrame:
@@ -262,7 +268,9 @@ def region_summary(timeseries: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResult:
+def simulate(
+    params: ModelParams, seed: int, steps: int = 50, snapshots: Collection[str] = ()
+) -> SimulationResult:
     """Build a model, run it for ``steps`` years and return its outputs as plain data.
 
     Parameters
@@ -273,6 +281,9 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
         outputs in any process. The economy is set by the ``economy_seed`` parameter.
     steps : int, default=50
         Years to simulate after the burn-in.
+    snapshots : collection of str, optional
+        Tables to keep: "firms", "links" (final year), "firms_yearly", "links_yearly"
+        (every recorded year) (:mod:`model.snapshot`); other names are ignored.
 
     Returns
     -------
@@ -310,7 +321,7 @@ def simulate(params: ModelParams, seed: int, steps: int = 50) -> SimulationResul
             f"The 'steps' argument of simulate must be an integer >= 0. Got {steps!r}."
         )
     with threadpool_limits(limits=1, user_api="blas"):
-        return _run(params, int(seed), int(steps))
+        return _run(params, int(seed), int(steps), tuple(snapshots))
 
 
 def compile_kernels() -> None:
@@ -325,16 +336,21 @@ def compile_kernels() -> None:
     simulate(preset("baseline", n_firms=60, burn_in=1), seed=0, steps=1)
 
 
-def _run(params: ModelParams, seed: int, steps: int) -> SimulationResult:
+def _run(
+    params: ModelParams, seed: int, steps: int, snapshots: tuple[str, ...] = ()
+) -> SimulationResult:
     """Run a validated ``simulate`` call."""
     model = ClusterModel(params=params, rng=seed)
+    kept = SnapshotCollector(snapshots)
     try:
+        kept.year(model.state)
         for _ in range(steps):
             model.step()
+            kept.year(model.state)
         ws = model.state
         timeseries = pd.DataFrame(model.recorder.rows)
         return SimulationResult(
-            params=params.to_flat(),
+            params=model.params.to_flat(),  # a region table sets n_regions (and n_firms)
             seed=seed,
             steps=steps,
             timeseries=timeseries,
@@ -345,6 +361,7 @@ def _run(params: ModelParams, seed: int, steps: int) -> SimulationResult:
             industries=list(ws.industries.names),
             regions=list(ws.geo.region_names),
             fields=list(ws.space.field_names),
+            snapshots=kept.tables(ws),
         )
     finally:
         model.release()

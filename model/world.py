@@ -24,6 +24,7 @@ import numpy.typing as npt
 from model.industries import MARCHE, Industries
 from model.knowledge import KnowledgeSpace
 from model.params import Economy, ModelParams
+from model.regions import is_table_economy, load_region_table
 from model.state import FirmTable, OrgTable, Origin, UniversityTable
 
 __all__ = [
@@ -141,7 +142,9 @@ def build_geography(params: ModelParams) -> Geography:
     for r in range(n_reg):
         xs, ys = np.nonzero(region == r)
         bounds[r] = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    if w.economy is Economy.MARCHE:
+    if is_table_economy(w.economy):
+        names = load_region_table(w.economy).regions
+    elif w.economy is Economy.MARCHE:
         names = tuple(
             MARCHE["region_names"][r] if r < 4 else f"Region {r + 1}" for r in range(n_reg)
         )
@@ -220,6 +223,10 @@ def build_firms(
         The firms, and one organization row per cluster (roadmaps filled later).
     """
     w = params.world
+    if is_table_economy(w.economy):
+        from model.table_economy import table_firms  # noqa: PLC0415 - it imports this module
+
+        return table_firms(params, geo, industries, economy, rng)
     chains = _cluster_chains(params, industries, economy.clusters)
     place = economy.placement
     n_challenge = int(industries.is_challenge.sum())
@@ -277,11 +284,13 @@ def _firm_rows(
     cols: dict[str, IntArray],
     industries: Industries,
     rng: np.random.Generator,
+    employees: npt.NDArray[np.float64] | None = None,
 ) -> FirmTable:
-    """Draw the initial attributes of the placed firms."""
+    """Draw the initial attributes of the placed firms (their sizes unless given)."""
     n = cols["region"].size
     m = params.market
-    employees = np.maximum(1.0, np.exp(np.log(10.0) + 1.0 * rng.standard_normal(n)))
+    if employees is None:
+        employees = np.maximum(1.0, np.exp(np.log(10.0) + 1.0 * rng.standard_normal(n)))
     productivity = np.exp(0.15 * rng.standard_normal(n))
     revenue = employees * m.output_per_employee * productivity
     firms = FirmTable.empty(industries.recipes.shape[1])
@@ -339,6 +348,10 @@ def build_universities(
     U(0.2, 0.3).
     """
     w = params.world
+    if is_table_economy(w.economy) and load_region_table(w.economy).universities is not None:
+        from model.table_economy import table_universities  # noqa: PLC0415 - imports this module
+
+        return table_universities(params, geo, space, industries, rng)
     unis = UniversityTable.empty(space.n_fields)
     if w.max_universities_per_region == 0:
         return unis

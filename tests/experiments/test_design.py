@@ -193,7 +193,8 @@ MALFORMED = [
         GRID,
         "seed = 1",
         'seed = 1\noutputs = ["panels"]',
-        r"'outputs' may list timeseries, panel, clusters, events\. Got 'panels'\.",
+        r"'outputs' may list timeseries, panel, clusters, events, firms, links, firms_yearly, "
+        r"links_yearly\. Got 'panels'\.",
     ),
     (
         "unknown base preset",

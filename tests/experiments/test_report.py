@@ -125,6 +125,10 @@ preset = "ris3_relatedness"
 """
 
 
+REGION_FIGURES = {"region_effects_net_specialisations", "region_effects_employment_growth"}
+"""Heat maps of the per-region effects (experiments/region_effects.py)."""
+
+
 # -- checks -------------------------------------------------------------------------------
 def assert_png(path: Path) -> None:
     data = path.read_bytes()
@@ -210,7 +214,7 @@ def morris_run(workdir: Path) -> Path:
 # -- compare_report on the smoke sweep ----------------------------------------------------
 def test_compare_report_figures_are_valid_images(smoke):
     fans = {f"fan_{c}" for c in ("radical", "cross_cluster_share", "diversity", "spend_total")}
-    assert_figures(smoke / "figures", {"scenarios", "cost_effectiveness"} | fans)
+    assert_figures(smoke / "figures", {"scenarios", "cost_effectiveness"} | fans | REGION_FIGURES)
 
 
 def test_compare_report_tables(smoke):
@@ -245,7 +249,7 @@ def test_compare_report_markdown_mentions_every_scenario(smoke):
         assert scenario in text
     assert "4 of 4 runs finished; 0 failed." in text
     links = figure_links(text)
-    assert len(links) == 6
+    assert len(links) == 6 + len(REGION_FIGURES)
     assert all((smoke / link).is_file() for link in links)
 
 

@@ -246,5 +246,5 @@ def test_parse_value_rejects_unknown_names_with_a_hint():
 def test_allowed_says_what_is_allowed():
     assert SPECS["n_firms"].allowed() == "an integer in [20, 200000]"
     assert SPECS["payout_share"].allowed() == "a number in [0, 1]"
-    assert SPECS["economy"].allowed() == "one of 'generic', 'marche'"
+    assert SPECS["economy"].allowed() == "one of 'generic', 'marche' or 'csv:<path>'"
     assert CHOICES == ["economy", "subsidy_targeting", "allocation"]
