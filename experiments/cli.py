@@ -310,9 +310,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a results folder and write the report."""
     from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.xlrm import parse_satisfice  # noqa: PLC0415 - imported when used (start-up)
 
-    path = compare_report(args.results, baseline=args.baseline)
+    criteria = dict(parse_satisfice(text) for text in args.satisfice or [])
+    path = compare_report(args.results, baseline=args.baseline, satisficing=criteria or None)
     print(f"Report written: {path} (and report.md, tables/, figures/)")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Scenario discovery: the PRIM box and feature scores of an outcome of interest."""
+    from experiments.discover import describe, discover, write_discovery  # noqa: PLC0415 - start-up
+    from experiments.store import load_results  # noqa: PLC0415 - imported when used (start-up)
+
+    if not 0 < args.density <= 1:
+        raise ParameterError(f"--density must lie in (0, 1]. Got {args.density}.")
+    results = load_results(args.results)
+    found = discover(results, args.outcome, args.below, args.above, args.policy, args.density)
+    out = Path(args.out) if args.out else Path(args.results)
+    stem = f"discover_{args.outcome}"
+    try:
+        write_discovery(found, out, stem)
+    except OSError as exc:
+        raise ParameterError(f"--out: cannot write into '{out}': {exc.strerror or exc}.") from None
+    print("\n".join(describe(found)))
+    print(f"Tables: {out}/tables/{stem}_*.csv; figures: {out}/figures/{stem}_*.png")
     return 0
 
 
@@ -476,7 +498,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="compare scenarios of a results folder")
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
+    compare.add_argument(
+        "--satisfice",
+        action="append",
+        metavar="OUTCOME>=VALUE",
+        help="xlrm designs: threshold of the satisficing share (repeatable; replaces the file's)",
+    )
     compare.set_defaults(func=cmd_compare)
+    _add_discover_parser(sub)
     _add_calibrate_parser(sub)
     for name, func, what in (
         ("presets", cmd_presets, "list the presets"),
@@ -528,6 +557,23 @@ def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
         "--wait", action="store_true", help="if another sweep uses the folder, wait for it"
     )
     sweep.set_defaults(func=cmd_sweep)
+
+
+def _add_discover_parser(sub: argparse._SubParsersAction) -> None:
+    disc = sub.add_parser(
+        "discover", help="scenario discovery (PRIM, feature scores) on a results folder"
+    )
+    disc.add_argument("results", help="results folder (best of an xlrm or lhs design)")
+    disc.add_argument("--outcome", required=True, help="summary outcome, e.g. radical_innovations")
+    side = disc.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, help="cases of interest: outcome below VALUE")
+    side.add_argument("--above", type=float, help="cases of interest: outcome above VALUE")
+    disc.add_argument("--policy", help="xlrm designs: only the runs of this policy")
+    disc.add_argument(
+        "--density", type=float, default=0.8, help="least density of the box (default 0.8)"
+    )
+    disc.add_argument("--out", help="folder of tables/ and figures/ (default: RESULTS)")
+    disc.set_defaults(func=cmd_discover)
 
 
 def _add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
