@@ -113,12 +113,14 @@ def _ema() -> tuple:
 def choose_box(trajectory: pd.DataFrame, threshold: float = DENSITY_THRESHOLD) -> int:
     """Row of the peeling trajectory to report: the most coverage at density >= threshold.
 
-    If no box is that dense, the densest box.
+    Of boxes of equal coverage, the densest; if no box is that dense, the densest box.
     """
-    dense = trajectory[trajectory["density"] >= threshold]
+    position = np.arange(len(trajectory))
+    dense = trajectory.assign(position=position)[trajectory["density"] >= threshold]
     if dense.empty:
         return int(trajectory["density"].to_numpy().argmax())
-    return int(np.flatnonzero(trajectory.index == dense["coverage"].idxmax())[0])
+    best = dense.sort_values(["coverage", "density"], ascending=False, kind="stable")
+    return int(best["position"].iloc[0])
 
 
 def find_box(
