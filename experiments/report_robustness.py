@@ -65,6 +65,8 @@ def robustness_section(
         f"{uncertain}. Replicates are averaged per policy and world; every statistic below "
         "is over worlds."
     )
+    if "policy_spend" in results.summary:
+        _spend(results.summary, report)
     _distributions(table, outcomes, report, fig_dir, tab_dir)
     _regret(table, outcomes, report, fig_dir, tab_dir)
     if not criteria:
@@ -77,6 +79,16 @@ def robustness_section(
     _satisficing(table, criteria, report, tab_dir)
     for outcome, text in criteria.items():
         _discovery(results, outcome, text, report, fig_dir.parent)
+
+
+def _spend(summary: pd.DataFrame, report: Report) -> None:
+    """Say what each policy spent: policies are compared at equal cost only if it is equal."""
+    spend = summary.groupby("policy", sort=False)["policy_spend"].agg(["mean", "min", "max"])
+    report.text(
+        "Realised policy spend per run, mean (min-max over worlds), M€: "
+        + "; ".join(f"{r.Index} {r.mean:.3g} ({r.min:.3g}-{r.max:.3g})" for r in spend.itertuples())
+        + "."
+    )
 
 
 def _distributions(

@@ -211,7 +211,12 @@ def test_small_xlrm_sweep_end_to_end(tmp_path: Path, capsys):
     criteria = ["--satisfice", "radical_innovations>=0"]
     assert main(["compare", str(out), *criteria]) == 0
     report = (out / "report.md").read_text()
-    for section in ("## Regret", "## Satisficing", "Outcomes across worlds"):
+    for section in (
+        "## Regret",
+        "## Satisficing",
+        "Outcomes across worlds",
+        "Realised policy spend",
+    ):
         assert section in report
     assert "radical_innovations >= 0" in report
     shares = (out / "tables" / "robustness_satisficing.csv").read_text()
