@@ -70,3 +70,17 @@ def test_convergence_ends_at_the_full_sample_and_narrows():
     first = table[table["n"] == 4]
     assert (last["S1_conf"].to_numpy() < first["S1_conf"].to_numpy()).all()
     assert np.isfinite(table["ST"]).all()
+
+
+def test_morris_convergence_uses_whole_trajectories():
+    from SALib.sample import morris
+
+    problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    x = morris.sample(problem, 16, num_levels=4, seed=2)
+    y = 3 * x[:, 0] + x[:, 1]  # c does nothing
+    table = convergence_table(problem, y, "morris", x, levels=4)
+    assert sorted(table["n"].unique()) == [4, 8, 16]  # trajectories of D + 1 = 4 rows
+    last = table[table["n"] == 16].set_index("parameter")
+    assert last.loc["a", "mu_star"] == pytest.approx(3.0)
+    assert last.loc["b", "mu_star"] == pytest.approx(1.0)
+    assert last.loc["c", "mu_star"] == pytest.approx(0.0)
