@@ -312,8 +312,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a results folder and write the report."""
     from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
+    from experiments.xlrm import parse_satisfice  # noqa: PLC0415 - imported when used (start-up)
 
-    path = compare_report(args.results, baseline=args.baseline)
+    criteria = dict(parse_satisfice(text) for text in args.satisfice or [])
+    path = compare_report(args.results, baseline=args.baseline, satisficing=criteria or None)
     print(f"Report written: {path} (and report.md, tables/, figures/)")
     return 0
 
@@ -328,6 +330,26 @@ def cmd_network(args: argparse.Namespace) -> int:
         f"Network of run {args.run}: {graph.number_of_nodes()} nodes, "
         f"{graph.number_of_edges()} links ({', '.join(kinds)}) -> {args.out}"
     )
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Scenario discovery: the PRIM box and feature scores of an outcome of interest."""
+    from experiments.discover import describe, discover, write_discovery  # noqa: PLC0415 - start-up
+    from experiments.store import load_results  # noqa: PLC0415 - imported when used (start-up)
+
+    if not 0 < args.density <= 1:
+        raise ParameterError(f"--density must lie in (0, 1]. Got {args.density}.")
+    results = load_results(args.results)
+    found = discover(results, args.outcome, args.below, args.above, args.policy, args.density)
+    out = Path(args.out) if args.out else Path(args.results)
+    stem = f"discover_{args.outcome}"
+    try:
+        write_discovery(found, out, stem)
+    except OSError as exc:
+        raise ParameterError(f"--out: cannot write into '{out}': {exc.strerror or exc}.") from None
+    print("\n".join(describe(found)))
+    print(f"Tables: {out}/tables/{stem}_*.csv; figures: {out}/figures/{stem}_*.png")
     return 0
 
 
@@ -458,6 +480,16 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _add_network_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``network`` command: a run's collaboration network as GraphML."""
+    network = sub.add_parser("network", help="write a run's collaboration network as GraphML")
+    network.add_argument("results", help="results folder (outputs firms and links kept)")
+    network.add_argument("--run", type=int, default=0, help="run id (default 0)")
+    network.add_argument("--out", required=True, help="GraphML file to write (for Gephi)")
+    network.add_argument("--supply", action="store_true", help="add the supply links")
+    network.set_defaults(func=cmd_network)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``clusterlab``."""
     parser = _Parser(prog="clusterlab", description=__doc__.splitlines()[0])
@@ -505,13 +537,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="compare scenarios of a results folder")
     compare.add_argument("results", help="results folder")
     compare.add_argument("--baseline", help="scenario to compare with (default: the first)")
+    compare.add_argument(
+        "--satisfice",
+        action="append",
+        metavar="OUTCOME>=VALUE",
+        help="xlrm designs: threshold of the satisficing share (repeatable; replaces the file's)",
+    )
     compare.set_defaults(func=cmd_compare)
-    network = sub.add_parser("network", help="write a run's collaboration network as GraphML")
-    network.add_argument("results", help="results folder (outputs firms and links kept)")
-    network.add_argument("--run", type=int, default=0, help="run id (default 0)")
-    network.add_argument("--out", required=True, help="GraphML file to write (for Gephi)")
-    network.add_argument("--supply", action="store_true", help="add the supply links")
-    network.set_defaults(func=cmd_network)
+    _add_network_parser(sub)
+    _add_discover_parser(sub)
     _add_calibrate_parser(sub)
     for name, func, what in (
         ("presets", cmd_presets, "list the presets"),
@@ -563,6 +597,23 @@ def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
         "--wait", action="store_true", help="if another sweep uses the folder, wait for it"
     )
     sweep.set_defaults(func=cmd_sweep)
+
+
+def _add_discover_parser(sub: argparse._SubParsersAction) -> None:
+    disc = sub.add_parser(
+        "discover", help="scenario discovery (PRIM, feature scores) on a results folder"
+    )
+    disc.add_argument("results", help="results folder (best of an xlrm or lhs design)")
+    disc.add_argument("--outcome", required=True, help="summary outcome, e.g. radical_innovations")
+    side = disc.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, help="cases of interest: outcome below VALUE")
+    side.add_argument("--above", type=float, help="cases of interest: outcome above VALUE")
+    disc.add_argument("--policy", help="xlrm designs: only the runs of this policy")
+    disc.add_argument(
+        "--density", type=float, default=0.8, help="least density of the box (default 0.8)"
+    )
+    disc.add_argument("--out", help="folder of tables/ and figures/ (default: RESULTS)")
+    disc.set_defaults(func=cmd_discover)
 
 
 def _add_calibrate_parser(sub: argparse._SubParsersAction) -> None:

@@ -76,6 +76,9 @@ TOP_KEYS = {
     "fixed": dict,
     "design": dict,
     "economies": int,
+    "levers": dict,
+    "uncertainties": dict,
+    "satisficing": dict,
 }
 REQUIRED = {
     "name": 'name = "my_study"',
@@ -92,6 +95,7 @@ class DesignKind(StrEnum):
     LHS = "lhs"
     SOBOL = "sobol"
     MORRIS = "morris"
+    XLRM = "xlrm"  # policies (levers) x sampled worlds (uncertainties): experiments.xlrm
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,7 @@ class DesignPoint:
     scenario: str
     preset: str
     overrides: dict[str, Any]
+    tags: tuple[tuple[str, Any], ...] = ()  # extra columns of the run's rows (xlrm: policy, world)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class RunSpec:
     steps: int
     outputs: tuple[str, ...]
     economy_seed: int = 0
+    tags: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,7 @@ class Experiment:
                     steps=self.steps,
                     outputs=self.outputs,
                     economy_seed=_economy_seed(pt.preset, overrides),
+                    tags=pt.tags,
                 )
             )
         return out
@@ -268,9 +275,21 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     checks.check_override_values(source, "fixed", fixed)
     checks.validated_overrides(source, "fixed", base, fixed)
     runs_per_point = (replicates, economies or 1)
-    kind, points, problem, samples = _design(
-        source, base, fixed, data["design"], seed, runs_per_point
-    )
+    if data["design"].get("type") == DesignKind.XLRM:
+        from experiments import xlrm  # noqa: PLC0415 - imports this module
+
+        kind, points, problem, samples = xlrm.xlrm_design(source, base, fixed, data, seed)
+    else:
+        xlrm_keys = [k for k in ("levers", "uncertainties", "satisficing") if k in data]
+        if xlrm_keys:
+            raise checks.error_at(
+                source,
+                xlrm_keys[0],
+                'needs type = "xlrm" in [design]; remove it or use that design.',
+            )
+        kind, points, problem, samples = _design(
+            source, base, fixed, data["design"], seed, runs_per_point
+        )
     if economies is not None:
         checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
     region_tables.check_tables(source, [{**fixed, **p.overrides} for p in points])
@@ -301,6 +320,7 @@ DESIGN_KEYS = {
     DesignKind.LHS: {"type": str, "samples": int, "bounds": dict},
     DesignKind.SOBOL: {"type": str, "samples": int, "bounds": dict, "second_order": bool},
     DesignKind.MORRIS: {"type": str, "trajectories": int, "levels": int, "bounds": dict},
+    DesignKind.XLRM: {"type": str, "worlds": int, "sampler": str, "policies": list},
 }
 
 

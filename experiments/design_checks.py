@@ -387,9 +387,11 @@ def checked_scenario_name(source: str, where: str, sc: dict) -> str:
 # --- sampled designs --------------------------------------------------------------------
 
 
-def bounded_spec(source: str, specs: dict[str, ParamSpec], name: str) -> ParamSpec:
+def bounded_spec(
+    source: str, specs: dict[str, ParamSpec], name: str, where: str = "design.bounds"
+) -> ParamSpec:
     """Return the spec of a lever given bounds, if it is a numeric parameter."""
-    key = f"design.bounds.{name}"
+    key = f"{where}.{name}"
     if name not in specs:
         raise error_at(source, key, f"is not a parameter.{suggest(str(name), list(specs))}")
     if specs[name].choices is not None:
@@ -397,9 +399,11 @@ def bounded_spec(source: str, specs: dict[str, ParamSpec], name: str) -> ParamSp
     return specs[name]
 
 
-def validated_bounds(source: str, spec: ParamSpec, pair: Any) -> list[float]:
+def validated_bounds(
+    source: str, spec: ParamSpec, pair: Any, where: str = "design.bounds"
+) -> list[float]:
     """Return ``[low, high]`` of a lever if low < high, both within the parameter's range."""
-    key = f"design.bounds.{spec.name}"
+    key = f"{where}.{spec.name}"
     shape = isinstance(pair, list) and len(pair) == 2 and all(map(_is_finite_number, pair))
     if not shape or not float(pair[0]) < float(pair[1]):
         raise error_at(
@@ -413,7 +417,7 @@ def validated_bounds(source: str, spec: ParamSpec, pair: Any) -> list[float]:
             source,
             key,
             f"must lie in the range of the parameter, {spec.allowed()} ({spec.unit}). "
-            f"Got {shown(pair)}.",
+            f"Got {shown(pair)}. Narrow the range to fit it.",
         )
     return [low, high]
 

@@ -39,6 +39,7 @@ from experiments.plots import (
 from experiments.region_effects import region_section
 from experiments.report_effects import dose_section, equal_cost_section
 from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
+from experiments.sensitivity_checks import add_checks
 from experiments.store import Results, load_results, replicates_text
 from experiments.surface import SAMPLED_DESIGNS, surface_section
 from model.params import suggest
@@ -233,10 +234,14 @@ def _check_baseline(results: Results, baseline: str | None) -> str:
     return baseline
 
 
-def compare_report(root: str | Path, baseline: str | None = None) -> Path:
+def compare_report(
+    root: str | Path, baseline: str | None = None, satisficing: dict[str, str] | None = None
+) -> Path:
     """Analyse a results folder and write tables, figures and the report into it.
 
-    Returns the path of ``report.html``.
+    Returns the path of ``report.html``. Of an ``xlrm`` design the report is the
+    robustness analysis (:mod:`experiments.report_robustness`); ``satisficing`` (outcome ->
+    ">= 30") then replaces the thresholds of the experiment file.
 
     Raises
     ------
@@ -251,11 +256,13 @@ def compare_report(root: str | Path, baseline: str | None = None) -> Path:
     if "timeseries" in results.manifest.get("outputs", []) and not results.summary.empty:
         results.timeseries  # noqa: B018 - read every run file now: a corrupt one stops us here
     with _staged(root) as stage:
-        _compare(results, asked if baseline else None, stage)
+        _compare(results, asked if baseline else None, stage, satisficing)
     return root / "report.html"
 
 
-def _compare(results: Results, baseline: str | None, root: Path) -> None:
+def _compare(
+    results: Results, baseline: str | None, root: Path, satisficing: dict | None = None
+) -> None:
     fig_dir, tab_dir = root / "figures", root / "tables"
     fig_dir.mkdir(exist_ok=True)
     tab_dir.mkdir(exist_ok=True)
@@ -270,6 +277,11 @@ def _compare(results: Results, baseline: str | None, root: Path) -> None:
     _problems(results, report)
     if results.summary.empty:
         report.text("No finished runs: nothing to compare.")
+        return _write(report, root)
+    if m["design"] == "xlrm":
+        from experiments.report_robustness import robustness_section  # noqa: PLC0415
+
+        robustness_section(results, report, fig_dir, tab_dir, satisficing)
         return _write(report, root)
     if m["design"] in SAMPLED_DESIGNS:  # no baseline point: surfaces, not differences
         surface_section(results, report, fig_dir, tab_dir)
@@ -508,4 +520,5 @@ def _sensitivity(results: Results, found: list[SensitivityResult], root: Path) -
             path = plot_morris(r.indices, label, fig_dir / f"morris_{r.outcome}")[0]
         report.table(r.indices.round(4))
         report.figure(path, f"{r.method.capitalize()} indices: {label}")
+        add_checks(results, r, label, report, root)
     return _write(report, root)

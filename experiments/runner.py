@@ -109,6 +109,7 @@ def _keys(spec: RunSpec) -> dict[str, Any]:
         "replicate": spec.replicate,
         "seed": spec.seed,
         "economy_seed": spec.economy_seed,
+        **dict(spec.tags),
     }
 
 

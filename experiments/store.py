@@ -192,7 +192,13 @@ def replicates_text(manifest: dict[str, Any]) -> str:
 def design_frame(exp: Experiment) -> pd.DataFrame:
     """One row per design point: point, scenario, preset and the overridden values."""
     rows = [
-        {"point": p.point, "scenario": p.scenario, "preset": p.preset, **p.overrides}
+        {
+            "point": p.point,
+            "scenario": p.scenario,
+            "preset": p.preset,
+            **dict(p.tags),
+            **p.overrides,
+        }
         for p in exp.points
     ]
     frame = pd.DataFrame(rows)

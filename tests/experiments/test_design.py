@@ -253,7 +253,8 @@ MALFORMED = [
         GRID,
         'type = "grid"',
         'type = "factorial"',
-        r"'design\.type' must be one of grid, scenarios, lhs, sobol, morris\. Got 'factorial'\.",
+        r"'design\.type' must be one of grid, scenarios, lhs, sobol, morris, xlrm\. "
+        r"Got 'factorial'\.",
     ),
     (
         "sobol samples not a power of two",

@@ -332,14 +332,21 @@ def test_sobol_report_writes_figure_table_and_convergence(tmp_path):
         keys = {"run_id": run.run_id, "point": run.point, "replicate": run.replicate}
         store.write_run(run.run_id, keys | {"scenario": run.scenario, "radical_innovations": y}, {})
     sensitivity_report(store.root, ("radical_innovations",))
-    assert_figures(store.root / "figures", {"sobol_radical_innovations"})
+    assert_figures(
+        store.root / "figures",
+        {"sobol_radical_innovations", "sobol_radical_innovations_convergence"},
+    )
+    steps = pd.read_csv(store.root / "tables" / "sobol_radical_innovations_convergence.csv")
+    assert sorted(steps["n"].unique()) == [4, 8]  # prefixes of 4 and all 8 base samples
     table = pd.read_csv(store.root / "tables" / "sobol_radical_innovations.csv")
     assert list(table.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
     text = (store.root / "report.md").read_text()
     assert "64 of 64 runs finished; 0 failed." in text
     assert "Convergence: largest change of a total index" in text
+    assert "Convergence: indices recomputed on the first n base samples" in text
     assert "Replicate noise:" in text
-    assert len(assert_self_contained((store.root / "report.html").read_text())) == 1
+    # two figures: the indices and their convergence
+    assert len(assert_self_contained((store.root / "report.html").read_text())) == 2
 
 
 # -- damaged folders are reported, not crashed on -----------------------------------------

@@ -130,6 +130,9 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ("fixed a number", toml({"fixed": "1"}), r"'fixed' must be of type dict\. Got 1\."),
     ("design a text", toml({"design": '"grid"'}, design=""), r"'design' must be of type dict"),
     ("economies a float", toml({"economies": "2.0"}), r"'economies' must be of type int"),
+    ("levers a list", toml({"levers": "[1]"}), r"'levers' must be of type dict"),
+    ("uncertainties a text", toml({"uncertainties": '"x"'}), r"'uncertainties' must be of type"),
+    ("satisficing a number", toml({"satisficing": "3"}), r"'satisficing' must be of type dict"),
     ("economies negative", toml({"economies": "-1"}), r"'economies' must be an integer in \[1,"),
     # --- unknown keys
     ("unknown key", toml({"replicate": "2"}), r"'replicate' is not a known key\. Did you mean "),
@@ -431,6 +434,25 @@ VALID = [
         "design": design,
     }
     for design in VALID_DESIGNS
+] + [
+    {
+        "name": "fuzz",
+        "steps": 2,
+        "replicates": 1,
+        "fixed": {"n_firms": 100},
+        "levers": {
+            "cross_cluster_subsidy": [0.0, 0.5],
+            "cluster_org_funding": {"low": 0, "high": 1, "levels": 2},
+        },
+        "uncertainties": {"interaction_rate": [0.1, 0.2], "economy": {"values": ["generic"]}},
+        "satisficing": {"radical_innovations": ">= 1"},
+        "design": {
+            "type": "xlrm",
+            "worlds": 2,
+            "sampler": "lhs",
+            "policies": [{"name": "p", "set": {"cross_cluster_subsidy": 0.5}}],
+        },
+    }
 ]
 
 
@@ -602,7 +624,8 @@ def test_mutations_reach_valid_experiments_of_every_kind() -> None:
     # mutations (a value replaced by a valid one, an optional key deleted) must.
     kinds: set[DesignKind] = set()
 
-    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    # 300 examples: with six valid files to mutate (xlrm added), 200 reached no scenarios.
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
     @given(data=mutated_experiments())
     def collect(data: dict[str, Any]) -> None:
         if data in VALID:
