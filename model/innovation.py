@@ -27,6 +27,8 @@ from model.params import InnovationParams, ModelParams
 from model.state import WorldState
 
 __all__ = [
+    "attempt_rate",
+    "breakthroughs",
     "choose_fields",
     "choose_pool_fields",
     "family_encounter_weight",
@@ -296,6 +298,105 @@ def recombination_gain(
     return np.exp(mean + sd * rng.standard_normal(novel.size))
 
 
+def attempt_rate(
+    family_employment: FloatArray,
+    region: IntArray,
+    family: IntArray,
+    base_rate: float,
+    exponent: float,
+) -> FloatArray:
+    r"""Yearly chance that each partnered firm attempts a recombination.
+
+    Parameters
+    ----------
+    family_employment : ndarray, shape (R, G)
+        Employment of each region in the industries of each knowledge family.
+    region, family : ndarray of int, shape (m,)
+        Region and knowledge family (its industry's) of each firm.
+    base_rate : float
+        :math:`p_{att}`, the rate of a firm whose region is evenly spread over families.
+    exponent : float
+        :math:`\lambda`; 0 gives every firm the rate :math:`p_{att}`.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        :math:`\min\{1,\ p_{att}\,[(1 - P_{r,g}) / (1 - 1/G)]^{\lambda}\}`, with
+        :math:`P_{rg}` the share of region r's employment in family g (0 in an empty
+        region, where the exposure is taken as even).
+
+    Notes
+    -----
+    Exposure to unrelated knowledge triggers recombinant search: people meet the
+    knowledge around them (Jacobs externalities: Glaeser et al. 1992, Journal of
+    Political Economy 100(6): 1126-1152), and unrelated knowledge in a region is the
+    raw material of breakthroughs (Castaldi, Frenken & Los 2015, Regional Studies
+    49(5): 767-781). A firm whose region employs few people outside its own family has
+    little unrelated knowledge to recombine and searches less; with an even spread over
+    the G families the exposure factor is 1.
+
+    Examples
+    --------
+    >>> emp = np.array([[5.0, 5.0], [9.0, 1.0]])
+    >>> attempt_rate(emp, np.array([0, 1, 1]), np.array([0, 0, 1]), 0.3, 1.0).round(2)
+    array([0.3 , 0.06, 0.54])
+    """
+    n_groups = family_employment.shape[1]
+    total = family_employment.sum(axis=1, keepdims=True)
+    even = np.full_like(family_employment, 1.0 / n_groups)
+    share = np.divide(family_employment, total, out=even, where=total > 0)
+    outside = (1.0 - share[region, family]) / (1.0 - 1.0 / n_groups)
+    return np.minimum(1.0, base_rate * outside**exponent)
+
+
+def breakthroughs(
+    novel: BoolArray,
+    unrelated: BoolArray,
+    related_share: float,
+    rng: np.random.Generator,
+) -> BoolArray:
+    r"""Which new-to-world combinations are radical (breakthrough) innovations.
+
+    Parameters
+    ----------
+    novel : ndarray of bool, shape (m,)
+        New-to-world combinations (:func:`_classify`).
+    unrelated : ndarray of bool, shape (m,)
+        Whether the two fields belong to different knowledge families.
+    related_share : float in [0, 1]
+        :math:`\rho`, chance that a new pair of two fields of one family counts.
+    rng : numpy.random.Generator
+        Drawn from only when :math:`0 < \rho < 1`.
+
+    Returns
+    -------
+    ndarray of bool
+        :math:`\mathrm{novel} \wedge (\mathrm{unrelated} \vee U < \rho)`.
+
+    Notes
+    -----
+    Radical novelty comes from recombining knowledge of unrelated fields (Castaldi,
+    Frenken & Los 2015, Regional Studies 49(5): 767-781,
+    https://doi.org/10.1080/00343404.2014.940305); a new pair of fields of one family
+    recombines components that are used together routinely, a local search whose
+    outcome is an improvement, not a breakthrough (Fleming 2001, Management Science
+    47(1): 117-132, https://doi.org/10.1287/mnsc.47.1.117.10671). The family is the
+    grouping of unrelated variety (Frenken, Van Oort & Verburg 2007).
+
+    Examples
+    --------
+    >>> g = np.random.default_rng(0)
+    >>> breakthroughs(np.array([True, True, False]), np.array([True, False, True]), 0.0, g)
+    array([ True, False, False])
+    """
+    if related_share >= 1.0:
+        return novel.copy()
+    counts = unrelated
+    if related_share > 0.0:
+        counts = unrelated | (rng.random(novel.size) < related_share)
+    return novel & counts
+
+
 def pick_partner(
     learner: IntArray, teacher: IntArray, is_uni: BoolArray, rng: np.random.Generator
 ) -> IntArray:
@@ -431,7 +532,15 @@ def run_radical(
     # teach along the chain (learning) but do not recombine distant knowledge.
     learner, teacher, is_uni = link_pairs(ws, include_supply=False)
     pick = pick_partner(learner, teacher, is_uni, rng)
-    pick = pick[rng.random(pick.size) < ip.radical_attempt_rate]
+    live = np.flatnonzero(f.alive)
+    rate = attempt_rate(
+        _family_employment(ws, live),
+        f.region[learner[pick]],
+        ws.industries.family[f.industry[learner[pick]]],
+        ip.radical_attempt_rate,
+        ip.unrelated_exposure_exponent,
+    )
+    pick = pick[rng.random(pick.size) < rate]
     firm, uni = learner[pick], is_uni[pick]
     own, other = f.knowledge[firm], ws.node_knowledge(teacher[pick], uni)
     a, b, pooled, source = _second_fields(ws, params, firm, own, other, rng)
@@ -449,14 +558,16 @@ def run_radical(
     )
     novel, regional = _classify(ws, a, b, f.region[firm], rng, ip.novelty_memory)
     gain = recombination_gain(novel, ip, rng)
+    family = ws.space.family
+    radical = breakthroughs(novel, family[a] != family[b], ip.related_breakthrough_share, rng)
     f.productivity[firm] *= gain
     np.add.at(
         f.knowledge, (firm, b), ip.knowledge_jump * np.maximum(0.0, source - f.knowledge[firm, b])
     )
     np.clip(f.knowledge, 0.0, 1.0, out=f.knowledge)
-    _log(ws, firm, a, b, novel, regional, uni, pooled, distance, gain)
+    _log(ws, firm, a, b, (novel, radical, regional), uni, pooled, distance, gain)
     region = f.region[firm]
-    return region[~novel], region[novel], region[regional]
+    return region[~radical], region[radical], region[regional]
 
 
 def _log(
@@ -464,15 +575,17 @@ def _log(
     firm: IntArray,
     a: IntArray,
     b: IntArray,
-    novel: BoolArray,
-    regional: BoolArray,
+    flags: tuple[BoolArray, BoolArray, BoolArray],
     uni: BoolArray,
     pooled: BoolArray,
     distance: FloatArray,
     gain: FloatArray,
 ) -> None:
-    """Record the successful recombinations as innovation events."""
-    f, n = ws.firms, firm.size
+    """Record the successful recombinations as innovation events.
+
+    ``flags``: new to the world, radical (a new-to-world breakthrough), new to the region.
+    """
+    (novel, radical, regional), f, n = flags, ws.firms, firm.size
     ws.events.add(
         "innovation",
         step=np.full(n, ws.step),
@@ -480,7 +593,7 @@ def _log(
         region=f.region[firm],
         cluster=f.cluster[firm],
         industry=f.industry[firm],
-        kind=np.where(novel, "radical", "recombinant"),
+        kind=np.where(radical, "radical", "recombinant"),
         field_a=a,
         field_b=b,
         novel=novel,

@@ -396,6 +396,20 @@ class InnovationParams(_ParamGroup):
         "exponent",
         "Weight of a pool field: (employment share of its family / held fields of it)^this.",
     )
+    related_breakthrough_share: float = _p(
+        0.0,
+        0.0,
+        1.0,
+        "probability",
+        "Chance a new-to-world pair of two fields of one family counts as radical.",
+    )
+    unrelated_exposure_exponent: float = _p(
+        1.0,
+        0.0,
+        3.0,
+        "exponent",
+        "Attempt rate scales with (regional employment outside the firm's family / (1-1/G))^this.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from model.innovation import (
+    attempt_rate,
+    breakthroughs,
     choose_fields,
     choose_pool_fields,
     family_encounter_weight,
@@ -207,10 +209,15 @@ def test_run_radical_flags_pairs_not_combined_within_the_memory(make_model):
         stale = ws.step - before[low[mine][0], high[mine][0]] > memory
         # a stale pair is novel exactly once this year (whoever came first); a recent one never
         assert ev["novel"][mine].sum() == int(stale)
-    assert radical.size == ev["novel"].sum()
-    assert recombinant.size == (~ev["novel"]).sum()
-    assert (ev["kind"][ev["novel"]] == "radical").all()
-    assert (ev["kind"][~ev["novel"]] == "recombinant").all()
+    # radical: new to the world and joining two knowledge families (the default keeps no
+    # new pair of one family)
+    family = ws.space.family
+    broke = ev["novel"] & (family[ev["field_a"]] != family[ev["field_b"]])
+    assert 0 < broke.sum() <= ev["novel"].sum()
+    assert radical.size == broke.sum()
+    assert recombinant.size == (~broke).sum()
+    assert (ev["kind"][broke] == "radical").all()
+    assert (ev["kind"][~broke] == "recombinant").all()
     expected = before.copy()
     expected[low, high] = expected[high, low] = np.maximum(before[low, high], ws.step)
     np.testing.assert_array_equal(ws.last_combined, expected)
@@ -296,7 +303,9 @@ def test_a_pair_is_radical_at_most_once_per_memory_window(make_model, preset_nam
     # summed yearly counts agree with the event log
     eco = [row for row in model.recorder.rows if row["scope"] == "economy"]
     run = ev["step"] >= 1
-    assert sum(row["radical"] for row in eco) == (novel & run).sum()
+    radical = ev["kind"] == "radical"
+    assert (novel[radical]).all()
+    assert sum(row["radical"] for row in eco) == (radical & run).sum()
     regional = ev["novelty"] == "region"
     assert sum(row["radical_new_to_region"] for row in eco) == (regional & run).sum()
     assert not (regional & novel).any()
@@ -306,7 +315,7 @@ def test_novelty_regenerates_over_a_long_run(make_model):
     # With a fixed stock (memory longer than the run) novelty is used up; with recency the
     # second half of the run produces at least as many radicals as the first. Pooled over
     # five seeds: how fast one small economy uses its stock varies (in one seed in eight
-    # the fixed stock is not yet exhausted by year 40). Seeds 1-5 give 388 against 250.
+    # the fixed stock is not yet exhausted by year 40). Seeds 1-5 give 344 against 213.
     second_half = {5: 0.0, 1000: 0.0}
     for seed in range(1, 6):
         for memory in second_half:
@@ -427,3 +436,101 @@ def test_more_even_families_give_more_unrelated_pairs(seed):
     assert cross[0] == pytest.approx(1 / 10 / (1 / 10 + 9 / 20), abs=0.02)
     assert cross[1] == pytest.approx(0.5 / (0.5 + 0.25), abs=0.02)
     assert cross[1] > cross[0] + 0.3
+
+
+# --- breakthroughs: radical novelty needs unrelated fields -------------------------------------
+
+
+def test_breakthroughs_hand_values():
+    novel = np.array([True, True, False, False])
+    unrelated = np.array([True, False, True, False])
+    rng = np.random.default_rng(0)
+    # rho = 0: new and unrelated only; rho = 1: every new pair (no draw either way)
+    assert breakthroughs(novel, unrelated, 0.0, rng).tolist() == [True, False, False, False]
+    assert breakthroughs(novel, unrelated, 1.0, rng).tolist() == [True, True, False, False]
+    state = rng.bit_generator.state
+    breakthroughs(novel, unrelated, 0.0, rng)
+    breakthroughs(novel, unrelated, 1.0, rng)
+    assert rng.bit_generator.state == state
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_related_new_pairs_count_with_probability_rho(seed):
+    rng = np.random.default_rng(seed)
+    m = 20_000
+    out = breakthroughs(np.ones(m, bool), np.zeros(m, bool), 0.3, rng)
+    assert out.mean() == pytest.approx(0.3, abs=0.015)
+    assert breakthroughs(np.zeros(m, bool), np.ones(m, bool), 0.3, rng).sum() == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_related_share_changes_only_what_is_counted_radical(make_model, seed):
+    # rho in {0, 1} draws nothing: the two runs are the same economy, event for event;
+    # rho = 1 counts every new-to-world pair (the old rule), rho = 0 only unrelated ones
+    runs = []
+    for rho in (0.0, 1.0):
+        model = make_model(
+            "ris3_relatedness",
+            rng=seed,
+            n_firms=250,
+            novelty_memory=3,
+            related_breakthrough_share=rho,
+        )
+        for _ in range(12):
+            model.step()
+        runs.append((model.state.firms.productivity.copy(), model.state.events))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    ev0, ev1 = (r[1].columns("innovation") for r in runs)
+    np.testing.assert_array_equal(ev0["novel"], ev1["novel"])
+    np.testing.assert_array_equal(ev1["kind"] == "radical", ev1["novel"])
+    family = model.state.space.family
+    unrelated = family[ev0["field_a"]] != family[ev0["field_b"]]
+    radical0 = ev0["kind"] == "radical"
+    np.testing.assert_array_equal(radical0, ev0["novel"] & unrelated)
+    assert ev0["novel"].sum() > radical0.sum() > 0
+
+
+# --- exposure to unrelated knowledge sets the attempt rate -------------------------------------
+
+
+def test_attempt_rate_hand_values():
+    # region 0: families 50:50 (G = 2, so 1 - 1/G = 0.5); region 1: 90:10; region 2 empty
+    emp = np.array([[5.0, 5.0], [9.0, 1.0], [0.0, 0.0]])
+    region, family = np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1])
+    # 0.3 * (0.5 / 0.5) = 0.3; 0.3 * (0.1 / 0.5) = 0.06; 0.3 * (0.9 / 0.5) = 0.54; empty: 0.3
+    out = attempt_rate(emp, region, family, 0.3, 1.0)
+    np.testing.assert_allclose(out, [0.3, 0.06, 0.54, 0.3])
+    # squared exposure: 0.3 * 0.2**2 = 0.012, 0.3 * 1.8**2 = 0.972; capped at 1 with p = 0.9
+    np.testing.assert_allclose(attempt_rate(emp, region, family, 0.3, 2.0)[1:3], [0.012, 0.972])
+    assert attempt_rate(emp, region, family, 0.9, 2.0)[2] == 1.0
+    np.testing.assert_allclose(attempt_rate(emp, region, family, 0.3, 0.0), 0.3)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_firms_of_dominant_families_recombine_less(make_model, seed):
+    # the same economy and draws, exposure off and on: with it on, the firms that succeed
+    # come from families with a smaller share of their region's employment
+    model = make_model("ris3_relatedness", rng=seed, unrelated_exposure_exponent=0.0)
+    for _ in range(3):
+        model.step()
+    ws = model.state
+    f = ws.firms
+    live = np.flatnonzero(f.alive)
+    emp = np.zeros((ws.geo.n_regions, len(ws.space.family_names)))
+    fam = ws.industries.family[f.industry]
+    np.add.at(emp, (f.region[live], fam[live]), f.employees[live])
+    share = emp / emp.sum(axis=1, keepdims=True)
+    mean_share = []
+    for exponent in (0.0, 3.0):
+        params = _eager(model).replace(
+            radical_attempt_rate=0.5, unrelated_exposure_exponent=exponent
+        )
+        links, knowledge, productivity = ws.links, f.knowledge.copy(), f.productivity.copy()
+        last, region_last = ws.last_combined.copy(), ws.region_last_combined.copy()
+        start = ws.events.columns("innovation")["firm"].size
+        run_radical(ws, params, np.random.default_rng(seed))
+        rows = f.rows_of(_new_events(ws, start)["firm"])
+        mean_share.append(float(share[f.region[rows], fam[rows]].mean()))
+        ws.links, f.knowledge[:], f.productivity[:] = links, knowledge, productivity
+        ws.last_combined, ws.region_last_combined = last, region_last
+    assert mean_share[1] < mean_share[0]
