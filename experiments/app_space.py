@@ -118,7 +118,7 @@ def palette_colour(name: str, i: int) -> str:
 
 
 def cluster_colour(cluster: int) -> str:
-    """Colour of an initial cluster (grey for -1, no cluster); cycles after 18 clusters."""
+    """Colour of a cluster (grey for -1, no cluster); cycles after 18 clusters."""
     return UNCLUSTERED if cluster < 0 else PALETTE[cluster % len(PALETTE)]
 
 
@@ -187,12 +187,14 @@ def portray_by_industry(agent: Firm | University | ClusterOrganization) -> Agent
 
 
 def cluster_labels(model: ClusterModel) -> list[str]:
-    """Short name of each initial cluster: its most downstream industry and its region."""
+    """Short name of each cluster: its most downstream industry and its region."""
     ws = model.state
     labels = []
     for chain, region in zip(ws.orgs.chain, ws.orgs.region, strict=True):
+        # chain -1: a cluster of the challenge industries founded during the run
         downstream = ws.industries.chain_industries(int(chain))[-1]
-        labels.append(f"{ws.industries.names[downstream]} ({ws.geo.region_names[region]})")
+        name = ws.industries.names[downstream] if chain >= 0 else "challenge industries"
+        labels.append(f"{name} ({ws.geo.region_names[region]})")
     return labels
 
 
