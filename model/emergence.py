@@ -67,21 +67,26 @@ def disc_offsets(reach: float) -> tuple[IntArray, IntArray]:
 def local_counts(x: IntArray, y: IntArray, reach: float) -> IntArray:
     """For each point, the points (itself included) within ``reach`` cells of it.
 
-    Points are counted per cell on a box around them and the counts summed over the
-    disc of offsets (:func:`disc_offsets`): cost O(points + cells x disc), no pairwise
-    distance matrix.
+    Points are counted per cell on the box around them; with prefix sums of those counts
+    along y, each of the 2R + 1 rows of the disc (:func:`disc_offsets`, R = floor(reach))
+    is one difference per point: cost O(points x R + box cells), no pairwise distance
+    matrix.
     """
     if x.size == 0:
         return np.zeros(0, np.int64)
     r = math.floor(reach)
     x0, y0 = int(x.min()) - r, int(y.min()) - r
     w, h = int(x.max()) + r + 1 - x0, int(y.max()) + r + 1 - y0
-    grid = np.zeros((w + 2 * r, h + 2 * r), np.int64)
-    np.add.at(grid, (x - x0 + r, y - y0 + r), 1)
-    total = np.zeros((w, h), np.int64)
-    for dx, dy in zip(*disc_offsets(reach), strict=True):
-        total += grid[r + dx : r + dx + w, r + dy : r + dy + h]
-    return total[x - x0, y - y0]
+    grid = np.bincount((x - x0) * h + (y - y0), minlength=w * h).reshape(w, h)
+    prefix = np.zeros((w, h + 1), np.int64)
+    np.cumsum(grid, axis=1, out=prefix[:, 1:])
+    dx, dy = disc_offsets(reach)
+    total = np.zeros(x.size, np.int64)
+    for row in range(-r, r + 1):
+        half = int(dy[dx == row].max())  # the disc's cells in this row: |dy| <= half
+        at = x - x0 + row
+        total += prefix[at, y - y0 + half + 1] - prefix[at, y - y0 - half]
+    return total
 
 
 def _chain_of(ws: WorldState, industry: IntArray) -> IntArray:

@@ -13,7 +13,7 @@ from model.errors import ParameterError
 from model.model import ClusterModel
 from model.params import ModelParams
 from model.simulate import simulate
-from model.state import FOUNDED_UNKNOWN
+from model.state import FOUNDED_UNKNOWN, Instrument, LinkKind
 
 
 def test_local_counts_by_hand():
@@ -23,6 +23,14 @@ def test_local_counts_by_hand():
     assert local_counts(x, y, 1.5).tolist() == [2, 2, 1]
     assert local_counts(x, y, 4.0).tolist() == [2, 3, 2]
     assert local_counts(np.array([3, 3]), np.array([2, 2]), 0.5).tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("reach", [0.5, 1.0, 1.5, 5.0, 7.3])
+def test_local_counts_equal_the_pairwise_definition(reach):
+    rng = np.random.default_rng(int(reach * 10))
+    x, y = rng.integers(0, 40, 300), rng.integers(0, 40, 300)
+    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    np.testing.assert_array_equal(local_counts(x, y, reach), (d <= reach).sum(axis=1))
 
 
 def test_disc_offsets_are_the_cells_within_reach():
@@ -82,6 +90,37 @@ def test_a_cluster_is_founded_when_a_chain_reaches_critical_mass(n, mass, founde
         assert nearby_cluster(ws, np.array([cell[0]]), np.array([cell[1]]), 5.0).tolist() == [c]
     else:
         assert (ws.firms.cluster[rows] == -1).all()
+    model.release()
+
+
+def test_links_between_founders_become_intra_cluster_links():
+    model = _quiet_model()
+    ws = model.state
+    rows = _agglomerate(model, 10, _far_cell(model, 0))
+    outsider = int(np.flatnonzero(ws.firms.alive & (ws.firms.cluster >= 0))[0])
+    first = len(ws.links)
+    ws.links.append(
+        a=[rows[0], rows[1]],
+        b=[rows[1], outsider],
+        kind=[LinkKind.COLLABORATION] * 2,
+        formed=[ws.step] * 2,
+        expires=[ws.step + 5] * 2,
+        cross_cluster=[True, True],
+        interregional=[False, False],
+        fee=[0.01, 0.01],
+        instrument=[Instrument.CROSS_CLUSTER] * 2,
+        eligible_share=[0.5, 0.5],
+        active=[True, True],
+        viable_unsubsidised=[False, False],
+    )
+    found_clusters(ws, model.params.replace(cluster_founding_mass=10))
+    # founder-founder: now inside the new cluster; founder-outsider: still across clusters
+    assert ws.links.cross_cluster[first:].tolist() == [False, True]
+    assert ws.links.instrument[first:].tolist() == [
+        Instrument.INTRA_CLUSTER,
+        Instrument.CROSS_CLUSTER,
+    ]
+    assert ws.links.eligible_share[first:].tolist() == [0.5, 0.5]  # terms kept until renewal
     model.release()
 
 
