@@ -64,27 +64,38 @@ def disc_offsets(reach: float) -> tuple[IntArray, IntArray]:
     return out
 
 
+PAIRWISE_POINTS = 256
+"""Up to this many points, :func:`local_counts` compares every pair."""
+
+
+@functools.lru_cache(maxsize=8)
+def _half_widths(reach: float) -> tuple[int, ...]:
+    """Largest |dy| of the disc's cells in each row dx = -R .. R (:func:`disc_offsets`)."""
+    dx, dy = disc_offsets(reach)
+    r = math.floor(reach)
+    return tuple(int(dy[dx == row].max()) for row in range(-r, r + 1))
+
+
 def local_counts(x: IntArray, y: IntArray, reach: float) -> IntArray:
     """For each point, the points (itself included) within ``reach`` cells of it.
 
     Points are counted per cell on the box around them; with prefix sums of those counts
     along y, each of the 2R + 1 rows of the disc (:func:`disc_offsets`, R = floor(reach))
     is one difference per point: cost O(points x R + box cells), no pairwise distance
-    matrix.
+    matrix (up to :data:`PAIRWISE_POINTS` points, the matrix: the same counts, faster).
     """
-    if x.size == 0:
-        return np.zeros(0, np.int64)
+    if x.size <= PAIRWISE_POINTS:  # few points: the distance matrix is cheaper
+        d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        return (d <= reach).sum(axis=1).astype(np.int64)
     r = math.floor(reach)
     x0, y0 = int(x.min()) - r, int(y.min()) - r
     w, h = int(x.max()) + r + 1 - x0, int(y.max()) + r + 1 - y0
     grid = np.bincount((x - x0) * h + (y - y0), minlength=w * h).reshape(w, h)
     prefix = np.zeros((w, h + 1), np.int64)
     np.cumsum(grid, axis=1, out=prefix[:, 1:])
-    dx, dy = disc_offsets(reach)
     total = np.zeros(x.size, np.int64)
-    for row in range(-r, r + 1):
-        half = int(dy[dx == row].max())  # the disc's cells in this row: |dy| <= half
-        at = x - x0 + row
+    for row, half in zip(range(-r, r + 1), _half_widths(reach), strict=True):
+        at = x - x0 + row  # the disc's cells in this row: |dy| <= half
         total += prefix[at, y - y0 + half + 1] - prefix[at, y - y0 - half]
     return total
 
@@ -136,28 +147,38 @@ def found_clusters(ws: WorldState, params: ModelParams) -> IntArray:
         return np.zeros(0, np.int64)
     reach = 2 * params.world.cluster_spread
     free = np.flatnonzero(f.alive & (f.cluster < 0))
-    chain = _chain_of(ws, f.industry[free])
+    if free.size < mass:
+        return np.zeros(0, np.int64)
+    span = ws.industries.n_chains + 1  # chains -1 .. n_chains - 1
+    key = f.region[free] * span + _chain_of(ws, f.industry[free]) + 1
+    order = np.argsort(key, kind="stable")  # by region, then chain; rows ascending within
+    free, key = free[order], key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], key.size]
     new = []
-    for r in range(ws.geo.n_regions):
-        for q in np.unique(chain):
-            site = _site(ws, free[(f.region[free] == r) & (chain == q)], reach, mass, r)
-            if site is None:
-                continue
-            centre, members = site
-            row = ws.orgs.append(
-                region=[r],
-                chain=[int(q)],
-                x=[f.x[centre]],
-                y=[f.y[centre]],
-                roadmap=np.zeros((1, ws.space.n_fields), bool),
-                partner=[-1],
-                budget=[0.0],
-                public_funding=[0.0],
-                brokerage=[0],
-                founded=[ws.step],
-            )
-            f.cluster[members] = row[0]
-            new.append(row)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if end - start < mass:
+            continue
+        r, q = divmod(int(key[start]), span)
+        q -= 1
+        site = _site(ws, free[start:end], reach, mass, r)
+        if site is None:
+            continue
+        centre, members = site
+        row = ws.orgs.append(
+            region=[r],
+            chain=[int(q)],
+            x=[f.x[centre]],
+            y=[f.y[centre]],
+            roadmap=np.zeros((1, ws.space.n_fields), bool),
+            partner=[-1],
+            budget=[0.0],
+            public_funding=[0.0],
+            brokerage=[0],
+            founded=[ws.step],
+        )
+        f.cluster[members] = row[0]
+        new.append(row)
     if not new:
         return np.zeros(0, np.int64)
     rows = np.concatenate(new)

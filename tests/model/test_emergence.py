@@ -28,7 +28,7 @@ def test_local_counts_by_hand():
 @pytest.mark.parametrize("reach", [0.5, 1.0, 1.5, 5.0, 7.3])
 def test_local_counts_equal_the_pairwise_definition(reach):
     rng = np.random.default_rng(int(reach * 10))
-    x, y = rng.integers(0, 40, 300), rng.integers(0, 40, 300)
+    x, y = rng.integers(0, 40, 600), rng.integers(0, 40, 600)  # above PAIRWISE_POINTS
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     np.testing.assert_array_equal(local_counts(x, y, reach), (d <= reach).sum(axis=1))
 
