@@ -223,15 +223,34 @@ def cross_cluster_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) ->
     return Chart("Links that cross boundaries (share)", option)
 
 
+def _heterogeneity_by_year(model: ClusterModel) -> np.ndarray:
+    """Heterogeneity per recorded year (rows) and cluster (columns); NaN before founding."""
+    rows = model.recorder.cluster_rows
+    first = rows[0]["step"] if rows else 0
+    years = rows[-1]["step"] - first + 1 if rows else 0
+    out = np.full((years, len(model.state.orgs)), np.nan)
+    for r in rows:
+        out[r["step"] - first, r["cluster"]] = r["heterogeneity"]
+    return out
+
+
+def _gaps(values: np.ndarray) -> list[float | None]:
+    """Values as a rounded JSON list (:func:`rounded`), NaN as None (a gap in an ECharts line)."""
+    return [None if np.isnan(v) else rounded([v])[0] for v in values.tolist()]
+
+
 def heterogeneity_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
-    """Chart each initial cluster's technological heterogeneity (map colours), and the mean."""
-    n_clusters = len(model.state.orgs)
-    values = np.array([r["heterogeneity"] for r in model.recorder.cluster_rows])
-    by_year = values.reshape(-1, n_clusters)  # rows: years; columns: clusters
-    series = [_line("mean of the clusters", rounded(by_year.mean(axis=1)), "black", 3.0)]
+    """Chart each cluster's technological heterogeneity (map colours), and the mean.
+
+    A cluster founded during the run (:mod:`model.emergence`) has no value (a gap) in the
+    years before its founding; the mean is over the clusters that exist each year.
+    """
+    by_year = _heterogeneity_by_year(model)
+    mean = np.nanmean(by_year, axis=1) if by_year.size else np.zeros(by_year.shape[0])
+    series = [_line("mean of the clusters", _gaps(mean), "black", 3.0)]
     series += [
         # the map's legend already names the cluster colours
-        _line(label, rounded(by_year[:, c]), cluster_colour(c), 1.2) | {"legend_hidden": True}
+        _line(label, _gaps(by_year[:, c]), cluster_colour(c), 1.2) | {"legend_hidden": True}
         for c, label in enumerate(cluster_labels(model))
     ]
     return Chart(

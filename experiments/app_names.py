@@ -58,7 +58,7 @@ def region_names(model: ClusterModel) -> list[str]:
 
 
 def cluster_names(model: ClusterModel) -> list[str]:
-    """Readable name of every initial cluster: its value chain's final goods and region.
+    """Readable name of every cluster: its value chain's final goods and region.
 
     E.g. "Value chain 2 cluster, Region 1" (generic economy) or "Footwear cluster,
     Marche-like" (the Marche-like economy names the chain by its final industry).
@@ -67,6 +67,9 @@ def cluster_names(model: ClusterModel) -> list[str]:
     industries, regions = industry_names(model), region_names(model)
     out = []
     for chain, region in zip(ws.orgs.chain, ws.orgs.region, strict=True):
+        if chain < 0:  # founded during the run around the challenge industries (model.emergence)
+            out.append(f"Challenge industries cluster, {regions[int(region)]}")
+            continue
         downstream = int(ws.industries.chain_industries(int(chain))[-1])
         name = industries[downstream]
         if _GENERIC_INDUSTRY.match(ws.industries.names[downstream]):

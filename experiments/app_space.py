@@ -119,7 +119,7 @@ def palette_colour(name: str, i: int) -> str:
 
 
 def cluster_colour(cluster: int) -> str:
-    """Colour of an initial cluster (grey for -1, no cluster); cycles after 18 clusters."""
+    """Colour of a cluster (grey for -1, no cluster); cycles after 18 clusters."""
     return UNCLUSTERED if cluster < 0 else PALETTE[cluster % len(PALETTE)]
 
 
@@ -188,7 +188,7 @@ def portray_by_industry(agent: Firm | University | ClusterOrganization) -> Agent
 
 
 def cluster_labels(model: ClusterModel) -> list[str]:
-    """Readable name of each initial cluster (:func:`experiments.app_names.cluster_names`)."""
+    """Readable name of each cluster (:func:`experiments.app_names.cluster_names`)."""
     return cluster_names(model)
 
 

@@ -228,6 +228,14 @@ def _relatedness(runs: list[ValidationRun]) -> dict[str, float]:
 
 
 def _life_cycle(runs: list[ValidationRun]) -> dict[str, float]:
+    """Heterogeneity on age of the clusters observed from their founding (inverted U).
+
+    The cluster table's ``age`` counts years since founding (:mod:`model.emergence`); the
+    clusters a run starts with were founded at an unknown date (``age`` NaN: left-censored)
+    and are dropped, since their years since the start of the run are calendar time, not
+    age. A table without an ``age`` column (older outputs) falls back to years since each
+    cluster's first record.
+    """
     frames = []
     for k, run in enumerate(runs):
         c = run.clusters

@@ -42,9 +42,10 @@ NOTES = (
     "exit on relatedness density (0..100), region x period and run x industry fixed "
     "effects (robust to runs whose economies differ), s.e. clustered by region; the "
     "entry change is 10 x coefficient / mean entry rate.",
-    "Life cycle: cluster knowledge heterogeneity on age and age², cluster fixed effects, "
-    "s.e. clustered by cluster; peak_position is the peak's place in the observed ages "
-    "(0 = youngest, 1 = oldest).",
+    "Life cycle: cluster knowledge heterogeneity on age (years since the cluster was "
+    "founded during the run) and age², cluster fixed effects, s.e. clustered by cluster; "
+    "the clusters a run starts with (founded before it, age unknown) are left out; "
+    "peak_position is the peak's place in the observed ages (0 = youngest, 1 = oldest).",
     "Variety: a region's radical innovations in a year on its unrelated and related "
     "variety the year before, region and year fixed effects, s.e. clustered by region.",
 )

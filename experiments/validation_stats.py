@@ -246,11 +246,12 @@ def inverted_u(df: pd.DataFrame) -> dict[str, float]:
     fixed effects, standard errors clustered by unit. The peak
     :math:`a^* = -b_1 / (2 b_2)` is reported as a position in the observed ages,
     ``(a^* - min) / (max - min)`` (inside the ages: between 0 and 1), NaN if
-    :math:`b_2 \ge 0`.
+    :math:`b_2 \ge 0`. All figures are NaN with fewer than 10 rows, 3 distinct ages or 2
+    units (standard errors clustered by unit need two; a run may found one cluster).
     """
     out = dict.fromkeys(("age_coef", "age2_coef", "age2_p", "peak_age", "peak_position"), NAN)
     out["observations"] = float(len(df))
-    if len(df) < 10 or df["age"].nunique() < 3:
+    if len(df) < 10 or df["age"].nunique() < 3 or df["unit"].nunique() < 2:
         return out
     a0, a1 = float(df["age"].min()), float(df["age"].max())
     scaled = df.assign(x=(df["age"] - a0) / (a1 - a0), x2=lambda d: d["x"] ** 2)

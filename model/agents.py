@@ -109,7 +109,7 @@ class University(FixedAgent):
 
 
 class ClusterOrganization(FixedAgent):
-    """The organization of one initial cluster, placed at the cluster's centre."""
+    """The organization of one cluster (initial or founded during the run), at its centre."""
 
     def __init__(self, model: ClusterModel, idx: int, cell: Cell) -> None:
         super().__init__(model)

@@ -11,7 +11,8 @@ orders the calls (docs/ODD.md, "Process overview and scheduling"):
 6. diversification  firms open divisions in industries their knowledge fits
 7. networking  links expire or renew, firms search partners, customers find suppliers
 8. demography  exits, spin-offs, academic spin-offs, entrants
-9. governance  organizations keep or seek partners in other regions
+9. governance  clusters are founded where a chain reaches critical mass; organizations
+               keep or seek partners in other regions
 10. record     aggregates, panel, cluster table; targeting of the next year
 """
 
@@ -28,6 +29,7 @@ from mesa.discrete_space.cell import Cell
 from model.agents import ClusterOrganization, Firm, University
 from model.demography import academic_spinoffs, entrants, exits, spinoffs
 from model.diversification import diversify
+from model.emergence import found_clusters
 from model.errors import ParameterError
 from model.governance import fund_organizations, update_partnerships
 from model.industries import build_economy
@@ -216,8 +218,12 @@ class ClusterModel(mesa.Model):
         self._add_firm_agents(np.arange(len(ws.firms)))
         for u in range(len(ws.unis)):
             University(self, u, self.grid[(int(ws.unis.x[u]), int(ws.unis.y[u]))])
-        for c in range(len(ws.orgs)):
-            ClusterOrganization(self, c, self.grid[(int(ws.orgs.x[c]), int(ws.orgs.y[c]))])
+        self._add_org_agents(np.arange(len(ws.orgs)))
+
+    def _add_org_agents(self, rows: np.ndarray) -> None:
+        orgs = self.state.orgs
+        for c in rows.tolist():
+            ClusterOrganization(self, c, self.grid[(int(orgs.x[c]), int(orgs.y[c]))])
 
     def _add_firm_agents(self, rows: np.ndarray) -> None:
         f, agents, grid = self.state.firms, self.firm_agents, self.grid
@@ -280,6 +286,7 @@ class ClusterModel(mesa.Model):
             ws.step,
             rng,
         )
+        self._add_org_agents(found_clusters(ws, p))
         update_partnerships(ws, p.learning.optimal_cognitive_distance, p.governance)
         self._sync_firm_agents(dead, np.concatenate(born))
         return counts, year.spend

@@ -626,6 +626,15 @@ class GovernanceParams(_ParamGroup):
         "Budget of an organization at full capacity: it keeps a partner abroad and steers "
         "its roadmap at full strength (below: steering scales with budget / this).",
     )
+    cluster_founding_mass: int = _p(
+        10,
+        0,
+        10_000,
+        "firms",
+        "Unclustered firms of one value chain within 2 x cluster_spread cells of one of them "
+        "at which a new cluster organization is founded there (0: no cluster is founded "
+        "during a run).",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

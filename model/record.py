@@ -26,7 +26,14 @@ from model.metrics import (
 )
 from model.ordering import stable_order
 from model.params import DiversificationParams
-from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, Origin, WorldState
+from model.state import (
+    FOUNDED_UNKNOWN,
+    SPENDING_INSTRUMENTS,
+    Instrument,
+    LinkKind,
+    Origin,
+    WorldState,
+)
 
 __all__ = [
     "ECONOMY",
@@ -381,6 +388,8 @@ class Recorder:
             len(ws.orgs),
             check_input=False,
         )
+        # founding year (NaN: a cluster the run started with, founded at an unknown date)
+        founded = np.where(ws.orgs.founded == FOUNDED_UNKNOWN, np.nan, ws.orgs.founded)
         for c in range(len(ws.orgs)):
             members = alive[first[c] : first[c + 1]]
             mine = (a_cluster == c) | (b_cluster == c)
@@ -397,5 +406,7 @@ class Recorder:
                     "external_link_share": float(external.mean()) if mine.any() else 0.0,
                     "org_budget": float(ws.orgs.budget[c]),
                     "partner": int(ws.orgs.partner[c]),
+                    "founded": float(founded[c]),
+                    "age": float(ws.step - founded[c]),
                 }
             )

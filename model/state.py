@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from model.world import Geography
 
 __all__ = [
+    "FOUNDED_UNKNOWN",
     "EventLog",
     "FirmTable",
     "Instrument",
@@ -76,6 +77,10 @@ class Origin(IntEnum):
     ACADEMIC_SPINOFF = 3
     ENTRANT = 4
     OUTSIDE_ENTRANT = 5  # an entrant bringing know-how from another region
+
+
+FOUNDED_UNKNOWN = np.iinfo(np.int64).min
+"""``OrgTable.founded`` of the clusters a run starts with: founded before it, year unknown."""
 
 
 class _Table:
@@ -254,7 +259,10 @@ class UniversityTable(_Table):
 
 @dataclass(eq=False)
 class OrgTable(_Table):
-    """Cluster organizations, one per initial cluster (row = cluster id)."""
+    """Cluster organizations, one per cluster (row = cluster id).
+
+    Rows are appended as clusters are founded during the run (:mod:`model.emergence`).
+    """
 
     region: IntArray
     chain: IntArray
@@ -265,6 +273,7 @@ class OrgTable(_Table):
     budget: FloatArray  # this year's budget (public funding + member fees)
     public_funding: FloatArray  # this year's public funding received
     brokerage: IntArray  # introductions it can make this year
+    founded: IntArray  # year founded; FOUNDED_UNKNOWN for the clusters a run starts with
 
 
 Matrix = FloatArray

@@ -25,7 +25,7 @@ from model.industries import MARCHE, Industries
 from model.knowledge import KnowledgeSpace
 from model.params import Economy, ModelParams
 from model.regions import is_table_economy, load_region_table
-from model.state import FirmTable, OrgTable, Origin, UniversityTable
+from model.state import FOUNDED_UNKNOWN, FirmTable, OrgTable, Origin, UniversityTable
 
 __all__ = [
     "EconomyStreams",
@@ -35,6 +35,7 @@ __all__ = [
     "build_orgs",
     "build_universities",
     "economy_streams",
+    "set_roadmaps",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -325,6 +326,7 @@ def _org_rows(rows: dict[str, list[int]], n_fields: int) -> OrgTable:
         budget=np.zeros(n),
         public_funding=np.zeros(n),
         brokerage=np.zeros(n, np.int64),
+        founded=np.full(n, FOUNDED_UNKNOWN),
         **{k: np.asarray(v, dtype=np.int64) for k, v in rows.items()},
     )
     return orgs
@@ -394,8 +396,23 @@ def build_orgs(
     k in the challenge recipes; the top ``roadmap_size`` fields form the roadmap (a
     long-term vision: related new competences, pulled toward the transitions).
     """
+    set_roadmaps(orgs, space, industries, roadmap_size, np.arange(len(orgs)))
+
+
+def set_roadmaps(
+    orgs: OrgTable,
+    space: KnowledgeSpace,
+    industries: Industries,
+    roadmap_size: int,
+    rows: IntArray,
+) -> None:
+    """Set the roadmaps of organization ``rows`` as :func:`build_orgs` describes.
+
+    Used at initialisation and for the organizations founded during a run
+    (:mod:`model.emergence`); chain -1 (challenge industries) uses their fields.
+    """
     challenge_weight = industries.recipes[industries.is_challenge].sum(axis=0)
-    for c in range(len(orgs)):
+    for c in rows.tolist():
         used = industries.recipes[industries.chain_industries(int(orgs.chain[c]))].sum(axis=0) > 0
         score = space.proximity[:, used].max(axis=1) * (1 + 2 * challenge_weight)
         score[used] = -np.inf

@@ -174,6 +174,15 @@ def test_a_rising_heterogeneity_fails_the_life_cycle_check(seed):
     assert not _passes("life_cycle", stats)
 
 
+def test_one_cluster_gives_no_life_cycle_figures():
+    # a run that founded a single cluster: no clustered standard error (it needs two units)
+    one = _cluster_panel(0, lambda a: 0.02 * a - 0.0004 * a**2).query("unit == 3")
+    stats = inverted_u(one)
+    assert np.isnan(stats["age2_p"])
+    assert stats["observations"] == 51
+    assert not _passes("life_cycle", stats)
+
+
 # -- variety -> radical innovation ----------------------------------------------------------
 def _variety_panel(seed: int, effect: float) -> pd.DataFrame:
     rng = np.random.default_rng(seed)

@@ -188,7 +188,8 @@ def test_university_link_subsidy_channel():
     moves(d, "spend_university_link")
     moves(d, "links_formed_university_link", -1)  # subsidised links are renewed, not re-formed
     moves(d, "university_links")  # a slightly larger stock of university links
-    moves(d, "knowledge_moved_outside", -1)  # less partner turnover: less to learn
+    # knowledge moved from outside the cluster: no consistent change (2 of 5 seeds up,
+    # before and after clusters could be founded during the run; ODD §8.1)
     moves(d, "fit_crossings", -1)
     stops(d, "divisions_opened")
     stops(d, "divisions_surviving_5y")

@@ -144,8 +144,15 @@ def test_specialisation_events_match_entries_and_exits(small_result):
 
 def test_cluster_table_one_row_per_cluster_per_step(small_result):
     clusters = small_result.clusters
-    n_clusters = clusters["cluster"].nunique()
-    assert len(clusters) == (small_result.steps + 1) * n_clusters
+    per_step = clusters.groupby("step")["cluster"]
+    assert (per_step.nunique() == per_step.size()).all()  # one row per cluster and step
+    by_cluster = clusters.groupby("cluster")
+    first, founded = by_cluster["step"].min(), by_cluster["founded"].first()
+    # every year from step 0 (clusters the run starts with) or from its founding on
+    assert (by_cluster.size() == small_result.steps + 1 - first).all()
+    assert (first[founded.isna()] == 0).all()
+    born = founded.notna()  # founded during the burn-in: recorded from step 0
+    assert (first[born] == founded[born].clip(lower=0)).all()
     assert (clusters["members"] >= 0).all()
     assert clusters["heterogeneity"].between(0, 1).all()
     assert clusters["external_link_share"].between(0, 1).all()
