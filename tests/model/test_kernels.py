@@ -443,6 +443,15 @@ def test_an_unknown_backend_is_refused(name, monkeypatch):
 
 
 # --- whole runs on the two backends --------------------------------------------------------------
+#
+# What holds (docs/reproducibility.md, "Kernel backends"): without supply links the two
+# backends make the same decisions as long as none falls on an exact tie that the last bits
+# decide. The one such tie found: a parent that pays all its cash to its young divisions
+# (model.diversification.support_startups) ends with cash = c - l (c / l), which is 0 in
+# exact arithmetic and +-1e-17 in floating point; the sign of that residual, set by bits
+# that differ at 1e-16 between the backends, decides ``cash < 0`` in ``exits``. Measured
+# (250 firms, 12 years, 16 preset/seed pairs): 1 pair meets one (ris3_relatedness seed 3,
+# year 8); 400 firms, 25 years: 2 of 16 (baseline 1, year 9; mission 5, year 10).
 
 
 def _run_tables(name, seed):
@@ -454,15 +463,81 @@ def _run_tables(name, seed):
     return {"timeseries": result.timeseries, "panel": result.panel, **result.events}
 
 
-@pytest.mark.parametrize(
-    ("name", "seed"), [("baseline", 1), ("baseline", 2), ("ris3_relatedness", 3)]
-)
-def test_runs_without_supplier_draws_are_the_same_on_both_backends(
+@pytest.mark.parametrize(("name", "seed"), [("baseline", 1), ("baseline", 2), ("mission", 5)])
+def test_runs_that_meet_no_exact_tie_are_the_same_on_both_backends(
     name, seed, use_kernels, assert_frames_close
 ):
+    # these three runs meet no tie in 12 years (measured, see above): every event and
+    # count equal, floats to the suite's 1e-9 (they differ by ~1e-14)
     use_kernels("numba")
     accelerated = _run_tables(name, seed)
     use_kernels("numpy")
     for table, frame in _run_tables(name, seed).items():
-        # every event and count equal; floats to the suite's 1e-9 (they differ by ~1e-14)
         assert_frames_close(frame, accelerated[table], obj=table)
+
+
+def _lockstep(name, seed, steps, use_kernels):
+    """Yield (year, numba state, numpy state) of one run stepped on both backends in turn."""
+    from model.model import ClusterModel
+    from model.presets import preset
+
+    params = preset(name, n_firms=250, suppliers_per_firm=0)
+    models = {}
+    for backend in ("numba", "numpy"):
+        use_kernels(backend)
+        models[backend] = ClusterModel(params=params, rng=seed)
+    try:
+        yield 0, models["numba"].state, models["numpy"].state
+        for year in range(1, steps + 1):
+            for backend, m in models.items():
+                use_kernels(backend)
+                m.step()
+            yield year, models["numba"].state, models["numpy"].state
+    finally:
+        for m in models.values():
+            m.release()
+
+
+def _close(x, y):
+    """Floats to 1e-9, every other column exactly."""
+    if x.shape != y.shape:
+        return False
+    if x.dtype.kind == "f":
+        return np.allclose(x, y, rtol=1e-9, atol=1e-9, equal_nan=True)
+    return np.array_equal(x, y)
+
+
+def _same_state(a, b):
+    """Every column of the firm, link, organisation and university tables, and the events."""
+    import dataclasses
+
+    for table in ("firms", "links", "orgs", "unis"):
+        for field in dataclasses.fields(getattr(a, table)):
+            column = field.name
+            if not _close(getattr(getattr(a, table), column), getattr(getattr(b, table), column)):
+                return False
+    if a.events.kinds() != b.events.kinds():
+        return False
+    for kind in a.events.kinds():
+        x, y = a.events.columns(kind), b.events.columns(kind)
+        if not all(_close(x[c], y[c]) for c in x):
+            return False
+    return True
+
+
+@pytest.mark.parametrize(("name", "seed"), [("ris3_relatedness", 3), ("baseline", 4)])
+def test_runs_agree_until_an_exit_is_decided_by_the_sign_of_a_rounding_residual(
+    name, seed, use_kernels
+):
+    for year, a, b in _lockstep(name, seed, 12, use_kernels):
+        if _same_state(a, b):
+            continue
+        # the first year that differs: only exits of firms whose cash is 0 to rounding
+        assert year > 0, "the burn-in differs"
+        n = min(len(a.firms), len(b.firms))
+        assert np.array_equal(a.firms.id[:n], b.firms.id[:n])
+        flipped = np.flatnonzero(a.firms.alive[:n] != b.firms.alive[:n])
+        assert flipped.size > 0, f"year {year} differs, but not in who exits"
+        assert np.abs(a.firms.cash[flipped]).max() < 1e-12
+        assert np.abs(b.firms.cash[flipped]).max() < 1e-12
+        return  # from here on: two samples of the same model
