@@ -169,6 +169,7 @@ def support_startups(ws: WorldState, params: ModelParams) -> IntArray:
     share = np.divide(cash, owed, out=np.ones_like(cash), where=owed > cash)
     pay = loss * np.minimum(share, 1.0)
     np.add.at(f.cash, parent, -pay)
+    f.cash[parent[(owed > cash) & (cash > 0.0)]] = 0.0  # paid all it had: exactly 0
     f.cash[young] += pay
     f.loss_streak[young] = np.where(pay >= loss, 0, f.loss_streak[young])
     f.employees[young] = np.maximum(f.employees[young], div.division_employees)

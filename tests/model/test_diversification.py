@@ -180,12 +180,6 @@ def test_a_parent_short_of_cash_pays_pro_rata_and_the_loss_streak_goes_on(make_m
     assert f.loss_streak[[1, 2]].tolist() == [1, 1], "a loss not paid in full still counts"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the parent's cash ends at -2.8e-17, so its exit (cash < 0) turns on the "
-    "sign of a rounding residual; the fix (docs/reproducibility.md, Kernel backends) changes "
-    "numba-backend runs and is left to the integrator",
-)
 def test_a_parent_that_pays_all_its_cash_ends_with_exactly_none(make_model):
     model = make_model(n_firms=100, burn_in=0)
     ws, params = model.state, model.params.replace(startup_years=5)
