@@ -147,7 +147,12 @@ def find_box(
     with warnings.catch_warnings():  # EMA Workbench's own deprecated pandas calls
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        finder = prim.Prim(x, y.astype(int), threshold=threshold, peel_alpha=0.05, mass_min=0.05)
+        # EMA keeps a peeled box only if its density reaches Prim's threshold (else it
+        # returns the initial box); pass the base density so the trajectory is always kept
+        # and choose_box applies ``threshold``. Any threshold in (0, 1] counts y == 1 cases.
+        finder = prim.Prim(
+            x, y.astype(int), threshold=float(y.mean()), peel_alpha=0.05, mass_min=0.05
+        )
         box = finder.find_box()
         scores, _ = feature_scoring.get_ex_feature_scores(
             x,
