@@ -335,7 +335,12 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Scenario discovery: the PRIM box and feature scores of an outcome of interest."""
-    from experiments.discover import describe, discover, write_discovery  # noqa: PLC0415 - start-up
+    from experiments.discover import (  # noqa: PLC0415 - start-up
+        describe,
+        discover,
+        discovery_stem,
+        write_discovery,
+    )
     from experiments.store import load_results  # noqa: PLC0415 - imported when used (start-up)
 
     if not 0 < args.density <= 1:
@@ -343,7 +348,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     results = load_results(args.results)
     found = discover(results, args.outcome, args.below, args.above, args.policy, args.density)
     out = Path(args.out) if args.out else Path(args.results)
-    stem = f"discover_{args.outcome}"
+    stem = discovery_stem(args.outcome, args.below, args.above, args.policy)
     try:
         write_discovery(found, out, stem)
     except OSError as exc:

@@ -21,6 +21,7 @@ design the design columns that vary between points, and ``economy_seed`` if it v
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,14 @@ from experiments.errors import OutputError
 from experiments.store import Results
 from model.params import suggest
 
-__all__ = ["Discovery", "choose_box", "discovery_inputs", "find_box", "write_discovery"]
+__all__ = [
+    "Discovery",
+    "choose_box",
+    "discovery_inputs",
+    "discovery_stem",
+    "find_box",
+    "write_discovery",
+]
 
 DENSITY_THRESHOLD = 0.8
 """Density a chosen box must reach (the convention of Bryant & Lempert 2010)."""
@@ -147,7 +155,12 @@ def find_box(
     with warnings.catch_warnings():  # EMA Workbench's own deprecated pandas calls
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        finder = prim.Prim(x, y.astype(int), threshold=threshold, peel_alpha=0.05, mass_min=0.05)
+        # EMA keeps a peeled box only if its density reaches Prim's threshold (else it
+        # returns the initial box); pass the base density so the trajectory is always kept
+        # and choose_box applies ``threshold``. Any threshold in (0, 1] counts y == 1 cases.
+        finder = prim.Prim(
+            x, y.astype(int), threshold=float(y.mean()), peel_alpha=0.05, mass_min=0.05
+        )
         box = finder.find_box()
         scores, _ = feature_scoring.get_ex_feature_scores(
             x,
@@ -218,6 +231,22 @@ def discover(
         condition += f" under policy '{policy}'"
     x = runs.loc[keep, runs.attrs["inputs"]]
     return find_box(x, y[keep], condition, threshold)
+
+
+def discovery_stem(
+    outcome: str, below: float | None, above: float | None, policy: str | None = None
+) -> str:
+    """File stem of one discovery: outcome, side, value and policy, so runs do not overwrite.
+
+    ``discovery_stem("radical_innovations", 170, None, "RIS3 relatedness")`` is
+    ``"discover_radical_innovations_below170_RIS3_relatedness"`` (the compare report's own
+    discoveries are ``discover_<outcome>``).
+    """
+    side = f"below{below:g}" if below is not None else f"above{above:g}"
+    stem = f"discover_{outcome}_{side}"
+    if policy is not None:
+        stem += "_" + (re.sub(r"[^A-Za-z0-9.-]+", "_", policy).strip("_") or "policy")
+    return stem
 
 
 def write_discovery(found: Discovery, folder: Path, stem: str) -> list[Path]:

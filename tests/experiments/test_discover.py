@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.discover import choose_box, find_box
+from experiments.discover import choose_box, discovery_stem, find_box
 from experiments.errors import OutputError
 
 # The true box: a < 0.3 and b > 0.6 (c and d are irrelevant).
@@ -35,6 +35,22 @@ def test_prim_box_contains_the_true_box(seed):
     assert limits.loc["b", "lower"] <= TRUE_LOWER_B + 0.05
     assert found.box["density"] >= 0.8
     assert set(found.scores["input"].head(2)) == {"a", "b"}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_box_below_the_density_threshold_keeps_its_peeling_trajectory(seed):
+    # Half the runs inside the true box are cases (a coin not among the inputs), none
+    # outside: no box reaches density 0.8. EMA Workbench returns its initial box when the
+    # final box is below Prim's threshold; the peeling must still be kept and the densest
+    # box reported (choose_box), not "no box" at density = the share of cases (about 0.06).
+    x, inside = synthetic(seed)
+    y = inside & (np.random.default_rng(100 + seed).uniform(size=inside.size) < 0.5)
+    found = find_box(x, y, "noisy")
+    assert len(found.trajectory) > 1
+    assert found.box["density"] < 0.8
+    assert found.box["density"] == found.trajectory["density"].max()
+    assert found.box["density"] > 5 * y.mean()
+    assert set(found.limits["input"]) >= {"a", "b"}
 
 
 def test_choose_box_takes_the_most_coverage_at_enough_density():
@@ -74,5 +90,20 @@ def test_cli_on_a_results_folder(tiny_reference, tmp_path, capsys):
     assert main([*args, "--above", str(lowest)]) == 0
     printed = capsys.readouterr().out
     assert "PRIM box" in printed
-    assert (out / "tables" / "discover_radical_innovations_box.csv").is_file()
-    assert (out / "figures" / "discover_radical_innovations_tradeoff.png").is_file()
+    stem = f"discover_radical_innovations_above{lowest:g}"
+    assert (out / "tables" / f"{stem}_box.csv").is_file()
+    assert (out / "figures" / f"{stem}_tradeoff.png").is_file()
+
+
+def test_discoveries_of_other_conditions_or_policies_do_not_overwrite_each_other():
+    # the compare report writes discover_<outcome>_*; the command adds side, value, policy
+    stems = {
+        discovery_stem("radical_innovations", 170, None),
+        discovery_stem("radical_innovations", 150, None),
+        discovery_stem("radical_innovations", None, 170),
+        discovery_stem("radical_innovations", 170, None, "mission"),
+        discovery_stem("radical_innovations", 170, None, "RIS3 relatedness"),
+    }
+    assert len(stems) == 5
+    assert "discover_radical_innovations" not in stems
+    assert discovery_stem("x", 0.5, None, "RIS3 / links") == "discover_x_below0.5_RIS3_links"
