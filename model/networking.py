@@ -216,7 +216,7 @@ def _brokered_candidates(
                 parts.append(
                     Candidates(
                         members,
-                        rng.choice(pool, members.size),
+                        pool[rng.integers(0, pool.size, members.size)],  # rng.choice's draws
                         np.full(members.size, is_uni),
                     )
                 )
@@ -226,7 +226,7 @@ def _brokered_candidates(
                 parts.append(
                     Candidates(
                         members,
-                        rng.choice(abroad, members.size),
+                        abroad[rng.integers(0, abroad.size, members.size)],
                         np.zeros(members.size, bool),
                     )
                 )
