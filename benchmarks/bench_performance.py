@@ -69,6 +69,7 @@ PHASE_ORDER = (
     "diversification",
     "networking",
     "demography",
+    "emergence",
     "mesa agents",
     "recording",
     "other",
@@ -273,7 +274,8 @@ def scale_section(scale: dict[int, dict[str, Any]]) -> list[str]:
         "Phases follow `ClusterModel._advance`: policy (R&D budgets, claims), governance "
         "(organization funding, partnerships), market, learning, innovation "
         "(incremental, recombination), diversification, networking (renewal, partner "
-        "search, supply links), demography (exits, spin-offs, entrants), Mesa agents "
+        "search, supply links), demography (exits, spin-offs, entrants), emergence (clusters "
+        "founded where unclustered firms reach critical mass), Mesa agents "
         "(adding and removing `Firm` agents), recording; *other* is the rest of "
         "`step()`.",
         "",

@@ -31,6 +31,7 @@ PHASES: dict[str, tuple[str, ...]] = {
     "diversification": ("diversify",),
     "networking": ("network_nodes", "renew_or_expire", "search_partners", "rewire_supply"),
     "demography": ("exits", "spinoffs", "academic_spinoffs", "entrants"),
+    "emergence": ("found_clusters",),
     "mesa agents": ("ClusterModel._remove_firm_agents", "ClusterModel._add_firm_agents"),
     "recording": ("ClusterModel.record",),
 }

@@ -64,7 +64,7 @@ def disc_offsets(reach: float) -> tuple[IntArray, IntArray]:
     return out
 
 
-PAIRWISE_POINTS = 256
+PAIRWISE_POINTS = 128
 """Up to this many points, :func:`local_counts` compares every pair."""
 
 
@@ -81,8 +81,9 @@ def local_counts(x: IntArray, y: IntArray, reach: float) -> IntArray:
 
     Points are counted per cell on the box around them; with prefix sums of those counts
     along y, each of the 2R + 1 rows of the disc (:func:`disc_offsets`, R = floor(reach))
-    is one difference per point: cost O(points x R + box cells), no pairwise distance
-    matrix (up to :data:`PAIRWISE_POINTS` points, the matrix: the same counts, faster).
+    is one difference per point, all rows of all points gathered at once: cost
+    O(points x R + box cells), no pairwise distance matrix (up to
+    :data:`PAIRWISE_POINTS` points, the matrix: the same counts, faster).
     """
     if x.size <= PAIRWISE_POINTS:  # few points: the distance matrix is cheaper
         d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
@@ -93,11 +94,11 @@ def local_counts(x: IntArray, y: IntArray, reach: float) -> IntArray:
     grid = np.bincount((x - x0) * h + (y - y0), minlength=w * h).reshape(w, h)
     prefix = np.zeros((w, h + 1), np.int64)
     np.cumsum(grid, axis=1, out=prefix[:, 1:])
-    total = np.zeros(x.size, np.int64)
-    for row, half in zip(range(-r, r + 1), _half_widths(reach), strict=True):
-        at = x - x0 + row  # the disc's cells in this row: |dy| <= half
-        total += prefix[at, y - y0 + half + 1] - prefix[at, y - y0 - half]
-    return total
+    # flat index of (row x - x0 + dx, column y - y0) for the disc's rows dx = -R .. R
+    cell = ((x - x0)[:, None] + np.arange(-r, r + 1)) * (h + 1) + (y - y0)[:, None]
+    half = np.asarray(_half_widths(reach), np.int64)  # the row's cells: |dy| <= half
+    flat = prefix.ravel()
+    return (flat[cell + half + 1] - flat[cell - half]).sum(axis=1)
 
 
 def _chain_of(ws: WorldState, industry: IntArray) -> IntArray:

@@ -167,6 +167,17 @@ def _university_candidates(ws: WorldState, searchers: IntArray, reach: float) ->
     return Candidates(searchers[near], uni.astype(np.int64), np.ones(uni.size, bool))
 
 
+def _segments(key: IntArray, n: int) -> tuple[IntArray, IntArray]:
+    """Positions of ``key`` grouped by value 0 .. n - 1 (ascending within) and their bounds.
+
+    ``order[first[k]:first[k + 1]]`` are the positions holding ``k``, in ascending order;
+    negative keys sort first and belong to no group.
+    """
+    order = stable_order(key)
+    first = np.searchsorted(key[order], np.arange(n + 1))
+    return order, first
+
+
 def _brokered_candidates(
     ws: WorldState, searchers: IntArray, rng: np.random.Generator
 ) -> Candidates:
@@ -174,19 +185,27 @@ def _brokered_candidates(
 
     Each brokered member gets one firm of another cluster of its region, one university of
     its region or of its organization's partner region, and one member of the partner
-    organization (when there is one).
+    organization (when there is one). The searchers, alive members and universities are
+    grouped once by cluster and region (ascending rows within a group, as the row masks
+    of one organization at a time gave them), so that an organization with searchers costs
+    its own group's size, not the whole table's.
     """
     firms, orgs = ws.firms, ws.orgs
     parts = []
+    n_orgs = len(orgs)
     clustered = np.flatnonzero(firms.alive & (firms.cluster >= 0))  # alive cluster members
-    home, region_of = firms.cluster[clustered], firms.region[clustered]
-    for c in range(len(orgs)):
-        members = searchers[firms.cluster[searchers] == c][: orgs.brokerage[c]]
+    home = firms.cluster[clustered]
+    by_home, home_first = _segments(home, n_orgs)
+    by_region, region_first = _segments(firms.region[clustered], ws.geo.n_regions)
+    mine, mine_first = _segments(firms.cluster[searchers], n_orgs)  # searchers by cluster
+    for c in np.flatnonzero(np.diff(mine_first)).tolist():  # organizations with searchers
+        members = searchers[mine[mine_first[c] : mine_first[c + 1]]][: orgs.brokerage[c]]
         if members.size == 0:
             continue
         orgs.brokerage[c] -= members.size
         region = orgs.region[c]
-        other = clustered[(region_of == region) & (home != c)]
+        local = by_region[region_first[region] : region_first[region + 1]]
+        other = clustered[local[home[local] != c]]
         partner = orgs.partner[c]
         regions = [region] if partner < 0 else [region, orgs.region[partner]]
         unis = np.flatnonzero(
@@ -197,17 +216,17 @@ def _brokered_candidates(
                 parts.append(
                     Candidates(
                         members,
-                        rng.choice(pool, members.size),
+                        pool[rng.integers(0, pool.size, members.size)],  # rng.choice's draws
                         np.full(members.size, is_uni),
                     )
                 )
         if partner >= 0:
-            abroad = clustered[home == partner]
+            abroad = clustered[by_home[home_first[partner] : home_first[partner + 1]]]
             if abroad.size:
                 parts.append(
                     Candidates(
                         members,
-                        rng.choice(abroad, members.size),
+                        abroad[rng.integers(0, abroad.size, members.size)],
                         np.zeros(members.size, bool),
                     )
                 )

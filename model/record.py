@@ -390,10 +390,9 @@ class Recorder:
         )
         # founding year (NaN: a cluster the run started with, founded at an unknown date)
         founded = np.where(ws.orgs.founded == FOUNDED_UNKNOWN, np.nan, ws.orgs.founded)
+        n_links, n_external = _links_per_cluster(a_cluster, b_cluster, external_link, len(ws.orgs))
         for c in range(len(ws.orgs)):
             members = alive[first[c] : first[c + 1]]
-            mine = (a_cluster == c) | (b_cluster == c)
-            external = external_link[mine]
             self.cluster_rows.append(
                 {
                     "step": ws.step,
@@ -403,10 +402,28 @@ class Recorder:
                     "members": int(members.size),
                     "employment": float(f.employees[members].sum()),
                     "heterogeneity": float(heterogeneity[c]),
-                    "external_link_share": float(external.mean()) if mine.any() else 0.0,
+                    "external_link_share": (
+                        float(n_external[c] / n_links[c]) if n_links[c] else 0.0
+                    ),
                     "org_budget": float(ws.orgs.budget[c]),
                     "partner": int(ws.orgs.partner[c]),
                     "founded": float(founded[c]),
                     "age": float(ws.step - founded[c]),
                 }
             )
+
+
+def _links_per_cluster(
+    a_cluster: IntArray, b_cluster: IntArray, external: npt.NDArray[np.bool_], n: int
+) -> tuple[IntArray, IntArray]:
+    """Links with an end in each cluster 0 .. n - 1, and how many of them are external.
+
+    A link counts once for each distinct cluster of its two ends (-1: no cluster), as the
+    mask ``(a_cluster == c) | (b_cluster == c)`` selects it for cluster ``c``; the share
+    ``external / links`` is the mean of that mask's ``external`` values to the bit.
+    """
+    b_own = (b_cluster >= 0) & (b_cluster != a_cluster)
+    a_own = a_cluster >= 0
+    ends = np.concatenate([a_cluster[a_own], b_cluster[b_own]])
+    ext = np.concatenate([external[a_own], external[b_own]])
+    return np.bincount(ends, minlength=n), np.bincount(ends[ext], minlength=n)

@@ -25,10 +25,11 @@ def test_local_counts_by_hand():
     assert local_counts(np.array([3, 3]), np.array([2, 2]), 0.5).tolist() == [2, 2]
 
 
+@pytest.mark.parametrize("n", [129, 600])  # above PAIRWISE_POINTS (128)
 @pytest.mark.parametrize("reach", [0.5, 1.0, 1.5, 5.0, 7.3])
-def test_local_counts_equal_the_pairwise_definition(reach):
+def test_local_counts_equal_the_pairwise_definition(reach, n):
     rng = np.random.default_rng(int(reach * 10))
-    x, y = rng.integers(0, 40, 600), rng.integers(0, 40, 600)  # above PAIRWISE_POINTS
+    x, y = rng.integers(0, 40, n), rng.integers(0, 40, n)
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     np.testing.assert_array_equal(local_counts(x, y, reach), (d <= reach).sum(axis=1))
 

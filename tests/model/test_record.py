@@ -17,7 +17,13 @@ from model.metrics import (
 )
 from model.model import ClusterModel
 from model.presets import preset
-from model.record import ECONOMY, SPEND_COLUMNS, _link_stats, region_industry_employment
+from model.record import (
+    ECONOMY,
+    SPEND_COLUMNS,
+    _link_stats,
+    _links_per_cluster,
+    region_industry_employment,
+)
 from model.simulate import simulate
 from model.state import LinkKind, LinkTable
 
@@ -277,3 +283,17 @@ def test_persistent_events_have_their_documented_columns(long_model):
     short = simulate(preset("baseline", n_firms=100, burn_in=0), seed=1, steps=PERSISTENCE - 1)
     assert short.events["persistent_specialisation"].empty
     assert tuple(short.events["persistent_specialisation"]) == PERSISTENT_EVENT_COLUMNS
+
+
+def test_links_per_cluster_count_each_cluster_of_a_link_once():
+    # links: (0, 0) internal, (0, 1), (1, -1), (-1, -1), (2, 0); external: F, T, T, T, T
+    a = np.array([0, 0, 1, -1, 2])
+    b = np.array([0, 1, -1, -1, 0])
+    external = np.array([False, True, True, True, True])
+    links, ext = _links_per_cluster(a, b, external, 4)
+    # cluster 0: links 0, 1, 4 (two external); 1: links 1, 2 (both); 2: link 4; 3: none
+    assert links.tolist() == [3, 2, 1, 0]
+    assert ext.tolist() == [2, 2, 1, 0]
+    for c in range(3):  # the mask the cluster table used before
+        mine = (a == c) | (b == c)
+        assert ext[c] / links[c] == external[mine].mean()
