@@ -1,7 +1,6 @@
 import copy
 
 import numpy as np
-import pytest
 
 from model.demography import regional_means
 from model.diversification import (
