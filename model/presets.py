@@ -4,10 +4,12 @@ Every policy preset keeps the default yearly budget per region (5 M€) and allo
 (``pro_rata``): the presets share the same budget **cap**, not the same cost. A budget is
 a cap: each mix spends what its claims come to, up to the cap, so the presets do *not*
 compare at equal realised cost. Measured at 1,000 firms over 50 years, seeds 0-2 (M€
-over the run, all four regions; cap 1,000): ``intra_cluster`` 227-249, ``ris3_relatedness``
-484-511, ``ris3_targeted`` 376-410, ``outward_looking`` 55-138, ``governance`` 998-999,
-``mission`` 640-800; under ``allocation="call"`` the same, within seed noise, since only
-``governance`` asks for more than the cap. For equal realised cost, either run the mixes
+over the run, all four regions; cap 1,000; clusters founded during the run claim too):
+``intra_cluster`` 540-596, ``ris3_relatedness`` 934-951, ``ris3_targeted`` 885-918,
+``outward_looking`` 843-883, ``governance`` 996-998, ``mission`` 800; under
+``allocation="call"`` within 7% of that in the same seed (``intra_cluster`` 527-557,
+``ris3_relatedness`` 930-944, ``ris3_targeted`` 865-907, ``outward_looking`` 825-881,
+``governance`` 993-998, ``mission`` 800). For equal realised cost, either run the mixes
 with ``allocation="call"`` and a budget that every mix's demand exceeds (a call spends
 exactly the budget then; the demo, experiments/files/demo.toml, does this at
 ``policy_budget=0.4``, where every preset spends 78.4-80 M€ over 50 years and the report
