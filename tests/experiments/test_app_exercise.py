@@ -10,13 +10,17 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from experiments.app_server import server_command, server_env
 
+expect.set_options(timeout=60_000)  # Reset takes seconds on a busy machine
 CHROMIUM = shutil.which("chromium")
+KEY_CSV = Path(__file__).resolve().parents[2] / "docs" / "teaching_key.csv"
 YEARS = 30
 BUDGET = 0.4  # M€ per region and year; 4 regions
 PRESET_BOX = "Preset (a policy mix, or the teaching economy)"
@@ -58,10 +62,22 @@ def _number(text: str, pattern: str) -> float:
     return float(found.group(1).replace(",", ""))
 
 
-def _play_mix(page: Page, preset: str) -> tuple[float, float]:
-    """Set up one mix as the exercise says, play to year 30; read total spend and radicals."""
+def _choose(page: Page, option: str) -> None:
+    """Click an option of the select menu just opened (closed menus stay in the page)."""
+    menu = page.locator(".menuable__content__active")
+    menu.get_by_role("option", name=option, exact=True).click()
+
+
+def _play_mix(page: Page, url: str, preset: str) -> tuple[float, float]:
+    """Set up one mix as the exercise says, play to year 30; read total spend and radicals.
+
+    Each mix starts from a freshly loaded page: after a Reset, a lever typed with the value
+    it had before the Reset was not taken (the run spent the preset's pro-rata budget).
+    """
+    page.goto(url)
+    page.get_by_text("Step: 0").wait_for()
     page.get_by_label(PRESET_BOX).click(force=True)
-    page.get_by_role("option", name=preset, exact=True).click()
+    _choose(page, preset)
     page.get_by_role("button", name="Reset", exact=True).click()
     expect(page.locator(".cl-status")).to_contain_text(f"Year 0 of preset '{preset}'")
     budget = page.locator(".cl-lever-policy_budget")
@@ -70,8 +86,11 @@ def _play_mix(page: Page, preset: str) -> tuple[float, float]:
     expect(budget.locator(".cl-lever-value")).to_have_text(re.compile(rf": {BUDGET}$"))
     allocation = page.locator(".cl-lever-allocation")
     allocation.locator(".v-select__slot").click()
-    page.get_by_role("option", name="call", exact=True).click()
+    _choose(page, "call")
     expect(allocation.locator(".cl-lever-value")).to_have_text(re.compile(r": call$"))
+    status = page.locator(".cl-status")
+    expect(status).to_contain_text(f"policy_budget = {BUDGET}")
+    expect(status).to_contain_text("allocation = call")
     stop = page.locator(".cl-stop-year input")
     stop.fill(str(YEARS))
     stop.press("Enter")
@@ -92,10 +111,8 @@ def test_student_does_the_equal_cost_exercise(url):
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             page.set_default_timeout(60_000)
-            page.goto(url)
-            page.get_by_text("Step: 0").wait_for()
-            old_spend, _ = _play_mix(page, "intra_cluster")
-            ris3_spend, _ = _play_mix(page, "ris3_relatedness")
+            old_spend, _ = _play_mix(page, url, "intra_cluster")
+            ris3_spend, _ = _play_mix(page, url, "ris3_relatedness")
             assert "Traceback" not in page.inner_text("body")
         finally:
             browser.close()
@@ -103,3 +120,7 @@ def test_student_does_the_equal_cost_exercise(url):
     for spend in (old_spend, ris3_spend):
         assert 0.95 * cap <= spend <= cap + 0.05
     assert min(old_spend, ris3_spend) / max(old_spend, ris3_spend) >= 0.95
+    # the page's world is the key's: its seed-1 runs spent the same
+    key = pd.read_csv(KEY_CSV)
+    seed1 = key[(key["exercise"] == 2) & (key["seed"] == 1)]["spend"].tolist()
+    assert [old_spend, ris3_spend] == pytest.approx(seed1, abs=0.05)
