@@ -5,6 +5,10 @@ key's seeds (1-10) and over seeds 100-109 (a shifted random stream: a claim that
 for the key's draws fails here). The runs are the page's (experiments/teaching_key.py);
 the key's stored figures must equal a fresh run of seed 1, so a model change that moves
 them asks for the key to be regenerated (``python docs/teaching_check.py --key``).
+
+Cost: the seed-1 check runs the 8 settings once (32 s on the shared 2-core machine); the
+tests marked ``teaching`` run 160 runs in one pool of 2 workers (304 s measured there, load
+10-14; deselect them with ``-m "not teaching"``).
 """
 
 from concurrent.futures import ProcessPoolExecutor
@@ -53,6 +57,7 @@ def test_every_claim_of_the_key_holds(runs, seeds):
     assert failed == [], "\n".join(failed)
 
 
+@pytest.mark.teaching
 def test_equal_cost_call_spends_the_budget_in_every_run(runs):
     # 0.4 M€ x 4 regions x 30 years = 48 M€: the call spends (almost) all of it.
     spend = runs[runs["exercise"] == 2]["spend"]
