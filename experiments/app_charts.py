@@ -305,8 +305,10 @@ def employment_industry_chart(model: ClusterModel, marks: Sequence[LeverMark] = 
 def partner_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
     """Chart the cluster organizations with a partner organization in another region."""
     n_orgs = len(model.state.orgs)
-    partners = np.array([r["partner"] >= 0 for r in model.recorder.cluster_rows])
-    count = partners.reshape(-1, n_orgs).sum(axis=1).astype(float).tolist()
+    by_year: dict[int, float] = {}  # clusters founded during the run add rows from then on
+    for r in model.recorder.cluster_rows:
+        by_year[r["step"]] = by_year.get(r["step"], 0.0) + float(r["partner"] >= 0)
+    count = [by_year[year] for year in sorted(by_year)]
     bars = {"type": "bar", "name": "with a partner abroad", "data": count, "color": "#17becf"}
     option = _option(model, "organizations", [bars], marks)
     option["yAxis"] |= {"min": 0, "max": n_orgs, "minInterval": 1}

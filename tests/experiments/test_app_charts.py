@@ -18,6 +18,8 @@ from experiments.app_charts import (
     specialisation_chart,
     spend_chart,
 )
+from model.model import ClusterModel
+from model.presets import preset
 from model.record import ECONOMY, SPEND_COLUMNS
 
 
@@ -96,3 +98,19 @@ def test_partner_chart_counts_organizations_with_a_partner_abroad(make_model):
     assert chart.option["series"][0]["data"][-1] == now
     assert chart.option["yAxis"]["max"] == n_orgs
     assert f"(of {n_orgs})" in chart.title
+
+
+def test_partner_chart_draws_after_a_cluster_is_founded_during_the_run():
+    # baseline, seed 1, 1,000 firms: a cluster is founded in year 5 (exercise 4 reads
+    # this chart's "of N"); the chart counted rows as if every year had every cluster.
+    model = ClusterModel(params=preset("baseline"), rng=1)
+    try:
+        at_start = len(model.state.orgs)
+        for _ in range(6):
+            model.step()
+        chart = partner_chart(model)
+        assert len(model.state.orgs) > at_start
+        assert len(chart.option["series"][0]["data"]) == 7  # years 0-6
+        assert f"(of {len(model.state.orgs)})" in chart.title
+    finally:
+        model.release()

@@ -1,0 +1,126 @@
+"""A student does exercise 2 of docs/teaching.md in a real browser (Debian's Chromium driven
+by Playwright; never a browser Playwright downloads) and the page shows the key's claim:
+under a competitive call of 0.4 M€ per region and year, the two mixes spend the same.
+"""
+
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from experiments.app_server import server_command, server_env
+
+expect.set_options(timeout=60_000)  # Reset takes seconds on a busy machine
+CHROMIUM = shutil.which("chromium")
+KEY_CSV = Path(__file__).resolve().parents[2] / "docs" / "teaching_key.csv"
+YEARS = 30
+BUDGET = 0.4  # M€ per region and year; 4 regions
+PRESET_BOX = "Preset (a policy mix, or the teaching economy)"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory) -> Iterator[str]:
+    """The app on a free localhost port for this module; stopped afterwards."""
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's Chromium (apt-get install chromium)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path_factory.mktemp("app") / "server.log").open("w")
+    server = subprocess.Popen(
+        server_command("127.0.0.1", port), env=server_env(), stdout=log, stderr=log
+    )
+    address = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(address, timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None, "the app server exited"
+                assert time.monotonic() < deadline, "the app server did not answer"
+                time.sleep(0.5)
+        yield address
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+def _number(text: str, pattern: str) -> float:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in {text!r}"
+    return float(found.group(1).replace(",", ""))
+
+
+def _choose(page: Page, option: str) -> None:
+    """Click an option of the select menu just opened (closed menus stay in the page)."""
+    menu = page.locator(".menuable__content__active")
+    menu.get_by_role("option", name=option, exact=True).click()
+
+
+def _play_mix(page: Page, url: str, preset: str) -> tuple[float, float]:
+    """Set up one mix as the exercise says, play to year 30; read total spend and radicals.
+
+    Each mix starts from a freshly loaded page: after a Reset, a lever typed with the value
+    it had before the Reset was not taken (the run spent the preset's pro-rata budget).
+    """
+    page.goto(url)
+    page.get_by_text("Step: 0").wait_for()
+    page.get_by_label(PRESET_BOX).click(force=True)
+    _choose(page, preset)
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page.locator(".cl-status")).to_contain_text(f"Year 0 of preset '{preset}'")
+    budget = page.locator(".cl-lever-policy_budget")
+    budget.locator(".cl-lever-box input").fill(str(BUDGET))
+    budget.locator(".cl-lever-box input").press("Enter")
+    expect(budget.locator(".cl-lever-value")).to_have_text(re.compile(rf": {BUDGET}$"))
+    allocation = page.locator(".cl-lever-allocation")
+    allocation.locator(".v-select__slot").click()
+    _choose(page, "call")
+    expect(allocation.locator(".cl-lever-value")).to_have_text(re.compile(r": call$"))
+    status = page.locator(".cl-status")
+    expect(status).to_contain_text(f"policy_budget = {BUDGET}")
+    expect(status).to_contain_text("allocation = call")
+    stop = page.locator(".cl-stop-year input")
+    stop.fill(str(YEARS))
+    stop.press("Enter")
+    page.get_by_role("button", name="▶", exact=True).click()
+    expect(page.locator(".cl-network .cl-title")).to_have_text(
+        f"Links, year {YEARS}", timeout=900_000
+    )
+    spend = page.locator(".cl-spend-chart .cl-title").inner_text()
+    radical = page.locator(".cl-radical-chart .cl-title").inner_text()
+    return _number(spend, r"total so far: ([\d.,]+) M€"), _number(radical, r"(\d+) radical")
+
+
+def test_student_does_the_equal_cost_exercise(url):
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page.set_default_timeout(60_000)
+            old_spend, _ = _play_mix(page, url, "intra_cluster")
+            ris3_spend, _ = _play_mix(page, url, "ris3_relatedness")
+            assert "Traceback" not in page.inner_text("body")
+        finally:
+            browser.close()
+    cap = BUDGET * 4 * YEARS  # 48 M€: what a call can spend in 30 years
+    for spend in (old_spend, ris3_spend):
+        assert 0.95 * cap <= spend <= cap + 0.05
+    assert min(old_spend, ris3_spend) / max(old_spend, ris3_spend) >= 0.95
+    # the page's world is the key's: its seed-1 runs spent the same
+    key = pd.read_csv(KEY_CSV)
+    seed1 = key[(key["exercise"] == 2) & (key["seed"] == 1)]["spend"].tolist()
+    assert [old_spend, ris3_spend] == pytest.approx(seed1, abs=0.05)
