@@ -50,6 +50,7 @@ from model.world import (
     _cluster_centres,
     _firm_rows,
     _org_rows,
+    add_university,
 )
 
 __all__ = [
@@ -252,21 +253,8 @@ def table_universities(
     unis = UniversityTable.empty(space.n_fields)
     n_fam = len(space.family_names)
     for r, p in zip(*np.nonzero(table.universities), strict=True):
-        x0, x1, y0, y1 = geo.bounds[r]
         for _ in range(int(table.universities[r, p])):
             fams = [int(industries.family[p]), int(rng.integers(n_fam))]
-            home = np.isin(space.family, fams)
-            knowledge = np.where(
-                home,
-                0.75 + 0.2 * rng.random(space.n_fields),
-                0.2 + 0.1 * rng.random(space.n_fields),
-            )
-            unis.append(
-                region=[int(r)],
-                x=[int(rng.integers(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4 + 1))],
-                y=[int(rng.integers(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4 + 1))],
-                knowledge=knowledge[None, :],
-                home_families=home[None, :],
-            )
+            add_university(unis, geo, space, int(r), fams, rng)
     unis.x, unis.y = geo.clip_to_region(unis.region, unis.x, unis.y)
     return unis

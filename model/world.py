@@ -364,24 +364,40 @@ def build_universities(
             int(industries.family[industries.chain_industries(int(c))[0]])
             for c in orgs.chain[orgs.region == r]
         }
-        x0, x1, y0, y1 = geo.bounds[r]
         for _ in range(count):
             fams = sorted(chain_fams | {int(rng.integers(n_fam))})
-            home = np.isin(space.family, fams)
-            knowledge = np.where(
-                home,
-                0.75 + 0.2 * rng.random(space.n_fields),
-                0.2 + 0.1 * rng.random(space.n_fields),
-            )
-            unis.append(
-                region=[r],
-                x=[int(rng.integers(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4 + 1))],
-                y=[int(rng.integers(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4 + 1))],
-                knowledge=knowledge[None, :],
-                home_families=home[None, :],
-            )
+            add_university(unis, geo, space, r, fams, rng)
     unis.x, unis.y = geo.clip_to_region(unis.region, unis.x, unis.y)
     return unis
+
+
+def add_university(
+    unis: UniversityTable,
+    geo: Geography,
+    space: KnowledgeSpace,
+    region: int,
+    families: list[int],
+    rng: np.random.Generator,
+) -> None:
+    """Append one university of ``region``, at home in ``families``.
+
+    Its expertise is U(0.75, 0.95) in the fields of its home families and U(0.2, 0.3)
+    elsewhere; it sits in the middle half of its region's box (draws in that order).
+    """
+    home = np.isin(space.family, families)
+    knowledge = np.where(
+        home,
+        0.75 + 0.2 * rng.random(space.n_fields),
+        0.2 + 0.1 * rng.random(space.n_fields),
+    )
+    x0, x1, y0, y1 = geo.bounds[region]
+    unis.append(
+        region=[region],
+        x=[int(rng.integers(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4 + 1))],
+        y=[int(rng.integers(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4 + 1))],
+        knowledge=knowledge[None, :],
+        home_families=home[None, :],
+    )
 
 
 def build_orgs(
