@@ -258,9 +258,6 @@ def LeverSidebar(model: TeachingModel) -> None:  # noqa: N802 - Solara component
             moved()
 
     values = model.params.to_flat()
-    # A new world (Reset): redraw once more, so the sidebar, which the page's layout
-    # collects in its own pass, shows the new world's lever values.
-    solara.use_effect(force_update, [id(model)])
     with solara.Sidebar():
         with solara.Card("Run", classes=["cl-run"]):
             solara.InputInt(
@@ -271,8 +268,7 @@ def LeverSidebar(model: TeachingModel) -> None:  # noqa: N802 - Solara component
             )
         with solara.Card("Policy levers (act from next year)", classes=["cl-levers"]):
             for spec in lever_specs():
-                # keyed by the world: a Reset gives fresh boxes showing its values
-                LeverControl(model, spec, values[spec.name], moved).key(f"{id(model)}-{spec.name}")
+                LeverControl(model, spec, values[spec.name], moved)
 
 
 @solara.component

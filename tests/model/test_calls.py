@@ -127,3 +127,10 @@ def test_new_link_counts_and_deadweight_shares_in_the_outputs(small_result):
     assert np.isnan(s["deadweight_share_interregional"]), "nothing subsidised: no share"
     spend = [s[f"spend_{i.name.lower()}"] for i in Instrument if i is not Instrument.NONE]
     assert sum(spend) == pytest.approx(s["policy_spend"])
+
+
+def test_a_tiny_proposal_gets_all_it_asks_without_overflow():
+    # 1e-313 is a subnormal amount: budget / amount overflows, but the share is 1
+    with np.errstate(over="raise"):
+        out = clear_call(np.array([1e-313, 3.0]), np.array([0, 0]), np.array([2.0, 1.0]), 2.0)
+    np.testing.assert_array_equal(out, [1.0, (2.0 - 1e-313) / 3.0])
