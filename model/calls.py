@@ -165,9 +165,10 @@ def clear_call(
         if hi > lo:  # exact prefix sums within the region, in ranking order
             before[lo:hi] = np.concatenate([[0.0], np.cumsum(ranked[lo : hi - 1])])
     left = budget - before
-    # only a proposal larger than what is left gets a share below 1 (left / amount < 1, so
-    # a tiny amount never overflows the division); the others get all (left > 0) or none
-    partial = (ranked > 0) & (left < ranked)
+    # only a proposal larger than a positive remainder gets a share in (0, 1): 0 < left /
+    # amount < 1, so a tiny amount never overflows the division; the others get all
+    # (left > 0) or none
+    partial = (left > 0) & (left < ranked)
     phi = np.divide(left, ranked, out=(left > 0).astype(float), where=partial)
     out = np.empty_like(amount)
     out[order] = np.clip(phi, 0.0, 1.0)

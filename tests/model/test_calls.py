@@ -134,3 +134,10 @@ def test_a_tiny_proposal_gets_all_it_asks_without_overflow():
     with np.errstate(over="raise"):
         out = clear_call(np.array([1e-313, 3.0]), np.array([0, 0]), np.array([2.0, 1.0]), 2.0)
     np.testing.assert_array_equal(out, [1.0, (2.0 - 1e-313) / 3.0])
+
+
+def test_a_tiny_proposal_after_the_budget_is_gone_gets_nothing_without_overflow():
+    # ranked first, 250 M€ takes the whole budget of 1; then 5e-324 M€ is left -249
+    with np.errstate(over="raise"):
+        out = clear_call(np.array([5e-324, 250.0]), np.array([0, 0]), np.array([1.0, 2.0]), 1.0)
+    np.testing.assert_array_equal(out, [0.0, 1.0 / 250.0])
