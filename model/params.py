@@ -244,6 +244,13 @@ class MarketParams(_ParamGroup):
         "share of input cost per unit density",
         "Input costs a firm saves per unit relatedness density of its region (0-1).",
     )
+    related_labour_premium: float = _p(
+        0.0,
+        0.0,
+        2.0,
+        "share of competitiveness per unit density",
+        "Competitiveness a firm gains per unit relatedness density of its region (0-1).",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

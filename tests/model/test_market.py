@@ -14,6 +14,7 @@ from model.market import (
     procurement_revenue,
     regional_relatedness_density,
     related_input_saving,
+    related_labour_premium,
     run_market,
     set_rd_budgets,
     share_shocks,
@@ -306,6 +307,53 @@ def test_related_input_saving_raises_profit_in_a_model(make_model):
     assert np.ptp(density) > 0
     share = MarketParams().input_share
     np.testing.assert_allclose(p1 - p0, share * r0 * 0.5 * density, rtol=1e-9, atol=1e-12)
+
+
+def test_related_labour_premium_hand_computed():
+    # Same firms as above: d = [1, 1, 0, 0]; lambda = 0.5 -> 1 + 0.5 d = [1.5, 1.5, 1, 1].
+    ws = _world((_REGION, _INDUSTRY, _EMPLOYEES))
+    live = np.arange(4)
+    premium = related_labour_premium(ws, live, MarketParams(related_labour_premium=0.5))
+    np.testing.assert_allclose(premium, [1.5, 1.5, 1.0, 1.0])
+    off = related_labour_premium(ws, live, MarketParams(related_labour_premium=0.0))
+    np.testing.assert_array_equal(off, np.ones(4))
+
+
+def _market_revenue(make_model, premium: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Revenue of the alive firms after one market run with ``premium``, their industry and
+    the relatedness density of their region around it (the same draws for any premium)."""
+    model = make_model(n_firms=150, rng=seed)
+    ws, p = model.state, model.params.replace(**{"market.related_labour_premium": premium})
+    ws.compact()
+    f = ws.firms
+    sme = f.employees < p.market.sme_employee_limit
+    set_rd_budgets(f, sme, p, ws.policy_on)
+    year = run_policy(ws, p, sme)
+    live = np.flatnonzero(f.alive)
+    density = related_input_saving(ws, live, MarketParams(related_input_saving=1.0))
+    run_market(ws, p, year, np.random.default_rng(seed))
+    return f.revenue[live].copy(), f.industry[live].copy(), density
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_related_labour_premium_moves_market_share_to_related_regions(make_model, seed):
+    # Same draws: ln(S1 / S0) = sigma ln(1 + lambda d) minus a constant per industry, so
+    # within each industry the revenue ratio rises with the density d (exactly, up to
+    # rounding), and some industry has firms in regions of different density.
+    r0, industry, density = _market_revenue(make_model, 0.0, seed)
+    r1, _, _ = _market_revenue(make_model, 1.0, seed)
+    ok = r0 > 0
+    gain = np.log(r1[ok] / r0[ok])
+    sigma = MarketParams().competitiveness_elasticity
+    expected = sigma * np.log1p(density[ok])
+    compared = 0
+    for q in np.unique(industry[ok]):
+        rows = industry[ok] == q
+        if np.ptp(density[ok][rows]) > 0:
+            compared += 1
+            shift = gain[rows] - expected[rows]
+            np.testing.assert_allclose(shift, shift[0], atol=1e-9)
+    assert compared > 0
 
 
 # --- run_market in a model -------------------------------------------------------------------
