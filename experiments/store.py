@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from experiments.design import Experiment
 from experiments.errors import OutputError
@@ -38,8 +40,18 @@ OURS = names(LAYOUT + REPORT_ENTRIES)
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame to Parquet atomically."""
-    atomic_write(path, lambda p: df.to_parquet(p, index=False))
+    """Write a DataFrame to Parquet atomically.
+
+    The file is what ``df.to_parquet(path, index=False)`` writes (the same Arrow table,
+    pandas metadata and snappy compression), written by pyarrow straight to the path:
+    pandas' own route (its engine checks and a Python file handle) costs about twice the
+    CPU for the small tables of a run (about 4 ms a file, paid by a sweep's parent).
+    """
+    if df.attrs:  # pandas keeps them in the file's metadata; its own writer knows how
+        atomic_write(path, lambda p: df.to_parquet(p, index=False))
+        return
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    atomic_write(path, lambda p: pq.write_table(table, str(p), compression="snappy"))
 
 
 def read_parquet(path: Path, fix: str) -> pd.DataFrame:
@@ -50,8 +62,6 @@ def read_parquet(path: Path, fix: str) -> pd.DataFrame:
     OutputError
         If the file is missing, empty, truncated or not Parquet.
     """
-    import pyarrow as pa  # noqa: PLC0415 - pandas has imported it by now; only its error type
-
     try:
         return pd.read_parquet(path)
     except FileNotFoundError:

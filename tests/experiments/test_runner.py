@@ -251,10 +251,10 @@ def test_resume_retries_a_failed_run_and_clears_its_record(
     )
     simulate = experiments.runner.simulate
 
-    def lost_node(params: Any, seed: int, steps: int) -> Any:
+    def lost_node(params: Any, seed: int, steps: int, **options: Any) -> Any:
         if params.policy.cross_cluster_subsidy > 0:
             raise RuntimeError("worker lost its node")
-        return simulate(params, seed=seed, steps=steps)
+        return simulate(params, seed=seed, steps=steps, **options)
 
     monkeypatch.setattr(experiments.runner, "simulate", lost_node)
     first = run_experiment(exp, tmp_path / "flaky")
