@@ -50,7 +50,7 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     if df.attrs:  # pandas keeps them in the file's metadata; its own writer knows how
         atomic_write(path, lambda p: df.to_parquet(p, index=False))
         return
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)  # no thread pool
     atomic_write(path, lambda p: pq.write_table(table, str(p), compression="snappy"))
 
 
@@ -96,11 +96,18 @@ class ResultStore:
             )
         return manifest
 
-    def create(self, exp: Experiment, source: Path | None, file_hash: str | None) -> None:
+    def create(
+        self,
+        exp: Experiment,
+        source: Path | None,
+        file_hash: str | None,
+        record: dict[str, Any] | None = None,
+    ) -> None:
         """Write the layout, the design and, last, the manifest into the (existing) folder.
 
         The manifest goes last: its presence marks a folder that can be resumed. A kill
         before it leaves only entries a sweep writes, which the next sweep writes again.
+        ``record`` is the provenance to store (default: :func:`provenance` of this process).
         """
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.failed_dir.mkdir(exist_ok=True)
@@ -123,7 +130,7 @@ class ResultStore:
             "n_runs": exp.n_runs,
             "problem": exp.problem,
             "design_options": {k: v for k, v in exp.design.items() if k != "scenarios"},
-            "provenance": provenance(),
+            "provenance": provenance() if record is None else record,
         }
         self.write_design(exp)
         write_json(manifest, self.root / MANIFEST)
