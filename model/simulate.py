@@ -337,8 +337,8 @@ def compile_kernels() -> None:
 
     A kernel (numba) is compiled the first time it runs after the code is installed or
     changed (a few seconds for all of them) and cached on disk; a new process loads it
-    (a few tenths of a second for all). The experiment runner calls this in its own
-    process before starting workers, so that an empty cache is filled once rather than by
+    (a few tenths of a second for all). The experiment runner calls this in its first
+    worker before any run starts, so that an empty cache is filled once rather than by
     every worker at the same time. Runs a small simulation, which reaches every kernel.
     """
     simulate(preset("baseline", n_firms=60, burn_in=1), seed=0, steps=1)
