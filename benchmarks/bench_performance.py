@@ -21,7 +21,11 @@ memory (``ru_maxrss``) is its own:
 - runner: a reduced ``experiments/files/dose_response.toml`` (every lever value, fewer
   replicates: runs identical to the full experiment's first replicates) through
   ``run_experiment`` on ``local_executor(1)`` and ``local_executor(2)``; full-experiment
-  throughput is extrapolated from the per-run rate.
+  throughput is extrapolated from the per-run rate;
+- overhead (:mod:`bench_overhead`): the command line's start-up (``--help``, ``--version``,
+  an argument error, ``run --steps 50``) against the simulation itself, and the runner
+  against Mesa's ``batch_run`` on the same runs, CPU seconds side by side. ``--only
+  overhead`` measures and prints these two sections alone (nothing is saved).
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ import matplotlib as mpl
 import mesa
 import numpy as np
 import scipy
+from bench_overhead import (
+    child_simulation,
+    measure_runner,
+    measure_startup,
+    runner_vs_batch_section,
+    startup_section,
+)
 from matplotlib.figure import Figure
 from phase_timer import PhaseTimer
 
@@ -482,6 +493,8 @@ def measure(quick: bool) -> dict[str, Any]:
     for _ in range(rounds):  # alternate, so that a burst of other work hits both alike
         for w in (1, 2):
             runner[w].append(_child("runner", w, replicates))
+    startup = measure_startup(_child, quick)
+    runner_vs_batch = measure_runner(quick)
     return {
         "started": started.isoformat(timespec="minutes"),
         "commit": commit,
@@ -491,6 +504,8 @@ def measure(quick: bool) -> dict[str, Any]:
         "scale": scale,
         "paired": paired,
         "runner": runner,
+        "startup": startup,
+        "runner_vs_batch": runner_vs_batch,
     }
 
 
@@ -604,9 +619,10 @@ NOTES = [
     "of the garbage collector included.",
     "- **For fast sweeps**: one worker per core (`clusterlab sweep --workers N`); each "
     "worker holds about 0.35-0.45 GB at 1,000 firms (numba's compiler included) and about "
-    "2.2 GB at 100,000. The runner loads (or, after an install, compiles) the kernels once "
-    "before it starts the workers. To see where a run of your own spends its time, wrap it "
-    "in `benchmarks/phase_timer.PhaseTimer` (the phases of this report).",
+    "2.2 GB at 100,000. The runner loads (or, after an install, compiles) the kernels in its "
+    "first worker before the runs start, not in every worker at once. To see where a run "
+    "of your own spends its time, wrap it in `benchmarks/phase_timer.PhaseTimer` (the "
+    "phases of this report).",
     "- Wall times depend on what else runs on the machine and on the virtual machine's "
     "speed, which varies by 20-50% from minute to minute here: compare the *CPU* column "
     "and the *fastest* run, and read the *load* columns.",
@@ -639,11 +655,22 @@ def render(raw: dict[str, Any], figure_path: Path | None) -> str:
         "",
         *runner_section(runner),
         "",
+        *overhead_sections(raw),
         *NOTES,
     ]
     if figure_path is not None:
         figure(figures, scale, figure_path)
     return "\n".join(lines)
+
+
+def overhead_sections(raw: dict[str, Any]) -> list[str]:
+    """Markdown: start-up and runner-vs-batch_run sections (absent from older raw files)."""
+    lines: list[str] = []
+    if "startup" in raw:
+        lines += [*startup_section(raw["startup"]), ""]
+    if "runner_vs_batch" in raw:
+        lines += [*runner_vs_batch_section(raw["runner_vs_batch"]), ""]
+    return lines
 
 
 def main() -> None:
@@ -658,12 +685,21 @@ def main() -> None:
         help="where the raw measurements are saved",
     )
     parser.add_argument("--render", action="store_true", help="only re-render --raw")
+    parser.add_argument(
+        "--only", choices=["overhead"], help="measure and print these sections alone"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        children = {"scale": child_scale, "runner": child_runner}
+        children = {"scale": child_scale, "runner": child_runner, "simulation": child_simulation}
         print(json.dumps(children[kind](*map(int, rest))))
+        return
+    if args.only:
+        raw = {"startup": measure_startup(_child, args.quick)}
+        raw["runner_vs_batch"] = measure_runner(args.quick)
+        print(json.dumps(raw), file=sys.stderr)
+        print("\n".join(overhead_sections(raw)))
         return
     if args.render:
         raw = json.loads(args.raw.read_text())

@@ -1,6 +1,7 @@
 """Tests of experiments/runner.py: executors, resume after SIGKILL, failure isolation,
 protection of results folders, and worker memory over many runs."""
 
+import dataclasses
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from dask.distributed import Client, LocalCluster
 from mesa.agent import Agent
@@ -26,6 +28,7 @@ from experiments.store import TMP_MARK, Results, ResultStore, load_results
 from model.errors import ParameterError
 from model.model import ClusterModel
 from model.presets import preset
+from model.simulate import simulate
 
 FAILING_TOML = """\
 name = "failing"
@@ -251,10 +254,10 @@ def test_resume_retries_a_failed_run_and_clears_its_record(
     )
     simulate = experiments.runner.simulate
 
-    def lost_node(params: Any, seed: int, steps: int) -> Any:
+    def lost_node(params: Any, seed: int, steps: int, **options: Any) -> Any:
         if params.policy.cross_cluster_subsidy > 0:
             raise RuntimeError("worker lost its node")
-        return simulate(params, seed=seed, steps=steps)
+        return simulate(params, seed=seed, steps=steps, **options)
 
     monkeypatch.setattr(experiments.runner, "simulate", lost_node)
     first = run_experiment(exp, tmp_path / "flaky")
@@ -412,3 +415,53 @@ def test_an_interrupted_pool_stops_its_workers_and_nothing_else() -> None:
     finally:
         notebook_process.kill()
         notebook_process.join()
+
+
+# --- CPU beyond the simulations (issue #18) -----------------------------------------------
+
+
+def test_a_sweep_not_keeping_events_skips_building_them_and_changes_nothing_else() -> None:
+    exp = parse_experiment(
+        {
+            "name": "events",
+            "steps": 3,
+            "replicates": 1,
+            "fixed": {"n_firms": 100},
+            "outputs": ["timeseries", "events"],
+            "design": {"type": "grid", "parameters": {"cross_cluster_subsidy": [0.5]}},
+        }
+    )
+    spec = exp.runs()[0]
+    lean = dataclasses.replace(spec, outputs=("timeseries",))
+    assert experiments.runner._asked(lean) == {"events": False}
+    assert experiments.runner._asked(spec) == {}
+    full, without = experiments.runner.execute(spec), experiments.runner.execute(lean)
+    assert full.ok
+    assert without.ok
+    assert "events_innovation" in full.tables
+    assert set(without.tables) == {"timeseries"}
+    pd.testing.assert_frame_equal(full.tables["timeseries"], without.tables["timeseries"])
+    assert json.dumps(full.summary) == json.dumps(without.summary)  # NaN-safe equality
+
+
+def test_simulate_without_events_gives_the_same_run() -> None:
+    full = simulate(preset("baseline", n_firms=100), seed=4, steps=3)
+    lean = simulate(preset("baseline", n_firms=100), seed=4, steps=3, events=False)
+    assert lean.events == {}
+    assert full.events["innovation"].shape[0] > 0
+    pd.testing.assert_frame_equal(full.timeseries, lean.timeseries)
+    pd.testing.assert_frame_equal(full.panel, lean.panel)
+    assert json.dumps(full.summary) == json.dumps(lean.summary)
+
+
+def test_a_pool_worker_flushes_its_output_and_exits_0_without_teardown() -> None:
+    code = (
+        "import sys\n"
+        "from experiments.runner import init_worker\n"
+        "init_worker()\n"
+        "sys.stdout.write('written before exit')\n"  # no newline: still buffered at exit
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "written before exit", "")

@@ -152,3 +152,26 @@ def test_unfinished_creation(tmp_path: Path) -> None:
     (tmp_path / "thesis.tex").write_text("precious")
     assert not store.unfinished_creation()
     assert store.foreign_entries() == ["thesis.tex"]
+
+
+def test_write_parquet_writes_what_pandas_writes(tmp_path: Path) -> None:
+    # pyarrow straight to the file (the runner's parent writes every run this way) must
+    # give pandas' own file, byte for byte: strings, integers, floats with NaN, one row.
+    frames = {
+        "table": pd.DataFrame(
+            {"scope": ["economy", "r0", "r1"], "step": [0, 0, 1], "x": [1.5, float("nan"), 2.0]}
+        ),
+        "summary": pd.DataFrame([{"run_id": 3, "seconds": 0.25, "host": "h", "gini": 0.4}]),
+    }
+    for name, df in frames.items():
+        write_parquet(df, tmp_path / f"{name}.ours.parquet")
+        df.to_parquet(tmp_path / f"{name}.pandas.parquet", index=False)
+        ours = (tmp_path / f"{name}.ours.parquet").read_bytes()
+        assert ours == (tmp_path / f"{name}.pandas.parquet").read_bytes()
+
+
+def test_write_parquet_keeps_a_frames_attrs(tmp_path: Path) -> None:
+    df = pd.DataFrame({"x": [1, 2]})
+    df.attrs["source"] = "test"
+    write_parquet(df, tmp_path / "a.parquet")
+    assert pd.read_parquet(tmp_path / "a.parquet").attrs == {"source": "test"}

@@ -1,0 +1,222 @@
+"""What ClusterLab costs beyond its simulations: CLI start-up, and the runner against batch_run.
+
+Two sections of docs/performance.md (``make bench``; alone:
+``python benchmarks/bench_performance.py --only overhead``):
+
+- start-up: ``clusterlab --help``, ``--version``, an argument error and
+  ``clusterlab run --steps 50`` in new processes (median of several), against the
+  simulation itself: ``simulate(preset("baseline"), seed=1, steps=50)`` as the first call of
+  a new process and as a later (warm) call; and ``run`` once more with an empty kernel
+  cache (the first run after installing or changing the code);
+- runner: ``run_experiment`` against ``mesa.batch_run`` tuned (model released, one BLAS
+  thread) on the same runs and seeds (``benchmarks/bench_runner.py``: 2 presets x 10
+  replicates x 20 years x 1,000 firms, 2 workers), each call in a new process, in the
+  order ours, batch_run, batch_run, ours (drift over the minutes cancels); CPU seconds
+  of the process and its workers.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import bench_runner
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_REPEATS = 5
+RUN_REPEATS = 3
+RUNNER_ORDER = ("ours", "batch_run", "batch_run", "ours")
+TARGET_START_S = 0.3  # --help, --version, argument errors
+TARGET_RUN_EXTRA_S = 1.0  # clusterlab run --steps 50 minus the simulation
+TARGET_FIRST_RATIO = 1.5  # first simulation in a new process / a warm one
+
+
+def clusterlab_command() -> list[str]:
+    """The installed ``clusterlab`` script beside this Python, else ``python -m``."""
+    script = Path(sys.executable).with_name("clusterlab")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "experiments.cli"]
+
+
+def _children_cpu() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall and CPU seconds of one command in a new process (its exit status kept)."""
+    cpu0, t0 = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, cwd=ROOT, env=env, check=False)
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": _children_cpu() - cpu0,
+        "status": done.returncode,
+    }
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median wall time, and how many runs there were."""
+    middle = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+    return middle | {"n": len(runs)}
+
+
+def child_simulation(runs: int) -> dict[str, Any]:
+    """``runs`` simulate() calls of the default run in this new process; seconds of each."""
+    from model.presets import preset  # noqa: PLC0415 - the timed imports are the child's
+    from model.simulate import simulate  # noqa: PLC0415
+
+    seconds, cpu = [], []
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        simulate(preset("baseline"), seed=1, steps=50)
+        seconds.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return {
+        "first_s": seconds[0],
+        "warm_s": statistics.median(seconds[1:]),
+        "first_cpu_s": cpu[0],
+        "warm_cpu_s": statistics.median(cpu[1:]),
+    }
+
+
+def measure_startup(child: Any, quick: bool) -> dict[str, Any]:
+    """Time the CLI's commands and the simulation; ``child(kind, *args)`` runs a child."""
+    cli = clusterlab_command()
+    repeats = 3 if quick else STARTUP_REPEATS
+    light = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "clusterlab --help": [*cli, "--help"],
+        "clusterlab --version": [*cli, "--version"],
+        "clusterlab run --steps x (argument error)": [*cli, "run", "--steps", "x"],
+    }
+    out: dict[str, Any] = {"command": " ".join(cli), "rows": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        run = [*cli, "run", "--steps", "50", "--out", f"{tmp}/run", "--force"]
+        timed(run)  # fills the kernel cache if empty (after an install or a change)
+        for name, command in light.items():
+            out["rows"][name] = _median([timed(command) for _ in range(repeats)])
+        out["rows"]["clusterlab run --steps 50"] = _median(
+            [timed(run) for _ in range(1 if quick else RUN_REPEATS)]
+        )
+        env = os.environ | {"NUMBA_CACHE_DIR": f"{tmp}/empty-kernel-cache"}
+        out["rows"]["clusterlab run --steps 50, empty kernel cache"] = _median([timed(run, env)])
+    out["simulation"] = child("simulation", 3 if quick else 4)
+    return out
+
+
+def measure_runner(quick: bool) -> dict[str, Any]:
+    """Ours and tuned batch_run in new processes, in the order of :data:`RUNNER_ORDER`."""
+    rounds: dict[str, list[dict[str, Any]]] = {"ours": [], "batch_run": []}
+    for method in RUNNER_ORDER:
+        rounds[method].append(bench_runner.measure(method, quick) | {"load": os.getloadavg()[0]})
+    config = bench_runner.QUICK if quick else bench_runner.FULL
+    return {"config": config, "rounds": rounds}
+
+
+def _ok(met: bool) -> str:
+    return "yes" if met else "no"
+
+
+def startup_section(raw: dict[str, Any]) -> list[str]:
+    """Markdown: the start-up table and the targets of issue #18."""
+    sim = raw["simulation"]
+    rows = raw["rows"]
+    run = rows["clusterlab run --steps 50"]
+    lines = [
+        "## Start-up of the command line",
+        "",
+        f"Each command in a new process (`{raw['command']}`), run from the repository, "
+        f"output discarded; the median of {rows['clusterlab --help']['n']} (of "
+        f"{run['n']} for `run`) by wall time is shown with its CPU seconds. `run` "
+        "simulates the default preset (1,000 firms) for 50 years and writes its outputs; "
+        "the last row runs it with an empty kernel cache (`NUMBA_CACHE_DIR`), as after "
+        "installing or changing the code, when the compiled kernels are built and cached. "
+        "*Simulation*: `simulate(preset('baseline'), seed=1, steps=50)` in one new "
+        "process, its first call (kernels loaded from the on-disk cache, first calls into "
+        "numpy) and the median of the later ones (warm).",
+        "",
+        "| command | wall (s) | CPU (s) | exit status |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        lines.append(f"| `{name}` | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['status']} |")
+    lines += [
+        f"| simulation, first call in a new process | {sim['first_s']:.2f} "
+        f"| {sim['first_cpu_s']:.2f} | |",
+        f"| simulation, warm | {sim['warm_s']:.2f} | {sim['warm_cpu_s']:.2f} | |",
+        "",
+        "| target (issue #18) | this run | met |",
+        "|---|---:|:---:|",
+    ]
+    light = [n for n in rows if n.startswith("clusterlab") and "run --steps 50" not in n]
+    slowest = max(rows[n]["wall_s"] for n in light)
+    extra = run["wall_s"] - sim["warm_s"]
+    ratio = sim["first_s"] / sim["warm_s"]
+    extra_cpu = run["cpu_s"] - sim["warm_cpu_s"]
+    ratio_cpu = sim["first_cpu_s"] / sim["warm_cpu_s"]
+    lines += [
+        f"| `--help`, `--version`, argument errors under {TARGET_START_S} s "
+        f"| {slowest:.2f} s (slowest) | {_ok(slowest < TARGET_START_S)} |",
+        f"| `run --steps 50` within {TARGET_RUN_EXTRA_S:g} s of the simulation "
+        f"| +{extra:.2f} s (CPU: +{extra_cpu:.2f} s) | {_ok(extra <= TARGET_RUN_EXTRA_S)} |",
+        f"| first simulation in a new process at most {TARGET_FIRST_RATIO}x a warm one "
+        f"| {ratio:.2f}x (CPU: {ratio_cpu:.2f}x) | {_ok(ratio <= TARGET_FIRST_RATIO)} |",
+        "",
+        "The targets are judged on wall time, as a user waits; the CPU figures hardly "
+        "move with other work on the machine (see the load at the top).",
+    ]
+    return lines
+
+
+def runner_ratio(raw: dict[str, Any]) -> float:
+    """CPU seconds of ours over tuned batch_run's, summed over the rounds."""
+    cpu = {m: sum(r["cpu_seconds"] for r in rs) for m, rs in raw["rounds"].items()}
+    return cpu["ours"] / cpu["batch_run"]
+
+
+def runner_vs_batch_section(raw: dict[str, Any]) -> list[str]:
+    """Markdown: run_experiment against tuned batch_run, CPU seconds side by side."""
+    config, rounds = raw["config"], raw["rounds"]
+    n_runs = len(bench_runner.SCENARIOS) * config["replicates"]
+    digests = {r["digest"] for rs in rounds.values() for r in rs}
+    ratio = runner_ratio(raw)
+    lines = [
+        "## Experiment runner against Mesa's batch_run",
+        "",
+        f"The same {n_runs} runs ({len(bench_runner.SCENARIOS)} presets x "
+        f"{config['replicates']} replicate seeds, {config['years']} years, "
+        f"{config['n_firms']:,} firms) on {bench_runner.WORKERS} worker processes "
+        "(`benchmarks/bench_runner.py`): `run_experiment` on `local_executor` (every run's "
+        "time series and summary streamed to Parquet as it finishes, resumable, a failing "
+        "run recorded and skipped) against `mesa.batch_run` with the model released after "
+        "its last year and one BLAS thread (3 reporters kept in memory; no resume, one "
+        "failure ends the batch). Each call runs in a new process, in the order "
+        f"{', '.join(RUNNER_ORDER)}, so that a drift of the machine's speed hits both "
+        "alike. *CPU*: user + system seconds of the process and its workers over the call "
+        "(starting the workers included).",
+        "",
+        "| method | call | wall (s) | CPU (s) | CPU per run (s) | load |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for method, label in (("ours", "run_experiment"), ("batch_run", "batch_run, tuned")):
+        for i, r in enumerate(rounds[method], 1):
+            lines.append(
+                f"| {label} | {i} | {r['seconds']:.1f} | {r['cpu_seconds']:.2f} "
+                f"| {r['cpu_seconds'] / n_runs:.3f} | {r['load']:.1f} |"
+            )
+    same = "identical" if len(digests) == 1 else "DIFFERENT"
+    lines += [
+        "",
+        f"CPU seconds of `run_experiment` / tuned `batch_run`, summed over the calls: "
+        f"**{ratio:.2f}** (target: at most 1). Yearly firms and radical innovations of "
+        f"every run: {same} across methods and calls (hash {', '.join(sorted(digests))}).",
+    ]
+    return lines
