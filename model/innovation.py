@@ -22,6 +22,7 @@ from model.governance import capacity_factor
 from model.kernels import own_recipe_fit
 from model.knowledge import absorptive_capacity, cognitive_distance_rows
 from model.learning import link_pairs
+from model.local_search import frontier_knowledge, unpartnered_firms
 from model.metrics.novelty import classify_novelty
 from model.params import InnovationParams, ModelParams
 from model.state import WorldState
@@ -469,11 +470,13 @@ def _second_fields(
     own: FloatArray,
     other: FloatArray,
     rng: np.random.Generator,
+    alone: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray, BoolArray, FloatArray]:
     """Fields of each attempt: own field a; b from the partner or the regional pool.
 
-    Returns a, b, whether b came from the pool, and the expertise of b's source (the
-    partner, or the region's most expert firm).
+    ``alone`` marks attempts without a partner (their b always comes from the pool when
+    the region holds another field). Returns a, b, whether b came from the pool, and the
+    expertise of b's source (the partner, or the region's most expert firm).
     """
     f = ws.firms
     road = roadmap_weights(ws, firm, params)
@@ -489,7 +492,10 @@ def _second_fields(
         _family_employment(ws, live), held, ws.space.family, ip.pool_family_exponent
     )
     pool_b = choose_pool_fields(own, share[region], a, road, ip.pool_min_share, rng, visit[region])
-    use = (rng.random(firm.size) < ip.regional_pool_share) & (pool_b >= 0)
+    use = rng.random(firm.size) < ip.regional_pool_share
+    if alone is not None:
+        use |= alone
+    use &= pool_b >= 0
     b = np.where(use, pool_b, b)
     source = np.where(use, best[region, b], other[np.arange(firm.size), b])
     return a, b, use, source
@@ -518,6 +524,42 @@ def _classify(
     return new_world, new_region
 
 
+def _exposed_rate(
+    ws: WorldState, family_emp: FloatArray, firm: IntArray, base: float, ip: InnovationParams
+) -> FloatArray:
+    """Attempt rate of firms ``firm`` at base rate ``base``, scaled by their exposure."""
+    f = ws.firms
+    family = ws.industries.family[f.industry[firm]]
+    return attempt_rate(family_emp, f.region[firm], family, base, ip.unrelated_exposure_exponent)
+
+
+def _local_searchers(
+    ws: WorldState,
+    family_emp: FloatArray,
+    learner: IntArray,
+    ip: InnovationParams,
+    rng: np.random.Generator,
+) -> IntArray:
+    """Unpartnered firms that search their region's knowledge pool this year.
+
+    Each alive firm without a collaboration or university partner attempts with
+    probability ``local_search_rate`` times its exposure factor (:func:`attempt_rate`);
+    no draw at all when the rate is 0 (the partnered path is then unchanged).
+    """
+    if ip.local_search_rate <= 0.0:
+        return np.zeros(0, np.int64)
+    solo = unpartnered_firms(ws.firms.alive, learner)
+    rate = _exposed_rate(ws, family_emp, solo, ip.local_search_rate, ip)
+    return solo[rng.random(solo.size) < rate]
+
+
+def _region_best(ws: WorldState) -> FloatArray:
+    """Highest expertise in each field among each region's alive firms, (R, K)."""
+    f = ws.firms
+    live = np.flatnonzero(f.alive)
+    return regional_pool(f.knowledge[live], f.employees[live], f.region[live], ws.geo.n_regions)[1]
+
+
 def run_radical(
     ws: WorldState, params: ModelParams, rng: np.random.Generator
 ) -> tuple[IntArray, IntArray, IntArray]:
@@ -532,18 +574,18 @@ def run_radical(
     # teach along the chain (learning) but do not recombine distant knowledge.
     learner, teacher, is_uni = link_pairs(ws, include_supply=False)
     pick = pick_partner(learner, teacher, is_uni, rng)
-    live = np.flatnonzero(f.alive)
-    rate = attempt_rate(
-        _family_employment(ws, live),
-        f.region[learner[pick]],
-        ws.industries.family[f.industry[learner[pick]]],
-        ip.radical_attempt_rate,
-        ip.unrelated_exposure_exponent,
-    )
+    family_emp = _family_employment(ws, np.flatnonzero(f.alive))
+    rate = _exposed_rate(ws, family_emp, learner[pick], ip.radical_attempt_rate, ip)
     pick = pick[rng.random(pick.size) < rate]
     firm, uni = learner[pick], is_uni[pick]
     own, other = f.knowledge[firm], ws.node_knowledge(teacher[pick], uni)
-    a, b, pooled, source = _second_fields(ws, params, firm, own, other, rng)
+    solo = _local_searchers(ws, family_emp, learner, ip, rng)
+    if solo.size:  # no partner: the region's frontier stands in for one (model.local_search)
+        firm, uni = np.concatenate([firm, solo]), np.concatenate([uni, np.zeros(solo.size, bool)])
+        frontier = frontier_knowledge(_region_best(ws), f.region[solo])
+        own, other = f.knowledge[firm], np.concatenate([other, frontier])
+    alone = np.arange(firm.size) >= pick.size
+    a, b, pooled, source = _second_fields(ws, params, firm, own, other, rng, alone)
     distance = cognitive_distance_rows(own, other, ws.space.proximity, check_input=False)
     p = radical_success_probability(
         distance,
@@ -565,7 +607,7 @@ def run_radical(
         f.knowledge, (firm, b), ip.knowledge_jump * np.maximum(0.0, source - f.knowledge[firm, b])
     )
     np.clip(f.knowledge, 0.0, 1.0, out=f.knowledge)
-    _log(ws, firm, a, b, (novel, radical, regional), uni, pooled, distance, gain)
+    _log(ws, firm, a, b, (novel, radical, regional), (uni, alone[ok]), pooled, distance, gain)
     region = f.region[firm]
     return region[~radical], region[radical], region[regional]
 
@@ -576,16 +618,17 @@ def _log(
     a: IntArray,
     b: IntArray,
     flags: tuple[BoolArray, BoolArray, BoolArray],
-    uni: BoolArray,
+    partner: tuple[BoolArray, BoolArray],
     pooled: BoolArray,
     distance: FloatArray,
     gain: FloatArray,
 ) -> None:
     """Record the successful recombinations as innovation events.
 
-    ``flags``: new to the world, radical (a new-to-world breakthrough), new to the region.
+    ``flags``: new to the world, radical (a new-to-world breakthrough), new to the region;
+    ``partner``: whether the partner is a university, whether there is none (local search).
     """
-    (novel, radical, regional), f, n = flags, ws.firms, firm.size
+    (novel, radical, regional), (uni, alone), f, n = flags, partner, ws.firms, firm.size
     ws.events.add(
         "innovation",
         step=np.full(n, ws.step),
@@ -599,7 +642,7 @@ def _log(
         novel=novel,
         novelty=np.where(novel, "world", np.where(regional, "region", "none")),
         field_b_source=np.where(pooled, "region", "partner"),
-        partner_type=np.where(uni, "university", "firm"),
+        partner_type=np.where(alone, "none", np.where(uni, "university", "firm")),
         distance=distance,
         gain=gain - 1.0,
     )

@@ -376,7 +376,7 @@ class InnovationParams(_ParamGroup):
         "S.d. of that change for a novel combination.",
     )
     novelty_memory: int = _p(
-        10,
+        5,
         1,
         1000,
         "years",
@@ -416,6 +416,13 @@ class InnovationParams(_ParamGroup):
         3.0,
         "exponent",
         "Attempt rate scales with (regional employment outside the firm's family / (1-1/G))^this.",
+    )
+    local_search_rate: float = _p(
+        0.3,
+        0.0,
+        1.0,
+        "1/year",
+        "Probability a firm without a partner recombines with its region's knowledge pool.",
     )
 
 

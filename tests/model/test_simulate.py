@@ -97,7 +97,9 @@ def test_summary_is_consistent_with_the_time_series(small_result):
 
 def test_spend_per_outcome_is_nan_when_the_outcome_is_zero():
     r = simulate(
-        preset("baseline", n_firms=100, burn_in=0, radical_attempt_rate=0.0), seed=1, steps=2
+        preset("baseline", n_firms=100, burn_in=0, radical_attempt_rate=0.0, local_search_rate=0.0),
+        seed=1,
+        steps=2,
     )
     assert r.summary["radical_innovations"] == 0
     assert math.isnan(r.summary["spend_per_radical_innovation"])

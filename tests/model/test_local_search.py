@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from model.innovation import regional_pool, run_radical
+from model.local_search import frontier_knowledge, unpartnered_firms
+from model.metrics import variety_decomposition
+
+
+def test_unpartnered_firms_hand_values():
+    alive = np.array([True, True, False, True, True])
+    # rows 1 and 3 have partners (row 1 twice); row 2 is dead
+    np.testing.assert_array_equal(unpartnered_firms(alive, np.array([1, 3, 1])), [0, 4])
+    assert unpartnered_firms(alive, np.array([0, 1, 3, 4])).size == 0
+    np.testing.assert_array_equal(unpartnered_firms(alive, np.zeros(0, np.int64)), [0, 1, 3, 4])
+
+
+def test_frontier_knowledge_is_a_copy_of_each_firms_region_row():
+    best = np.array([[0.9, 0.1], [0.2, 0.8]])
+    out = frontier_knowledge(best, np.array([1, 1, 0]))
+    np.testing.assert_array_equal(out, [[0.2, 0.8], [0.2, 0.8], [0.9, 0.1]])
+    out[0, 0] = 5.0
+    assert best[1, 0] == 0.2
+
+
+def _one_year(model, seed, **changes):
+    """Events of one run_radical call from the same state, then restore the state."""
+    ws, f = model.state, model.state.firms
+    saved = (f.knowledge.copy(), f.productivity.copy(), ws.last_combined.copy())
+    saved += (ws.region_last_combined.copy(),)
+    start = ws.events.columns("innovation")["firm"].size
+    f.rd_budget[:] = 100.0
+    run_radical(ws, model.params.replace(**changes), np.random.default_rng(seed))
+    ev = {k: v[start:] for k, v in ws.events.columns("innovation").items()}
+    f.knowledge[:], f.productivity[:], ws.last_combined, ws.region_last_combined = saved
+    return ev
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_local_search_only_draws_fields_the_region_holds(make_model, seed):
+    model = make_model("baseline", rng=seed, n_firms=400)
+    for _ in range(3):
+        model.step()
+    ws, f = model.state, model.state.firms
+    live = np.flatnonzero(f.alive)
+    share, _ = regional_pool(f.knowledge[live], f.employees[live], f.region[live], ws.geo.n_regions)
+    off = _one_year(model, seed, local_search_rate=0.0)
+    on = _one_year(model, seed, local_search_rate=1.0)
+    assert (off["partner_type"] != "none").all()
+    alone = on["partner_type"] == "none"
+    assert alone.sum() > 10
+    assert (on["field_b_source"][alone] == "region").all()
+    region = f.region[f.rows_of(on["firm"][alone])]
+    min_share = model.params.innovation.pool_min_share
+    assert (share[region, on["field_b"][alone]] >= min_share).all()
+    # the searchers have no collaboration or university partner
+    partnered = set(on["firm"][on["partner_type"] != "none"].tolist())
+    assert partnered.isdisjoint(on["firm"][alone].tolist())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_local_search_unrelated_pairs_follow_the_regions_unrelated_variety(make_model, seed):
+    # pooled over one year of every unpartnered firm searching: the region with the higher
+    # unrelated variety makes the larger share of its local-search pairs across families
+    model = make_model("baseline", rng=seed, n_firms=1000)
+    for _ in range(5):
+        model.step()
+    ws, f = model.state, model.state.firms
+    live = np.flatnonzero(f.alive)
+    emp = np.zeros((ws.geo.n_regions, ws.industries.family.size))
+    np.add.at(emp, (f.region[live], f.industry[live]), f.employees[live])
+    uv = variety_decomposition(emp, ws.industries.family)[2]
+    shares = np.zeros(ws.geo.n_regions)
+    hits = np.zeros(ws.geo.n_regions)
+    fam = ws.space.family
+    for k in range(6):
+        ev = _one_year(model, 100 * seed + k, local_search_rate=1.0)
+        alone = ev["partner_type"] == "none"
+        region = f.region[f.rows_of(ev["firm"][alone])]
+        unrelated = fam[ev["field_a"][alone]] != fam[ev["field_b"][alone]]
+        np.add.at(shares, region, unrelated)
+        np.add.at(hits, region, 1)
+    rate = shares / np.maximum(hits, 1)
+    assert rate[np.argmax(uv)] > rate[np.argmin(uv)]
