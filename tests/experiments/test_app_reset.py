@@ -88,7 +88,8 @@ def _play_reset_type_step(page: Page, budget: float) -> None:
     box.press("Enter")
     # the choice the old world had (and the page may still show): it must reach the new one
     page.locator(".cl-lever-allocation").get_by_role("button", name="call", exact=True).click()
-    page.get_by_role("button", name="Step", exact=True).click()
+    # Step is enabled again once the page has drawn the Reset: a minute or more under load
+    page.get_by_role("button", name="Step", exact=True).click(timeout=600_000)
     status = page.locator(".cl-status")
     expect(status).to_contain_text("Year 1 of preset 'intra_cluster'")
     # the new world ran its first year under the typed budget, moved before that year
@@ -105,7 +106,12 @@ def _play_reset_type_step(page: Page, budget: float) -> None:
     expect(levers).to_contain_text(f"policy_budget = {budget},")
     expect(levers).to_contain_text("allocation = call.")
     assert _year(page) == 1
-    assert 0 < _spend(page) <= REGIONS * budget + 0.05  # the preset's 5 M€ would buy more
+    # the spending chart may be drawn a moment after the status line
+    cap = REGIONS * budget + 0.05  # the preset's 5 M€ would buy more
+    deadline = time.monotonic() + 60
+    while not 0 < (spend := _spend(page)) <= cap and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert 0 < spend <= cap
 
 
 def test_lever_typed_right_after_play_and_reset_is_the_one_run(url):
