@@ -24,6 +24,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
+from experiments.app_box import TypedBox
 from experiments.app_charts import CHARTS, Chart
 from experiments.app_controls import (
     LABELS,
@@ -50,7 +51,7 @@ from experiments.app_space import (
 from model.errors import ParameterError
 from model.params import ParamSpec
 
-__all__ = ["Page", "drawn", "legend_html"]
+__all__ = ["Page", "drawn", "legend_html", "typed_number"]
 
 TITLE = "ClusterLab: clusters, links and cluster policy"
 
@@ -183,32 +184,82 @@ def ChartView(model: TeachingModel, chart: Callable[..., Chart]) -> None:  # noq
 
 
 @solara.component
-def LeverSlider(spec: ParamSpec, current: Any, on_value: Callable[[Any], None]) -> None:  # noqa: N802 - Solara components are PascalCase
+def LeverSlider(  # noqa: N802 - Solara components are PascalCase
+    world: solara.Reactive[TeachingModel],
+    spec: ParamSpec,
+    current: Any,
+    on_value: Callable[[Any], None],
+) -> None:
     """Show a lever's slider at the point of its grid nearest to ``current``.
 
     The browser's slider snaps its value to its grid and reports the snapped value as a
-    move (a typed 55 M€ would become 50 M€); only a value away from the shown one is a move.
+    move (a typed 55 M€ would become 50 M€); only a value away from the current world's
+    (read when the move arrives, not when the slider was drawn) is a move.
     """
-    shown = snapped(current, slider_step(spec))
+    step = slider_step(spec)
+    shown = snapped(current, step)
 
     def moved(value: Any) -> None:
-        if not math.isclose(value, shown, rel_tol=1e-9, abs_tol=1e-12):
+        now = snapped(world.value.params.to_flat()[spec.name], step)
+        if not math.isclose(value, now, rel_tol=1e-9, abs_tol=1e-12):
             on_value(value)
 
     # The label stays outside the slider: inside, a long one squeezes the track.
     slider = solara.SliderInt if spec.kind is int else solara.SliderFloat
     with solara.Column(style="flex:3"):
-        slider("", value=shown, min=spec.low, max=spec.high, step=slider_step(spec), on_value=moved)
+        slider("", value=shown, min=spec.low, max=spec.high, step=step, on_value=moved)
+
+
+def typed_number(spec: ParamSpec, text: str) -> int | float | None:
+    """Read a number typed in a lever's box ("0,4" is 0.4); None for an emptied box.
+
+    Raises
+    ------
+    ParameterError
+        If the text is not a number of the lever's kind.
+    """
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return spec.kind(text)
+    except ValueError:
+        kind = "a whole number" if spec.kind is int else "a number"
+        raise ParameterError(f"{LABELS[spec.name]} must be {kind}. Got {text!r}.") from None
+
+
+@solara.component
+def ChoiceButtons(spec: ParamSpec, current: Any, on_value: Callable[[Any], None]) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show a choice lever as one button per choice, the one in force filled.
+
+    Every click hands its choice on, even the one shown as in force: after a Reset the
+    page may still show the old world's choice, and the click must reach the new world.
+    """
+    with solara.Row(gap="4px", classes=["cl-lever-choices"]):
+        for choice in spec.choices or ():
+            solara.Button(
+                str(choice),
+                on_click=lambda choice=choice: on_value(choice),
+                color="primary",
+                outlined=choice != current,
+                small=True,
+                classes=[f"cl-choice-{choice}"],
+            )
 
 
 @solara.component
 def LeverControl(  # noqa: N802 - Solara components are PascalCase
-    model: TeachingModel, spec: ParamSpec, current: Any, on_moved: Callable[[], None]
+    world: solara.Reactive[TeachingModel],
+    spec: ParamSpec,
+    current: Any,
+    on_moved: Callable[[], None],
 ) -> None:
     """Show one lever: a slider with a number box beside it (or a choice).
 
-    Both show the running model's value; a typed value out of range shows a message
-    under the lever and changes nothing.
+    Both show ``current``, the value when the card was drawn. A move or a typed value acts
+    on the world current when it arrives (after a Reset: the new one, even before the page
+    has drawn it); a typed value out of range shows a message under the lever and changes
+    nothing.
     """
     error, set_error = solara.use_state("")
 
@@ -216,69 +267,76 @@ def LeverControl(  # noqa: N802 - Solara components are PascalCase
         if value is None:  # an emptied box
             return
         try:
-            model.set_lever(spec.name, value)
+            world.value.set_lever(spec.name, value)
         except ParameterError as exc:
             set_error(str(exc))
             return
         set_error("")
         on_moved()
 
+    def typed(text: str) -> None:
+        try:
+            change(typed_number(spec, text))
+        except ParameterError as exc:
+            set_error(str(exc))
+
     with solara.Column(gap="0px", classes=[f"cl-lever-{spec.name}"]):
         value = current if spec.choices is not None else f"{current:g}"
         solara.Text(f"{label(spec)}: {value}", classes=["cl-lever-value"])
         if spec.choices is not None:
-            solara.Select("", values=list(spec.choices), value=current, on_value=change)
+            ChoiceButtons(spec, current, change)
         else:
             with solara.Row(gap="8px", style="align-items:center"):
-                LeverSlider(spec, current, change)
-                box = solara.InputInt if spec.kind is int else solara.InputFloat
+                LeverSlider(world, spec, current, change)
                 with solara.Column(style="flex:2"):
-                    box(spec.unit, value=current, on_value=change, classes=["cl-lever-box"])
+                    TypedBox(spec.unit, f"{current:g}", typed, ["cl-lever-box"])
         if error:
             solara.Error(error, classes=["cl-lever-error"], dense=True)
         solara.Text(LEVER_HELP[spec.name], style="font-size:12px;color:#555")
 
 
 @solara.component
-def LeverSidebar(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
-    """Show every policy lever in a sidebar card; each acts on the running model.
+def LeverSidebar(world: solara.Reactive[TeachingModel]) -> None:  # noqa: N802 - Solara components are PascalCase
+    """Show every policy lever in a sidebar card; each acts on the session's current world.
 
-    The card redraws when a lever moves or the model is replaced, not every year: the
-    levers do not change as the model runs.
+    ``world`` is the session's reactive world (Reset replaces its value), never one world:
+    a control drawn before a Reset still acts on the world after it. The card redraws
+    when a lever moves or the world is replaced, not every year.
     """
-    moves, set_moves = solara.use_state(0)
+    _, set_moves = solara.use_state(0)
 
     def moved() -> None:
-        set_moves(moves + 1)
+        set_moves(lambda moves: moves + 1)
         force_update()  # the charts mark the move, the status bar lists it
 
-    def stop_at(year: int | None) -> None:
-        if year is not None and year >= 0:
-            model.set_stop_year(year)
+    def stop_at(text: str) -> None:
+        text = text.strip()
+        if text.isdigit():
+            world.value.set_stop_year(int(text))
             moved()
 
-    values = model.params.to_flat()
+    values = world.value.params.to_flat()
     with solara.Sidebar():
         with solara.Card("Run", classes=["cl-run"]):
-            solara.InputInt(
+            TypedBox(
                 "Play until year (Play stops there; Enter to set)",
-                value=model.stop_year,
-                on_value=stop_at,
-                classes=["cl-stop-year"],
+                str(world.value.stop_year),
+                stop_at,
+                ["cl-stop-year"],
             )
         with solara.Card("Policy levers (act from next year)", classes=["cl-levers"]):
             for spec in lever_specs():
-                LeverControl(model, spec, values[spec.name], moved)
+                LeverControl(world, spec, values[spec.name], moved)
 
 
 @solara.component
-def LeverPanel(model: TeachingModel) -> None:  # noqa: N802 - Solara components are PascalCase
+def LeverPanel(world: solara.Reactive[TeachingModel]) -> None:  # noqa: N802 - Solara components are PascalCase
     """Place the lever card below Mesa's sidebar cards.
 
     The sidebar orders its parts by how deep in the page their component sits; the card
     is one level deeper than SolaraViz's own, hence this wrapper.
     """
-    LeverSidebar(model)
+    LeverSidebar(world)
 
 
 GUIDE = """
@@ -375,5 +433,5 @@ def Page() -> None:  # noqa: N802 - Solara components are PascalCase
     solara.use_effect(lambda: model.value.release, [model.value])
     solara.Title(TITLE)
     SolaraViz(model, model_params=setup_controls(), name=TITLE)
-    LeverPanel(model.value)
+    LeverPanel(model)  # the session's world, whichever it is when a lever moves
     MainArea(model.value)

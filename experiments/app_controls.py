@@ -310,7 +310,7 @@ class TeachingModel(ClusterModel):
             super().release()
 
     def set_lever(self, name: str, value: Any) -> None:
-        """Change a policy lever; it acts from the next year on.
+        """Change a policy lever; it acts from the next year on (waits for a running year).
 
         Raises
         ------
@@ -319,14 +319,15 @@ class TeachingModel(ClusterModel):
         """
         if name not in {spec.name for spec in lever_specs()}:
             raise ParameterError(f"'{name}' is not a policy lever.")
-        new = self.params.replace(**{name: value})
-        value = new.to_flat()[name]
-        if value == self.params.to_flat()[name]:
-            return
-        self.params = new
-        year = self.state.step + 1
-        self.lever_changes = [c for c in self.lever_changes if c[:2] != (year, name)]
-        self.lever_changes.append((year, name, value))
+        with self.lock:  # never in the middle of a year: a step reads the levers throughout
+            new = self.params.replace(**{name: value})
+            value = new.to_flat()[name]
+            if value == self.params.to_flat()[name]:
+                return
+            self.params = new
+            year = self.state.step + 1
+            self.lever_changes = [c for c in self.lever_changes if c[:2] != (year, name)]
+            self.lever_changes.append((year, name, value))
 
     def lever_marks(self) -> list[LeverMark]:
         """Chart markers: the first year under each changed lever value."""
