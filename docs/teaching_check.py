@@ -42,14 +42,17 @@ SHOWN = {
     "partner_jobs_20": "partner region jobs, year 20",
 }
 MECHANISMS = {
-    1: "A radical innovation is a recombination with a partner (collaboration or university "
-    "link) whose field pair was never combined and whose two fields come from two different "
-    "knowledge families (ODD §7.8); attempts rise with the region's exposure to unrelated "
-    "knowledge. RIS3 subsidies add links across clusters and with universities (§7.10, "
-    "§8.1): more partners, so more recombinations, but most pairs are already known "
-    "(recombinant); new pairs across two families stay rare, and which firm meets which "
-    "partner is a draw of the seed, so radicals scatter by seed more than the policy moves "
-    "them.",
+    1: "A radical innovation is a recombination whose field pair was never combined and "
+    "whose two fields come from two different knowledge families (ODD §7.8); attempts rise "
+    "with the region's exposure to unrelated knowledge. A firm with a collaboration or "
+    "university partner recombines with that partner; a firm without one searches its "
+    "region's knowledge pool instead (local search, §7.8). RIS3 subsidies add links across "
+    "clusters and with universities (§7.10, §8.1) in every seed: that is what the policy "
+    "moves directly. The innovation counts are outcomes further down the chain: a "
+    "subsidised partner replaces the region's pool as the firm's source of the second "
+    "field at the same attempt rate, so links add no attempts and recombinant innovations "
+    "do not rise (in this version they fall in most seeds); which firm meets which partner "
+    "is a draw of the seed, so radicals scatter by seed more than the policy moves them.",
     2: "Under `allocation = call` every claim is a proposal, ranked by expected additionality "
     "per euro and funded until the budget runs out (ODD §7.3, model/calls.py). Both mixes "
     "ask for more than 0.4 M€ per region and year, so both spend (almost) all of it: equal "

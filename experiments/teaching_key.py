@@ -188,14 +188,6 @@ def _overlap(rows: pd.DataFrame) -> tuple[bool, str]:
     )
 
 
-def _recombinant_up(rows: pd.DataFrame) -> tuple[bool, str]:
-    wins, n, diff = _wins(rows, "recombinant")
-    return wins >= n - 1, (
-        f"recombinant B - A {diff.mean():+.0f} [{diff.min():+.0f}, {diff.max():+.0f}]; "
-        f"B above A in {wins} of {n} seeds"
-    )
-
-
 def _equal_spend(rows: pd.DataFrame) -> tuple[bool, str]:
     table = _paired(rows, "spend")
     ratio = table.min(axis=1) / table.max(axis=1)
@@ -268,7 +260,7 @@ def _bridges(rows: pd.DataFrame) -> tuple[bool, str]:
 
 CLAIMS: tuple[Claim, ...] = (
     Claim(1, "One seed is noise: the radical-innovation clouds of A and B overlap", _overlap),
-    Claim(1, "RIS3 raises recombinant innovations in (almost) every seed", _recombinant_up),
+    Claim(1, "RIS3 adds links across clusters in every seed", _bridges),
     Claim(2, "Under a call of 0.4 M€ both mixes spend the same (within 5 %)", _equal_spend),
     Claim(2, "At equal cost, radical innovations do not separate the mixes", _radical_tie),
     Claim(3, "The shock cuts the Marche-like region's jobs in years 10-12", _shock_hits_treated),
