@@ -241,6 +241,10 @@ class TeachingModel(ClusterModel):
         Named preset.
     seed : int or str
         Seed, as typed in the page.
+    scenario : object, optional
+        Not used. Mesa 3.5's SolaraViz passes a new (empty) ``Scenario`` on Reset to a
+        model whose ``__init__`` takes keywords; the world comes from the page's controls
+        and ``seed`` alone.
     **kwargs
         Values of the setup boxes (numbers, or numbers as typed), by parameter name. One
         left at its parameter's default keeps the preset's value; another overrides it.
@@ -248,7 +252,12 @@ class TeachingModel(ClusterModel):
     """
 
     def __init__(
-        self, *, preset_name: str = DEFAULT_PRESET, seed: int | str = DEFAULT_SEED, **kwargs: Any
+        self,
+        *,
+        preset_name: str = DEFAULT_PRESET,
+        seed: int | str = DEFAULT_SEED,
+        scenario: object | None = None,
+        **kwargs: Any,
     ) -> None:
         self.build_error: str | None = None
         self.preset_label, self.seed_label = preset_name, str(seed)

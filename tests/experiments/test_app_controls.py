@@ -161,6 +161,13 @@ def test_a_setup_the_model_rejects_shows_a_message_and_the_default_world(
     assert model.state.step == 1
 
 
+def test_reset_with_a_scenario_builds_the_typed_setup(teaching_model):
+    # Mesa 3.5's SolaraViz Reset adds scenario=Scenario() to the page's setup values
+    model = teaching_model(scenario=object(), n_firms="150", seed="4")
+    assert model.build_error is None
+    assert (model.params.world.n_firms, model.seed_label) == (150, "4")
+
+
 def test_a_world_rejected_while_built_falls_back_to_the_same_world_as_a_fresh_one(
     teaching_model,
 ):

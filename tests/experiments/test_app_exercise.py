@@ -75,7 +75,7 @@ def _play_mix(page: Page, url: str, preset: str) -> tuple[float, float]:
     it had before the Reset was not taken (the run spent the preset's pro-rata budget).
     """
     page.goto(url)
-    page.get_by_text("Step: 0").wait_for()
+    expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset")
     page.get_by_label(PRESET_BOX).click(force=True)
     _choose(page, preset)
     page.get_by_role("button", name="Reset", exact=True).click()
