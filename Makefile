@@ -49,6 +49,8 @@ test-no-numba: $(STAMP)
 # kernels run (this pass also stands for test-no-numba in CI). Skipped, saying so, where no
 # Python >= 3.12 exists.
 LATEST := .venv-latest
+# the app's tests but the long classroom exercise (2-3 min; `make test` runs it)
+LATEST_APP_TESTS := $(filter-out %/test_app_exercise.py,$(wildcard tests/experiments/test_app*.py))
 test-mesa-latest:
 	@py=$$(.ci/find-python312); \
 	if [ -z "$$py" ]; then \
@@ -64,7 +66,7 @@ test-mesa-latest:
 		exit 1; \
 	fi; \
 	$(LATEST)/bin/python -c "import mesa, sys; print('test-mesa-latest: Mesa', mesa.__version__, 'on Python', sys.version.split()[0], '(no numba)')"; \
-	$(LATEST)/bin/python -m pytest tests/model tests/experiments/test_app*.py -p no:cacheprovider
+	$(LATEST)/bin/python -m pytest tests/model $(LATEST_APP_TESTS) -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
