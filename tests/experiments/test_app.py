@@ -99,9 +99,10 @@ def _changed(locator, before: bytes, timeout: float = 15) -> bool:
     return False
 
 
-def _at_year(page, year: int, timeout: float | None = None) -> None:
+def _at_year(page, year: int, timeout: float = 60_000) -> None:
     """Wait until the page's status line shows ``year`` (the app's own text, not Mesa's
-    step counter, which reads "Step: 0" on Mesa 3.3 and "Time: 0.0" on 3.5)."""
+    step counter, which reads "Step: 0" on Mesa 3.3 and "Time: 0.0" on 3.5). ``expect``
+    waits 5 s unless told: a page loading under load takes longer."""
     expect(page.locator(".cl-status")).to_contain_text(f"Year {year} of preset", timeout=timeout)
 
 

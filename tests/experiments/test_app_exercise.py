@@ -75,7 +75,7 @@ def _play_mix(page: Page, url: str, preset: str) -> tuple[float, float]:
     it had before the Reset was not taken (the run spent the preset's pro-rata budget).
     """
     page.goto(url)
-    expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset")
+    expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset", timeout=60_000)
     page.get_by_label(PRESET_BOX).click(force=True)
     _choose(page, preset)
     page.get_by_role("button", name="Reset", exact=True).click()
