@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-other-cpu test-no-numba lint bench clean
+.PHONY: demo test test-other-cpu test-no-numba test-mesa-latest lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,9 +43,34 @@ test-other-cpu: $(STAMP)
 test-no-numba: $(STAMP)
 	PYTHONPATH=$(CURDIR)/.ci/no-numba $(BIN)/python -m pytest tests/model -p no:cacheprovider
 
+# The model tests and the app's (browser included) on the newest Mesa 3.x and a Python >= 3.12
+# (Mesa 3.4 on needs one; .ci/find-python312 finds it, PYTHON_LATEST=... chooses it), in a
+# second venv without numba: the "fast" extra is not installed, so the numpy reference
+# kernels run (this pass also stands for test-no-numba in CI). Skipped, saying so, where no
+# Python >= 3.12 exists.
+LATEST := .venv-latest
+# the app's tests but the long classroom exercise (2-3 min; `make test` runs it)
+LATEST_APP_TESTS := $(filter-out %/test_app_exercise.py,$(wildcard tests/experiments/test_app*.py))
+test-mesa-latest:
+	@py=$$(.ci/find-python312); \
+	if [ -z "$$py" ]; then \
+		echo "test-mesa-latest: skipped, no Python >= 3.12 found (set PYTHON_LATEST=/path/to/python3.12)"; \
+		exit 0; \
+	fi; \
+	set -e; \
+	test -x $(LATEST)/bin/python || "$$py" -m venv $(LATEST); \
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip; \
+	$(LATEST)/bin/python -m pip install --quiet --upgrade -e ".[test,app]" "mesa>=3.3.1,<4"; \
+	if $(LATEST)/bin/python -c "import numba" 2>/dev/null; then \
+		echo "test-mesa-latest: numba is installed in $(LATEST); this pass must run without it"; \
+		exit 1; \
+	fi; \
+	$(LATEST)/bin/python -c "import mesa, sys; print('test-mesa-latest: Mesa', mesa.__version__, 'on Python', sys.version.split()[0], '(no numba)')"; \
+	$(LATEST)/bin/python -m pytest tests/model $(LATEST_APP_TESTS) -p no:cacheprovider
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_performance.py --out docs/performance.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) .pytest_cache .ruff_cache

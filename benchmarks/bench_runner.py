@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -200,20 +201,23 @@ def run_batch(config: dict[str, int], release: bool) -> dict[str, Any]:
     seeds = experiment(config).seeds()[: config["replicates"]]  # replicate r's seed
     parameters = {
         "preset_name": list(SCENARIOS),
-        "rng": seeds,  # batch_run 3.3.1 has no seed option: seeds are a parameter
         "n_firms": config["n_firms"],
         "years": config["years"],
         "release_at_end": release,
     }
+    if "rng" in inspect.signature(mesa.batch_run).parameters:  # Mesa 3.5: seeds by rng
+        seeding: dict[str, Any] = {"rng": seeds}
+    else:  # batch_run 3.3.1 has no seed option: seeds are a parameter
+        parameters["rng"], seeding = seeds, {"iterations": 1}
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
     rows = mesa.batch_run(
         ReportingClusterModel,
         parameters=parameters,
         number_processes=WORKERS,
-        iterations=1,
         max_steps=config["years"],
         data_collection_period=1,
         display_progress=False,
+        **seeding,
     )
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
     keyed = [(r["preset_name"], r["rng"], r["Step"], r["firms"], r["radical"]) for r in rows]

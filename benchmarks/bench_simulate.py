@@ -37,7 +37,7 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb,
 
 SEQUENTIAL = """
 import gc, json
-from mesa.agent import Agent
+from model.model import ClusterModel
 from model.presets import preset
 from model.simulate import simulate
 
@@ -50,7 +50,8 @@ for seed in range({runs}):
     simulate(preset("baseline"), seed=seed, steps={steps})
     gc.collect()
     rss.append(rss_mb())
-print(json.dumps({{"rss_mb": rss, "mesa_id_registries": len(Agent._ids)}}))
+alive = sum(isinstance(o, ClusterModel) for o in gc.get_objects())
+print(json.dumps({{"rss_mb": rss, "models_alive": alive}}))
 """
 
 
@@ -89,8 +90,8 @@ def run(quick: bool) -> str:
         "",
         f"Sequential default runs in one process: resident memory after run 1 "
         f"{rss[0]:.0f} MB, after run {len(rss)} {rss[-1]:.0f} MB "
-        f"(change from run 2 on: {rss[-1] - rss[1]:+.1f} MB); Mesa id registries left: "
-        f"{seq['mesa_id_registries']}.",
+        f"(change from run 2 on: {rss[-1] - rss[1]:+.1f} MB); models still alive: "
+        f"{seq['models_alive']}.",
         "",
         "RSS after each run (MB): " + ", ".join(f"{v:.0f}" for v in rss),
     ]

@@ -429,7 +429,7 @@ def Page() -> None:  # noqa: N802 - Solara components are PascalCase
     """
     first = solara.use_memo(TeachingModel, [])
     model = solara.use_reactive(first)
-    # Mesa 3.3.1 keeps every model alive in class-level registries until released.
+    # Mesa < 3.5 keeps every model alive in a class-level registry until released.
     solara.use_effect(lambda: model.value.release, [model.value])
     solara.Title(TITLE)
     SolaraViz(model, model_params=setup_controls(), name=TITLE)

@@ -241,6 +241,10 @@ class TeachingModel(ClusterModel):
         Named preset.
     seed : int or str
         Seed, as typed in the page.
+    scenario : object, optional
+        Not used. Mesa 3.5's SolaraViz passes a new (empty) ``Scenario`` on Reset to a
+        model whose ``__init__`` takes keywords; the world comes from the page's controls
+        and ``seed`` alone.
     **kwargs
         Values of the setup boxes (numbers, or numbers as typed), by parameter name. One
         left at its parameter's default keeps the preset's value; another overrides it.
@@ -248,7 +252,12 @@ class TeachingModel(ClusterModel):
     """
 
     def __init__(
-        self, *, preset_name: str = DEFAULT_PRESET, seed: int | str = DEFAULT_SEED, **kwargs: Any
+        self,
+        *,
+        preset_name: str = DEFAULT_PRESET,
+        seed: int | str = DEFAULT_SEED,
+        scenario: object | None = None,
+        **kwargs: Any,
     ) -> None:
         self.build_error: str | None = None
         self.preset_label, self.seed_label = preset_name, str(seed)
@@ -260,17 +269,29 @@ class TeachingModel(ClusterModel):
         self.stop_year = DEFAULT_STOP_YEAR
         try:
             rng = parse_seed(seed)
-            super().__init__(params=preset(preset_name, **_changed_setup(kwargs)), rng=rng)
-        except ClusterLabError as exc:
-            # mesa.Model.__init__ wraps step() each time it runs: undo a first wrapping.
-            vars(self).pop("step", None)
-            self.build_error = (
-                f"Could not build this world: {exc} Showing the '{DEFAULT_PRESET}' world "
-                f"with seed {DEFAULT_SEED} instead; change the setting and press Reset."
-            )
-            self.preset_label, self.seed_label = DEFAULT_PRESET, str(DEFAULT_SEED)
-            self.closed = False  # the failed build released itself; this world is new
+            params = preset(preset_name, **_changed_setup(kwargs))
+        except ClusterLabError as exc:  # rejected before anything was built
+            self._fall_back(exc)
             super().__init__(preset_name=DEFAULT_PRESET, rng=DEFAULT_SEED)
+            return
+        try:
+            super().__init__(params=params, rng=rng)
+        except ClusterLabError as exc:  # rejected while the world was built
+            # mesa.Model was set up (it must be once only): build the default world in it
+            # from the default seed, as a fresh model would.
+            self._fall_back(exc)
+            self.reset_rng(DEFAULT_SEED)
+            self._build(None, DEFAULT_PRESET, {})
+
+    def _fall_back(self, exc: ClusterLabError) -> None:
+        """Say why the setup was rejected; label the page with the default world."""
+        self.build_error = (
+            f"Could not build this world: {exc} Showing the '{DEFAULT_PRESET}' world "
+            f"with seed {DEFAULT_SEED} instead; change the setting and press Reset."
+        )
+        self.preset_label, self.seed_label = DEFAULT_PRESET, str(DEFAULT_SEED)
+        self.closed = False  # a failed build released itself; this world is new
+        self.running = True
 
     def step(self) -> None:
         """Advance one year, unless the page is gone or the stop year is reached.

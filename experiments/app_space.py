@@ -7,13 +7,14 @@ the drawing as PNG: matplotlib's text layout is most of its drawing time, and th
 redraws every year. The app, the benchmark and the tests draw the same pictures.
 
 Firms, universities and cluster organizations are drawn the Mesa way: a portrayal
-function per agent (:func:`portray_by_cluster`, :func:`portray_by_industry`), applied to
-every agent on the grid by Mesa's ``collect_agent_data``.
+function per agent (:func:`portray_by_cluster`, :func:`portray_by_industry`) returning
+Mesa's ``AgentPortrayalStyle``, applied to every agent on the grid (:func:`portrayal_data`).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,7 +27,6 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from mesa.visualization.components import AgentPortrayalStyle
-from mesa.visualization.mpl_space_drawing import collect_agent_data
 
 from experiments.app_names import cluster_names, industry_names, region_names
 from model.agents import ClusterOrganization, Firm, University
@@ -54,6 +54,7 @@ __all__ = [
     "palette_colour",
     "portray_by_cluster",
     "portray_by_industry",
+    "portrayal_data",
     "region_colour",
 ]
 
@@ -217,13 +218,52 @@ def _draw_regions(ax: Axes, model: ClusterModel) -> None:
     ax.set_yticks([])
 
 
+PORTRAYAL_COLUMNS = ("loc", "s", "c", "marker", "zorder", "alpha", "edgecolors", "linewidths")
+"""Columns of :func:`portrayal_data`, named as matplotlib's ``scatter`` arguments."""
+
+
+def portrayal_data(
+    model: ClusterModel,
+    portrayal: Callable[[Firm | University | ClusterOrganization], AgentPortrayalStyle],
+) -> dict[str, npt.NDArray]:
+    """Portray every agent on the grid; one column per style field (:data:`PORTRAYAL_COLUMNS`).
+
+    The same columns Mesa's own map drawing collects, read through Mesa's public API (the
+    grid's agents, in cell order, and each one's ``AgentPortrayalStyle``): an agent sits at
+    its cell unless its portrayal sets ``x`` and ``y``; edges take the fill colour unless
+    set.
+    """
+    rows = []
+    for agent in model.grid.agents:
+        style = portrayal(agent)
+        place = agent.cell.coordinate if style.x is None else (style.x, style.y)
+        edge = style.color if style.edgecolors is None else style.edgecolors
+        rows.append(
+            (
+                place,
+                style.size,
+                style.color,
+                style.marker,
+                style.zorder,
+                style.alpha,
+                edge,
+                style.linewidths,
+            )
+        )
+    columns = dict(zip(PORTRAYAL_COLUMNS, zip(*rows, strict=True), strict=False))
+    data = {name: np.asarray(columns.get(name, ())) for name in PORTRAYAL_COLUMNS}
+    data["loc"] = data["loc"].reshape(-1, 2).astype(float)
+    data["marker"] = np.asarray(columns.get("marker", ()), dtype=object)
+    return data
+
+
 def draw_agents(ax: Axes, agents: dict[str, npt.NDArray]) -> None:
     """Scatter the agents' portrayals, one call per marker and z-order.
 
-    ``agents`` is what Mesa's ``collect_agent_data`` returns. Mesa 3.3.1's own drawing
-    (``mpl_space_drawing._scatter``) reads ``z == zorder & mask`` as ``z == (zorder & mask)``,
-    so it drops every agent whose z-order is not 1, and it ignores ``alpha``; it also
-    draws the whole canvas once more. Hence this short replacement.
+    ``agents`` is what :func:`portrayal_data` returns. Mesa 3.3.1's own drawing reads
+    ``z == zorder & mask`` as ``z == (zorder & mask)``, so it drops every agent whose
+    z-order is not 1, and it ignores ``alpha``; it also draws the whole canvas once more.
+    Hence this short replacement.
     """
     markers = np.asarray(agents["marker"], dtype=str)
     zorders = np.asarray(agents["zorder"])
@@ -249,7 +289,7 @@ def map_picture(model: ClusterModel, colour_by: ColourBy = ColourBy.CLUSTER) -> 
     """
     fig, ax = _space_figure()
     portrayal = portray_by_cluster if colour_by is ColourBy.CLUSTER else portray_by_industry
-    draw_agents(ax, collect_agent_data(model.grid, portrayal))
+    draw_agents(ax, portrayal_data(model, portrayal))
     _draw_regions(ax, model)
     if colour_by is ColourBy.CLUSTER:
         legend = [

@@ -22,9 +22,7 @@ from typing import Any
 
 import mesa
 import numpy as np
-from mesa.agent import Agent
 from mesa.discrete_space import OrthogonalMooreGrid
-from mesa.discrete_space.cell import Cell
 
 from model.agents import ClusterOrganization, Firm, University
 from model.demography import academic_spinoffs, entrants, exits, spinoffs
@@ -36,6 +34,7 @@ from model.industries import build_economy
 from model.innovation import run_incremental, run_radical
 from model.learning import run_learning
 from model.market import input_coefficients, run_market, set_rd_budgets, total_demand
+from model.mesa_compat import forget_agent_ids
 from model.metrics.novelty import last_combined_from
 from model.networking import network_nodes, renew_or_expire, search_partners
 from model.params import ModelParams
@@ -60,35 +59,6 @@ from model.world import (
 )
 
 __all__ = ["ClusterModel"]
-
-MOORE_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-"""Neighbour offsets of a cell, in the order Mesa's OrthogonalMooreGrid connects them."""
-
-
-class _MooreGrid(OrthogonalMooreGrid):
-    """Mesa's OrthogonalMooreGrid, connected faster.
-
-    Mesa connects each cell to each neighbour with ``Cell.connect``, which clears the
-    cell's neighbourhood caches every time: eight clears per cell, most of the build time
-    of a large grid (seconds at 100,000 firms). Here each cell gets the same connections,
-    in the same order, and its caches are cleared once.
-    """
-
-    def _connect_cells_2d(self) -> None:
-        height, width = self.dimensions
-        cells = list(self._cells.values())  # row-major: cell (i, j) is at i * width + j
-        i, j = np.divmod(np.arange(height * width), width)
-        neighbours = []
-        for di, dj in MOORE_OFFSETS:
-            ni, nj = i + di, j + dj
-            if self.torus:
-                ni, nj = ni % height, nj % width
-            inside = (ni >= 0) & (ni < height) & (nj >= 0) & (nj < width)
-            neighbours.append(np.where(inside, ni * width + nj, -1))
-        for cell, row in zip(cells, np.column_stack(neighbours).tolist(), strict=True):
-            cell._clear_cache()
-            links = zip(MOORE_OFFSETS, row, strict=True)
-            cell.connections = {d: cells[n] for d, n in links if n >= 0}
 
 
 class ClusterModel(mesa.Model):
@@ -143,7 +113,7 @@ class ClusterModel(mesa.Model):
             self.params = table_sizes(self.params)
         self.state = self._build_world()
         self.recorder = Recorder(self.state, self.params.diversification.fit_threshold)
-        self.grid = _MooreGrid(
+        self.grid = OrthogonalMooreGrid(
             (self.state.geo.side, self.state.geo.side), torus=False, random=self.random
         )
         self._place_agents()
@@ -314,13 +284,11 @@ class ClusterModel(mesa.Model):
         )
 
     def release(self) -> None:
-        """Free Mesa 3.3.1's class-level registries that keep this model alive.
+        """Remove the model's agents and free what Mesa keeps about it outside the model.
 
-        ``Agent._ids`` holds a counter per model and the ``Cell`` neighbourhood methods are
-        ``functools.cache``-d on the class; both would otherwise leak every model built in
-        a process. Call when done with the model (``simulate`` does).
+        Mesa before 3.5 holds a per-model agent-id counter at class level, which would keep
+        every model built in a process alive (:func:`~model.mesa_compat.forget_agent_ids`).
+        Call when done with the model (``simulate`` does).
         """
-        Agent._ids.pop(self, None)
-        Cell.get_neighborhood.cache_clear()
-        Cell._neighborhood.cache_clear()
+        forget_agent_ids(self)
         self.remove_all_agents()

@@ -304,7 +304,7 @@ def simulate(
 
     Notes
     -----
-    Mesa 3.3.1 keeps class-level references to every model; they are released before
+    Mesa before 3.5 keeps class-level references to every model; they are released before
     returning, so a process can run many simulations without growing.
 
     The run uses one BLAS thread: the model's matrix products are small (firms x fields

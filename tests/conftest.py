@@ -1,7 +1,7 @@
 """Shared fixtures: small, fast models and one small simulation result per session.
 
 Every model here is small (100-300 firms, a short burn-in) so the whole suite stays fast;
-models built through ``make_model`` are released (Mesa 3.3.1 registries) at teardown.
+models built through ``make_model`` are released (Mesa < 3.5 registries) at teardown.
 
 Floats are compared in one of two ways (docs/reproducibility.md):
 
@@ -14,6 +14,7 @@ Floats are compared in one of two ways (docs/reproducibility.md):
   steps, kinds of events) are compared exactly either way.
 """
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -142,6 +143,18 @@ def make_model() -> Iterator[Callable[..., ClusterModel]]:
     yield factory
     for model in built:
         model.release()
+
+
+def _live_models() -> list[ClusterModel]:
+    """Every ClusterModel still alive after a garbage collection (on any Mesa version)."""
+    gc.collect()
+    return [o for o in gc.get_objects() if isinstance(o, ClusterModel)]
+
+
+@pytest.fixture(scope="session")
+def live_models() -> Callable[[], list[ClusterModel]]:
+    """``live_models()``: the models something (e.g. a Mesa registry) still keeps alive."""
+    return _live_models
 
 
 @pytest.fixture(scope="session")

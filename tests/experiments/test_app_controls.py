@@ -161,6 +161,34 @@ def test_a_setup_the_model_rejects_shows_a_message_and_the_default_world(
     assert model.state.step == 1
 
 
+def test_reset_with_a_scenario_builds_the_typed_setup(teaching_model):
+    # Mesa 3.5's SolaraViz Reset adds scenario=Scenario() to the page's setup values
+    model = teaching_model(scenario=object(), n_firms="150", seed="4")
+    assert model.build_error is None
+    assert (model.params.world.n_firms, model.seed_label) == (150, "4")
+
+
+def test_a_world_rejected_while_built_falls_back_to_the_same_world_as_a_fresh_one(
+    teaching_model,
+):
+    # rejected inside ClusterModel's build (after mesa.Model was set up): the default world
+    # is built in the same model, from the default seed, as a fresh default model builds it
+    fallback = teaching_model(preset_name="marche_teaching", shock_industry=50)
+    fresh = TeachingModel()
+    try:
+        assert fallback.build_error is not None
+        assert fresh.build_error is None
+        for model in (fallback, fresh):
+            model.step()
+        assert fallback.params == fresh.params
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(fallback.recorder.rows), pd.DataFrame(fresh.recorder.rows)
+        )
+        assert len(fallback.agents) == len(fresh.agents)
+    finally:
+        fresh.release()
+
+
 def test_set_lever_changes_the_running_models_parameter(teaching_model):
     model = teaching_model()
     model.step()

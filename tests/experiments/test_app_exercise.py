@@ -115,7 +115,7 @@ def test_student_does_the_equal_cost_exercise(url):
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             page.set_default_timeout(60_000)
             page.goto(url)
-            page.get_by_text("Step: 0").wait_for()
+            expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset")
             old_spend, _ = _play_mix(page, "intra_cluster")
             ris3_spend, _ = _play_mix(page, "ris3_relatedness")
             assert "Traceback" not in page.inner_text("body")

@@ -121,7 +121,7 @@ def test_lever_typed_right_after_play_and_reset_is_the_one_run(url):
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             page.set_default_timeout(60_000)
             page.goto(url)
-            page.get_by_text("Step: 0").wait_for()
+            expect(page.locator(".cl-status")).to_contain_text("Year 0 of preset")
             page.get_by_label(PRESET_BOX).click(force=True)
             page.locator(".menuable__content__active").get_by_role(
                 "option", name="intra_cluster", exact=True

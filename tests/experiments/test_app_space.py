@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
-from mesa.visualization.mpl_space_drawing import collect_agent_data
 
 from experiments.app_names import industry_names
 from experiments.app_space import (
@@ -24,6 +23,7 @@ from experiments.app_space import (
     network_picture,
     portray_by_cluster,
     portray_by_industry,
+    portrayal_data,
 )
 from model.agents import ClusterOrganization, Firm, University
 from model.state import LinkKind
@@ -73,6 +73,21 @@ def test_portrayals_colour_firms_by_cluster_or_industry_and_mark_institutions(ma
         assert portray(org).zorder > portray(clustered).zorder
 
 
+def test_portrayal_data_places_each_agent_at_its_cell_with_its_style(make_model):
+    model = make_model()
+    data = portrayal_data(model, portray_by_cluster)
+    agents = list(model.grid.agents)
+    assert len(agents) == len(model.agents)
+    assert data["loc"].tolist() == [list(a.cell.coordinate) for a in agents]
+    for name in ("s", "c", "marker", "zorder", "alpha", "linewidths"):
+        assert len(data[name]) == len(agents)
+    styles = [portray_by_cluster(a) for a in agents]
+    assert data["c"].tolist() == [s.color for s in styles]
+    # edges: as set (institutions), else the fill colour (firms)
+    assert data["edgecolors"].tolist() == [s.edgecolors or s.color for s in styles]
+    assert set(data["marker"].tolist()) == {"o", "^", "*"}
+
+
 def test_draw_agents_draws_every_zorder():
     # Mesa 3.3.1's own scatter keeps only z-order 1; all three points must be drawn here.
     from matplotlib.figure import Figure
@@ -97,9 +112,6 @@ def test_map_draws_every_agent_and_a_legend_per_colouring(make_model):
     model = make_model()
     model.step()
     by_cluster = map_picture(model, ColourBy.CLUSTER)
-    assert _points(by_cluster.figure.axes[0]) == len(
-        collect_agent_data(model.grid, portray_by_cluster)["s"]
-    )
     assert _points(by_cluster.figure.axes[0]) == len(model.agents)
     n_clusters = len(model.state.orgs)
     assert len(by_cluster.legend) == n_clusters + 1 + len(INSTITUTIONS)

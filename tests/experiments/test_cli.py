@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 
 import pandas as pd
 import pytest
@@ -105,7 +106,7 @@ def test_run_writes_every_output_and_nothing_else(tmp_path, capsys):
     assert meta["steps"] == 3
     assert meta["params"]["n_firms"] == 120
     assert set(meta["summary"]) >= {"radical_innovations", "policy_spend", "size_gini"}
-    assert meta["provenance"]["versions"]["mesa"] == "3.3.1"
+    assert meta["provenance"]["versions"]["mesa"] == version("mesa")
     # The files hold the run the Python API gives for the same settings.
     expected_run = simulate(preset("baseline", n_firms=120), seed=4, steps=3)
     parquet = pd.read_parquet(out / "timeseries.parquet")

@@ -16,8 +16,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from dask.distributed import Client, LocalCluster
-from mesa.agent import Agent
-from mesa.discrete_space.cell import Cell
 
 import experiments.runner
 from experiments.cli import main
@@ -367,13 +365,12 @@ def test_worker_memory_stays_flat_over_many_runs(tmp_path: Path) -> None:
 
 
 def test_in_process_runs_leave_no_mesa_registries(
-    write_toml: Callable[..., Path], tmp_path: Path
+    write_toml: Callable[..., Path], tmp_path: Path, live_models: Callable[[], list]
 ) -> None:
-    before = set(Agent._ids)
+    before = {id(m) for m in live_models()}
     report = run_experiment(load_experiment(write_toml(FAILING_TOML)), tmp_path / "in process")
     assert (report.completed, report.failed) == (4, 2)
-    assert [model for model in Agent._ids if model not in before] == []
-    assert Cell.get_neighborhood.cache_info().currsize == 0
+    assert [m for m in live_models() if id(m) not in before] == []
 
 
 def _running(pid: int) -> bool:

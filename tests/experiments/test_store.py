@@ -1,5 +1,6 @@
 """Tests of experiments/store.py: folder layout, atomic writes, load_results."""
 
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +55,7 @@ def test_design_manifest_and_failed_frames(tiny_reference: Results) -> None:
     assert (m["n_points"], m["replicates"], m["n_runs"], m["steps"]) == (3, 2, 6, 4)
     assert m["root_seed"] == 11
     assert m["fixed"] == {"n_firms": 120}
-    assert m["provenance"]["versions"]["mesa"] == "3.3.1"
+    assert m["provenance"]["versions"]["mesa"] == version("mesa")
     assert tiny_reference.failed.empty
 
 

@@ -3,7 +3,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from mesa.agent import Agent
 
 from model.agents import ClusterOrganization, Firm, University
 from model.errors import ParameterError
@@ -17,32 +16,32 @@ from model.state import LinkKind, Origin
 # --- construction ------------------------------------------------------------------------------
 
 
-def test_release_frees_mesa_registries():
+def test_release_frees_mesa_registries(live_models):
+    before = {id(m) for m in live_models()}
     model = ClusterModel(rng=1, n_firms=100, burn_in=0)
-    assert model in Agent._ids
     model.release()
-    assert model not in Agent._ids
     assert len(model.agents) == 0
+    del model
+    assert [m for m in live_models() if id(m) not in before] == []
 
 
-def test_simulate_leaves_no_model_in_mesa_registries():
-    before = set(Agent._ids)
+def test_simulate_leaves_no_model_in_mesa_registries(live_models):
+    before = {id(m) for m in live_models()}
     simulate(preset("baseline", n_firms=100, burn_in=1), seed=3, steps=2)
-    leaked = [m for m in Agent._ids if m not in before]
-    assert leaked == []
+    assert [m for m in live_models() if id(m) not in before] == []
 
 
-def test_a_model_failing_half_built_leaves_nothing_in_mesa_registries(monkeypatch):
+def test_a_model_failing_half_built_leaves_nothing_in_mesa_registries(monkeypatch, live_models):
     import model.model as model_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("market down")
 
     monkeypatch.setattr(model_module, "run_market", broken)  # fails in the burn-in
-    before = set(Agent._ids)
+    before = {id(m) for m in live_models()}
     with pytest.raises(RuntimeError, match="market down"):
         ClusterModel(rng=1, n_firms=100, burn_in=1)  # after its Firm agents exist
-    assert [m for m in Agent._ids if m not in before] == []
+    assert [m for m in live_models() if id(m) not in before] == []
 
 
 def test_seed_must_be_an_integer():
@@ -294,18 +293,14 @@ def test_a_division_that_exits_in_its_birth_year_never_gets_an_agent(make_model)
     assert not set(same_year.tolist()) & set(model.firm_agents)
 
 
-@pytest.mark.filterwarnings("ignore:Random number generator not specified:UserWarning")
-@pytest.mark.parametrize(("side", "torus"), [(1, False), (3, True), (9, False)])
-def test_grid_connects_cells_as_mesas_moore_grid(side, torus):
+def test_grid_is_mesas_moore_grid_of_the_geography(make_model):
     from mesa.discrete_space import OrthogonalMooreGrid
 
-    from model.model import _MooreGrid
-
-    mesa_grid = OrthogonalMooreGrid((side, side), torus=torus)
-    ours = _MooreGrid((side, side), torus=torus)
-    for a, b in zip(mesa_grid.all_cells, ours.all_cells, strict=True):
-        assert a.coordinate == b.coordinate
-        assert list(a.connections) == list(b.connections)
-        assert [c.coordinate for c in a.connections.values()] == [
-            c.coordinate for c in b.connections.values()
-        ]
+    model = make_model()
+    side = model.state.geo.side
+    assert isinstance(model.grid, OrthogonalMooreGrid)
+    assert model.grid.dimensions == (side, side)
+    assert not model.grid.torus
+    assert len(model.grid.all_cells) == side * side
+    corner, inner = model.grid[(0, 0)], model.grid[(1, 1)]
+    assert (len(corner.connections), len(inner.connections)) == (3, 8)
