@@ -19,9 +19,9 @@ demo: $(STAMP)
 	$(BIN)/clusterlab demo --out results/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check model experiments tests benchmarks docs
-	$(BIN)/ruff format --check model experiments tests benchmarks docs
-	$(BIN)/lint-imports
+	$(BIN)/ruff check clusterlab model experiments tests benchmarks docs
+	$(BIN)/ruff format --check clusterlab model experiments tests benchmarks docs
+	$(BIN)/python .ci/lint_imports.py
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

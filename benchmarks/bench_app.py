@@ -25,9 +25,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from experiments.app_charts import CHARTS
-from experiments.app_space import ColourBy, Picture, figure_png, map_picture, network_picture
-from model.model import ClusterModel
+from clusterlab.experiments.app_charts import CHARTS
+from clusterlab.experiments.app_space import (
+    ColourBy,
+    Picture,
+    figure_png,
+    map_picture,
+    network_picture,
+)
+from clusterlab.model import ClusterModel
 
 WARM_UP_YEARS = 3
 

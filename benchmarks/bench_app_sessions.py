@@ -33,7 +33,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from experiments.app_server import server_command, server_env
+from clusterlab.experiments.app_server import server_command, server_env
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 

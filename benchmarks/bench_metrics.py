@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.metrics import (
+from clusterlab.model.metrics import (
     complexity,
     proximity,
     rca,

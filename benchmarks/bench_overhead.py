@@ -43,7 +43,7 @@ def clusterlab_command() -> list[str]:
     script = Path(sys.executable).with_name("clusterlab")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-m", "experiments.cli"]
+    return [sys.executable, "-m", "clusterlab.experiments.cli"]
 
 
 def _children_cpu() -> float:
@@ -70,8 +70,8 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def child_simulation(runs: int) -> dict[str, Any]:
     """``runs`` simulate() calls of the default run in this new process; seconds of each."""
-    from model.presets import preset  # noqa: PLC0415 - the timed imports are the child's
-    from model.simulate import simulate  # noqa: PLC0415
+    from clusterlab.model.presets import preset  # noqa: PLC0415 - the timed imports are the child's
+    from clusterlab.model.simulate import simulate  # noqa: PLC0415
 
     seconds, cpu = [], []
     for _ in range(runs):

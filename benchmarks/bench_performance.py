@@ -59,11 +59,11 @@ from bench_overhead import (
 from matplotlib.figure import Figure
 from phase_timer import PhaseTimer
 
-from experiments.design import parse_experiment
-from experiments.runner import init_worker, local_executor, run_experiment
-from model.model import ClusterModel
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.experiments.design import parse_experiment
+from clusterlab.experiments.runner import init_worker, local_executor, run_experiment
+from clusterlab.model import ClusterModel
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 DOSE_RESPONSE = ROOT / "experiments" / "files" / "dose_response.toml"
@@ -141,7 +141,7 @@ def child_scale(n_firms: int, runs: int) -> dict[str, Any]:
     """``runs`` simulate() calls in one new process, seeds 1, 2, ...
 
     The process is set up as the experiment runner sets up a worker
-    (:func:`experiments.runner.init_worker`). The first run pays what a process pays once
+    (:func:`clusterlab.experiments.runner.init_worker`). The first run pays what a process pays once
     (loading the compiled kernels from their on-disk cache, first calls into numpy and
     scipy); the later ones run as a sweep's worker runs its second and later simulations.
     """
@@ -482,7 +482,7 @@ def measure(quick: bool) -> dict[str, Any]:
     """Run every measurement (each in a fresh process); return the raw results."""
     started = datetime.now(UTC)
     load_before = os.getloadavg()[0]
-    from experiments.provenance import git_commit  # noqa: PLC0415 - only when measuring
+    from clusterlab.experiments.provenance import git_commit  # noqa: PLC0415 - only when measuring
 
     commit = git_commit()  # read first: a report says which code it measured
     repeats = {1000: 3, 10_000: 2} if quick else {1000: 6, 10_000: 3, 100_000: 1}
@@ -599,7 +599,7 @@ NOTES = [
     "column: about 0.15-0.3 s more than a later run). They run on one thread: parallel "
     "runs are the runner's job.",
     "- **Runner workers** freeze the objects their imports allocated (`gc.freeze()` in "
-    "`experiments.runner.init_worker`), so the garbage collector's full passes during a "
+    "`clusterlab.experiments.runner.init_worker`), so the garbage collector's full passes during a "
     "run scan only the run's own objects; this benchmark's processes do the same.",
     "- **What is left.** At 1,000 firms a year is spread over some hundred small steps of "
     "the ten mechanisms (see the phases), each a few tens of microseconds of numpy calls. "

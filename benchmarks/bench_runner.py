@@ -53,11 +53,11 @@ from typing import Any
 import mesa
 import psutil
 
-from experiments.design import Experiment, parse_experiment
-from experiments.runner import local_executor, run_experiment
-from experiments.store import load_results
-from model.model import ClusterModel
-from model.record import ECONOMY
+from clusterlab.experiments.design import Experiment, parse_experiment
+from clusterlab.experiments.runner import local_executor, run_experiment
+from clusterlab.experiments.store import load_results
+from clusterlab.model import ClusterModel
+from clusterlab.model.record import ECONOMY
 
 WORKERS = 2
 SCENARIOS = ("baseline", "ris3_relatedness")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 CHILD = """
 import json, resource, time
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 params = preset("baseline", n_firms={n_firms})
 t0 = time.perf_counter()
 result = simulate(params, seed={seed}, steps={steps})
@@ -37,9 +37,9 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb,
 
 SEQUENTIAL = """
 import gc, json
-from model.model import ClusterModel
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.model import ClusterModel
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 def rss_mb():
     for line in open("/proc/self/status"):

@@ -13,8 +13,8 @@ import ast
 import pickle
 import time
 
-from experiments.validation import PATTERNS, check_pattern
-from experiments.validation_runs import validation_run
+from clusterlab.experiments.validation import PATTERNS, check_pattern
+from clusterlab.experiments.validation_runs import validation_run
 
 PRESETS = (
     "baseline",

@@ -1,8 +1,8 @@
 """Time each phase of a model step from outside the model (no timing code in ``model/``).
 
 :class:`PhaseTimer` replaces, for the duration of a ``with`` block, the mechanism
-functions that ``ClusterModel._advance`` calls (the names ``model.model`` imported) and
-the model's Mesa bookkeeping and recording methods with wrappers that add their
+functions that ``ClusterModel._advance`` calls (the names ``clusterlab.model.cluster_model``
+imported) and the model's Mesa bookkeeping and recording methods with wrappers that add their
 wall-clock time to a phase. The wrappers call the original functions with the same
 arguments, so a timed run gives the same outputs as an untimed one.
 """
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-import model.model as model_module
-from model.model import ClusterModel
-from model.state import WorldState
+import clusterlab.model.cluster_model as model_module
+from clusterlab.model import ClusterModel
+from clusterlab.model.state import WorldState
 
 __all__ = ["PHASES", "PhaseTimer"]
 
@@ -35,8 +35,8 @@ PHASES: dict[str, tuple[str, ...]] = {
     "mesa agents": ("ClusterModel._remove_firm_agents", "ClusterModel._add_firm_agents"),
     "recording": ("ClusterModel.record",),
 }
-"""Phase -> functions (in ``model.model``), or ClusterModel or WorldState methods, timed as
-that phase."""
+"""Phase -> functions (in ``clusterlab.model.cluster_model``), or ClusterModel or WorldState
+methods, timed as that phase."""
 
 _OWNERS = {"ClusterModel": ClusterModel, "WorldState": WorldState}
 

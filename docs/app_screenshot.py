@@ -23,7 +23,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from experiments.app_server import server_command, server_env
+from clusterlab.experiments.app_server import server_command, server_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]

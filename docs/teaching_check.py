@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone
 
-from experiments.teaching_key import EXERCISES, check_claims, run_task, tasks
+from clusterlab.experiments.teaching_key import EXERCISES, check_claims, run_task, tasks
 
 DOCS = Path(__file__).resolve().parent
 SHOWN = {

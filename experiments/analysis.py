@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.errors import OutputError
+from clusterlab.experiments.errors import OutputError
 
 __all__ = [
     "FUNNEL_STAGES",
@@ -201,12 +201,12 @@ def treated_minus_control(
     """Per run: mean regional outcome of the treated regions minus that of the others.
 
     For experiments that apply a policy to some regions and keep the others as controls.
-    ``outcome`` is a column of :func:`model.simulate.region_summary` (e.g.
+    ``outcome`` is a column of :func:`clusterlab.model.simulate.region_summary` (e.g.
     ``persistent_entries``, ``net_specialisations``, ``absolute_diversity_change``);
     ``timeseries`` holds the time series of one or more runs told apart by ``by``. Pass
     the ``difference`` column to :func:`mean_interval` for an interval over runs.
     """
-    from model.simulate import region_summary  # noqa: PLC0415 - imports Mesa: only when used
+    from clusterlab.model.simulate import region_summary  # noqa: PLC0415 - imports Mesa: only when used
 
     unknown = sorted(set(treated) - set(timeseries["scope"]))
     if unknown or not treated:

@@ -7,9 +7,11 @@ firms, a demand shock; typed, applied on Reset) and the policy levers (a slider 
 number box each), which act on the running model from the next year on. The main area
 shows the map, the link network, eight live charts, a guide for students and the
 several-seeds panel. This module only lays out and wires: the controls and the model are
-in :mod:`experiments.app_controls`, the pictures in :mod:`experiments.app_space` and
-:mod:`experiments.app_charts`, the several seeds in :mod:`experiments.app_seeds` and
-:mod:`experiments.app_seeds_view`.
+in :mod:`clusterlab.experiments.app_controls`, the pictures in
+:mod:`clusterlab.experiments.app_space` and
+:mod:`clusterlab.experiments.app_charts`, the several seeds in
+:mod:`clusterlab.experiments.app_seeds` and
+:mod:`clusterlab.experiments.app_seeds_view`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
-from experiments.app_box import TypedBox
-from experiments.app_charts import CHARTS, Chart
-from experiments.app_controls import (
+from clusterlab.experiments.app_box import TypedBox
+from clusterlab.experiments.app_charts import CHARTS, Chart
+from clusterlab.experiments.app_controls import (
     LABELS,
     LEVER_HELP,
     SETUP_PARAMETERS,
@@ -38,9 +40,9 @@ from experiments.app_controls import (
     snapped,
     status_text,
 )
-from experiments.app_names import industry_names
-from experiments.app_seeds_view import SeedsPanel
-from experiments.app_space import (
+from clusterlab.experiments.app_names import industry_names
+from clusterlab.experiments.app_seeds_view import SeedsPanel
+from clusterlab.experiments.app_space import (
     ColourBy,
     LegendEntry,
     Picture,
@@ -48,8 +50,8 @@ from experiments.app_space import (
     map_picture,
     network_picture,
 )
-from model.errors import ParameterError
-from model.params import ParamSpec
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import ParamSpec
 
 __all__ = ["Page", "drawn", "legend_html", "typed_number"]
 

@@ -1,7 +1,7 @@
 """The teaching app's live charts: plain ECharts options the browser draws.
 
-Each chart is a plain function of a :class:`~model.model.ClusterModel` (and the years at
-which a lever moved) returning a :class:`Chart`: a title and an ECharts ``option`` of
+Each chart is a plain function of a :class:`~clusterlab.model.cluster_model.ClusterModel` (and the
+years at which a lever moved) returning a :class:`Chart`: a title and an ECharts ``option`` of
 plain JSON data read from ``model.recorder``. The browser draws them: the page redraws
 every year, and five matplotlib charts took longer than the model's year itself.
 """
@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 from matplotlib.colors import to_hex
 
-from experiments.app_names import industry_names, region_names
-from experiments.app_space import (
+from clusterlab.experiments.app_names import industry_names, region_names
+from clusterlab.experiments.app_space import (
     cluster_colour,
     cluster_labels,
     industry_colour,
     palette_colour,
     region_colour,
 )
-from model.model import ClusterModel
-from model.record import ECONOMY, SPEND_COLUMNS
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.record import ECONOMY, SPEND_COLUMNS
 
 __all__ = [
     "CHARTS",
@@ -242,7 +242,7 @@ def _gaps(values: np.ndarray) -> list[float | None]:
 def heterogeneity_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
     """Chart each cluster's technological heterogeneity (map colours), and the mean.
 
-    A cluster founded during the run (:mod:`model.emergence`) has no value (a gap) in the
+    A cluster founded during the run (:mod:`clusterlab.model.emergence`) has no value (a gap) in the
     years before its founding; the mean is over the clusters that exist each year.
     """
     by_year = _heterogeneity_by_year(model)

@@ -1,8 +1,9 @@
 """The teaching app's controls and the model behind the page.
 
-Every control is generated from :func:`model.params.param_specs`: defaults and ranges are
-never typed here. :class:`TeachingModel` is the :class:`~model.model.ClusterModel` that
-Mesa's SolaraViz builds from the setup controls; its policy levers can move while it runs.
+Every control is generated from :func:`clusterlab.model.params.param_specs`: defaults and ranges are
+never typed here. :class:`TeachingModel` is the
+:class:`~clusterlab.model.cluster_model.ClusterModel` that Mesa's SolaraViz builds from the setup
+controls; its policy levers can move while it runs.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from experiments.app_charts import LeverMark
-from experiments.app_names import industry_names
-from model.errors import ClusterLabError, ParameterError
-from model.model import ClusterModel
-from model.params import ParamSpec, param_specs
-from model.presets import PRESETS, preset
+from clusterlab.experiments.app_charts import LeverMark
+from clusterlab.experiments.app_names import industry_names
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.errors import ClusterLabError, ParameterError
+from clusterlab.model.params import ParamSpec, param_specs
+from clusterlab.model.presets import PRESETS, preset
 
 __all__ = [
     "APP_MAX_FIRMS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from model.model import ClusterModel
+from clusterlab.model.cluster_model import ClusterModel
 
 __all__ = ["cluster_names", "industry_names", "region_names", "stage_word"]
 
@@ -67,7 +67,9 @@ def cluster_names(model: ClusterModel) -> list[str]:
     industries, regions = industry_names(model), region_names(model)
     out = []
     for chain, region in zip(ws.orgs.chain, ws.orgs.region, strict=True):
-        if chain < 0:  # founded during the run around the challenge industries (model.emergence)
+        if (
+            chain < 0
+        ):  # founded during the run around the challenge industries (clusterlab.model.emergence)
             out.append(f"Challenge industries cluster, {regions[int(region)]}")
             continue
         downstream = int(ws.industries.chain_industries(int(chain))[-1])

@@ -23,10 +23,10 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from experiments.app_charts import Chart, rounded
-from model.model import ClusterModel
-from model.params import ModelParams
-from model.simulate import summarise
+from clusterlab.experiments.app_charts import Chart, rounded
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.params import ModelParams
+from clusterlab.model.simulate import summarise
 
 __all__ = [
     "MAX_PARALLEL_RUNS",
@@ -55,7 +55,8 @@ OUTCOMES: dict[str, tuple[str, float]] = {
     "employment_growth": ("Job growth (% from year 0)", 100.0),
     "policy_spend": ("Policy spending (M€, sum over the years)", 1.0),
 }
-"""Run-summary outcome (:func:`model.simulate.summarise`) -> (label, factor to show it)."""
+"""Run-summary outcome (:func:`clusterlab.model.simulate.summarise`) -> (label, factor to show
+it)."""
 
 
 def run_seed(

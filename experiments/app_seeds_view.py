@@ -1,6 +1,6 @@
 """The teaching app's "several seeds" panel: one setting, many draws, the spread shown.
 
-The runs are :class:`experiments.app_seeds.SeedRuns` batches (a background thread per
+The runs are :class:`clusterlab.experiments.app_seeds.SeedRuns` batches (a background thread per
 browser session); this module lays out the panel and redraws it as seeds finish.
 """
 
@@ -11,9 +11,15 @@ from typing import Any
 
 import solara
 
-from experiments.app_controls import SETUP_PARAMETERS, TeachingModel, lever_specs
-from experiments.app_seeds import MAX_SEEDS, OUTCOMES, BatchStatus, SeedRuns, spread_chart
-from model.presets import preset
+from clusterlab.experiments.app_controls import SETUP_PARAMETERS, TeachingModel, lever_specs
+from clusterlab.experiments.app_seeds import (
+    MAX_SEEDS,
+    OUTCOMES,
+    BatchStatus,
+    SeedRuns,
+    spread_chart,
+)
+from clusterlab.model.presets import preset
 
 __all__ = ["DEFAULT_SEEDS", "SeedsPanel", "setting_label"]
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from model.errors import ClusterLabError
+from clusterlab.model.errors import ClusterLabError
 
 __all__ = [
     "ALL_INTERFACES",

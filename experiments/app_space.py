@@ -1,6 +1,7 @@
 """The teaching app's map and link network, and how agents are portrayed on them.
 
-Each picture is a plain function of a :class:`~model.model.ClusterModel` returning a
+Each picture is a plain function of a :class:`~clusterlab.model.cluster_model.ClusterModel`
+returning a
 :class:`Picture`: a title, a matplotlib :class:`~matplotlib.figure.Figure` (no pyplot, no
 global state) and its legend as data. The app writes titles and legends as HTML and only
 the drawing as PNG: matplotlib's text layout is most of its drawing time, and the page
@@ -28,10 +29,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from mesa.visualization.components import AgentPortrayalStyle
 
-from experiments.app_names import cluster_names, industry_names, region_names
-from model.agents import ClusterOrganization, Firm, University
-from model.model import ClusterModel
-from model.state import LinkKind
+from clusterlab.experiments.app_names import cluster_names, industry_names, region_names
+from clusterlab.model.agents import ClusterOrganization, Firm, University
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.state import LinkKind
 
 __all__ = [
     "INSTITUTIONS",
@@ -189,7 +190,7 @@ def portray_by_industry(agent: Firm | University | ClusterOrganization) -> Agent
 
 
 def cluster_labels(model: ClusterModel) -> list[str]:
-    """Readable name of each cluster (:func:`experiments.app_names.cluster_names`)."""
+    """Readable name of each cluster (:func:`clusterlab.experiments.app_names.cluster_names`)."""
     return cluster_names(model)
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.errors import ParameterError
-from model.params import ModelParams, param_specs, suggest
-from model.simulate import simulate
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import ModelParams, param_specs, suggest
+from clusterlab.model.simulate import simulate
 
 __all__ = ["Calibration", "CalibrationWarning", "bisect_spend", "calibrate_intensity", "levers"]
 

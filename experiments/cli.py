@@ -16,14 +16,14 @@ from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from experiments.app_server import DEFAULT_HOST, DEFAULT_PORT
-from model.errors import ClusterLabError, ParameterError
+from clusterlab.experiments.app_server import DEFAULT_HOST, DEFAULT_PORT
+from clusterlab.model.errors import ClusterLabError, ParameterError
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from experiments.design import Experiment
-    from experiments.runner import SweepReport
+    from clusterlab.experiments.design import Experiment
+    from clusterlab.experiments.runner import SweepReport
 
 # Start-up: the parser and --help need only argparse; each command imports what it uses
 # (numpy, pandas, Mesa, matplotlib, numba kernels) when it runs.
@@ -58,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, object]:
-    from model.params import parse_value  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.model.params import parse_value  # noqa: PLC0415 - imported when used (start-up)
 
     out: dict[str, object] = {}
     for pair in pairs:
@@ -75,9 +75,9 @@ def _overrides(pairs: Sequence[str]) -> dict[str, object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one simulation and write its outputs."""
-    from experiments.output import write_run  # noqa: PLC0415 - imported when used (start-up)
-    from model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
-    from model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.output import write_run  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)
 
     params = preset(args.preset, **_overrides(args.set or []))
     if args.steps < 0:
@@ -97,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 @contextmanager
 def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]:
     """Open the executor the options ask for; yield it and its parallelism."""
-    from experiments.runner import local_executor  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.runner import local_executor  # noqa: PLC0415 - imported when used (start-up)
 
     if args.dask:
         try:
@@ -144,8 +144,8 @@ def _run_sweep(
     args: argparse.Namespace, exp: Experiment, out: Path, source: Path, *, resume: bool, force: bool
 ) -> SweepReport:
     """Run an experiment on the executor the options ask for (shared by sweep commands)."""
-    from experiments.runner import run_experiment  # noqa: PLC0415 - imported when used (start-up)
-    from experiments.store import MANIFEST  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.runner import run_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.store import MANIFEST  # noqa: PLC0415 - imported when used (start-up)
 
     try:
         with _executor(args) as (executor, workers):
@@ -173,7 +173,7 @@ def _run_sweep(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment file."""
-    from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
 
     exp = load_experiment(args.experiment)
     if args.workers is not None and args.workers < 0:
@@ -201,7 +201,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Say how far a results folder is."""
-    from experiments.store import (  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.store import (  # noqa: PLC0415 - imported when used (start-up)
         ResultStore,
         load_results,
         replicates_text,
@@ -241,8 +241,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Run (or finish) a sobol/morris experiment, then analyse it."""
-    from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
-    from experiments.report import SENSITIVITY_OUTCOMES, sensitivity_report  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.report import SENSITIVITY_OUTCOMES, sensitivity_report  # noqa: PLC0415 - imported when used (start-up)
 
     exp = load_experiment(args.experiment)
     if exp.kind.value not in ("sobol", "morris"):
@@ -265,8 +265,8 @@ DEMO_FILE = Path(__file__).parent / "files" / "demo.toml"
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the default experiment (policy mixes at equal realised cost) and write its report."""
-    from experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
-    from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
 
     exp = load_experiment(DEMO_FILE)
     out = Path(args.out)
@@ -285,7 +285,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run a fresh ensemble and check the model against the stylised facts."""
-    from experiments.validate import parse_presets, run_validation  # noqa: PLC0415 - start-up
+    from clusterlab.experiments.validate import parse_presets, run_validation  # noqa: PLC0415 - start-up
 
     if args.replicates < 2 or args.steps < 10:
         raise ParameterError(
@@ -299,7 +299,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         checks = run_validation(
             args.replicates, args.steps, doc, executor, overrides, presets=presets
         )
-    from experiments.validation_report import overall_verdict  # noqa: PLC0415 - start-up
+    from clusterlab.experiments.validation_report import overall_verdict  # noqa: PLC0415 - start-up
 
     width = max(len(next(iter(by_preset.values())).pattern) for by_preset in checks.values())
     for key, by_preset in checks.items():
@@ -311,8 +311,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a results folder and write the report."""
-    from experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
-    from experiments.xlrm import parse_satisfice  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.report import compare_report  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.xlrm import parse_satisfice  # noqa: PLC0415 - imported when used (start-up)
 
     criteria = dict(parse_satisfice(text) for text in args.satisfice or [])
     path = compare_report(args.results, baseline=args.baseline, satisficing=criteria or None)
@@ -322,7 +322,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_network(args: argparse.Namespace) -> int:
     """Write the collaboration network of one run of a results folder as GraphML."""
-    from experiments.network import KNOWLEDGE_KINDS, write_network  # noqa: PLC0415 - start-up
+    from clusterlab.experiments.network import KNOWLEDGE_KINDS, write_network  # noqa: PLC0415 - start-up
 
     kinds = (*KNOWLEDGE_KINDS, "supply") if args.supply else KNOWLEDGE_KINDS
     graph = write_network(args.results, args.run, args.out, kinds)
@@ -335,13 +335,13 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Scenario discovery: the PRIM box and feature scores of an outcome of interest."""
-    from experiments.discover import (  # noqa: PLC0415 - start-up
+    from clusterlab.experiments.discover import (  # noqa: PLC0415 - start-up
         describe,
         discover,
         discovery_stem,
         write_discovery,
     )
-    from experiments.store import load_results  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.store import load_results  # noqa: PLC0415 - imported when used (start-up)
 
     if not 0 < args.density <= 1:
         raise ParameterError(f"--density must lie in (0, 1]. Got {args.density}.")
@@ -360,8 +360,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Find the intensity of a lever whose realised spend matches a target (M€ per run)."""
-    from experiments.calibrate import calibrate_intensity  # noqa: PLC0415 - imported when used (start-up)
-    from model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.calibrate import calibrate_intensity  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
 
     params = preset(args.preset, **_overrides(args.set or []))
     result = calibrate_intensity(
@@ -398,14 +398,14 @@ def _print_json(obj: object) -> None:
     """Print strict JSON (NaN as null), for --json."""
     import json  # noqa: PLC0415 - imported when used (start-up)
 
-    from experiments.folders import json_safe  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.folders import json_safe  # noqa: PLC0415 - imported when used (start-up)
 
     print(json.dumps(json_safe(obj), indent=2, allow_nan=False, default=str))
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
     """List the presets."""
-    from model.presets import PRESETS  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.model.presets import PRESETS  # noqa: PLC0415 - imported when used (start-up)
 
     if args.json:
         _print_json(
@@ -424,7 +424,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_params(args: argparse.Namespace) -> int:
     """List every parameter with group, default, range, unit and meaning."""
-    from model.params import param_specs  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.model.params import param_specs  # noqa: PLC0415 - imported when used (start-up)
 
     if args.json:
         _print_json(
@@ -455,7 +455,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve the teaching app in the browser until Ctrl+C."""
-    from experiments.app_server import (  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.app_server import (  # noqa: PLC0415 - imported when used (start-up)
         ALL_INTERFACES,
         app_urls,
         check_app,
@@ -667,7 +667,7 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
-LOGGERS = ("experiments", "model")
+LOGGERS = ("clusterlab.experiments", "clusterlab.model")
 
 
 @contextmanager

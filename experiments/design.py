@@ -13,7 +13,7 @@ Sizes are bounded so that a mistyped file fails at once instead of filling the m
 file (``MAX_FILE_BYTES``), the design (``MAX_POINTS`` points and ``MAX_RUNS`` runs, counted
 before any point is built), the seed (a TOML integer) and the name, which names the
 results folder (``NAME_PATTERN``). These limits, the error and the checks of each value
-live in :mod:`experiments.design_checks`; this module holds the file's layout, reads it
+live in :mod:`clusterlab.experiments.design_checks`; this module holds the file's layout, reads it
 and builds the design.
 """
 
@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from experiments import design_checks as checks
-from experiments import region_tables
-from experiments.design_checks import MAX_POINTS, MAX_RUNS, NAME_PATTERN, ExperimentError
-from model.params import ModelParams, param_specs
-from model.presets import preset
+from clusterlab.experiments import design_checks as checks
+from clusterlab.experiments import region_tables
+from clusterlab.experiments.design_checks import MAX_POINTS, MAX_RUNS, NAME_PATTERN, ExperimentError
+from clusterlab.model.params import ModelParams, param_specs
+from clusterlab.model.presets import preset
 
 __all__ = [
     "MAX_POINTS",
@@ -95,7 +95,7 @@ class DesignKind(StrEnum):
     LHS = "lhs"
     SOBOL = "sobol"
     MORRIS = "morris"
-    XLRM = "xlrm"  # policies (levers) x sampled worlds (uncertainties): experiments.xlrm
+    XLRM = "xlrm"  # policies (levers) x sampled worlds (uncertainties): clusterlab.experiments.xlrm
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +233,8 @@ def load_experiment(path: str | Path) -> Experiment:
     ------
     ExperimentError
         If the file is missing, unreadable, larger than
-        :data:`~experiments.design_checks.MAX_FILE_BYTES`, not UTF-8, not valid TOML, or its
-        content is not allowed.
+        :data:`~clusterlab.experiments.design_checks.MAX_FILE_BYTES`, not UTF-8, not valid TOML, or
+        its content is not allowed.
     """
     path = Path(path)
     data = checks.parsed_toml(path, checks.read_text(path))
@@ -276,7 +276,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     checks.validated_overrides(source, "fixed", base, fixed)
     runs_per_point = (replicates, economies or 1)
     if data["design"].get("type") == DesignKind.XLRM:
-        from experiments import xlrm  # noqa: PLC0415 - imports this module
+        from clusterlab.experiments import xlrm  # noqa: PLC0415 - imports this module
 
         kind, points, problem, samples = xlrm.xlrm_design(source, base, fixed, data, seed)
     else:

@@ -1,7 +1,7 @@
 """Checks of experiment files: limits, one-line messages and the checks of each value.
 
-:mod:`experiments.design` reads an experiment file and builds its design; this module holds
-what it refuses and how it says so. Every check raises :class:`ExperimentError` with one
+:mod:`clusterlab.experiments.design` reads an experiment file and builds its design; this module
+holds what it refuses and how it says so. Every check raises :class:`ExperimentError` with one
 line naming the file (``source``), the key, what is allowed, what was given and the fix.
 
 Sizes are bounded so that a mistyped file fails at once instead of filling the memory: the
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from model.errors import ClusterLabError
-from model.params import ParamSpec, param_specs, suggest
-from model.presets import PRESETS, preset
+from clusterlab.model.errors import ClusterLabError
+from clusterlab.model.params import ParamSpec, param_specs, suggest
+from clusterlab.model.presets import PRESETS, preset
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.errors import OutputError
-from experiments.store import Results
-from model.params import suggest
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.store import Results
+from clusterlab.model.params import suggest
 
 __all__ = [
     "Discovery",
@@ -251,7 +251,7 @@ def discovery_stem(
 
 def write_discovery(found: Discovery, folder: Path, stem: str) -> list[Path]:
     """Write the trajectory, box limits and feature scores (CSV) and two figures (PNG)."""
-    from experiments.robustness_plots import plot_feature_scores, plot_tradeoff  # noqa: PLC0415
+    from clusterlab.experiments.robustness_plots import plot_feature_scores, plot_tradeoff  # noqa: PLC0415
 
     tables, figures = folder / "tables", folder / "figures"
     tables.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """Effects per M€: the equal-cost comparison of policy mixes and the dose-response of each lever.
 
 Both compare every scenario with a baseline run of the same seed (paired by replicate under
-common random numbers, Welch otherwise; :mod:`experiments.analysis`), on the outcomes that
-see diversification (persistent entries, net specialisations, absolute diversity) and
+common random numbers, Welch otherwise; :mod:`clusterlab.experiments.analysis`), on the outcomes
+that see diversification (persistent entries, net specialisations, absolute diversity) and
 radical innovation (new to the world, new to the region), next to the money each scenario
 actually spent.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import mean_interval, paired_difference, welch_difference
-from model.params import param_specs
+from clusterlab.experiments.analysis import mean_interval, paired_difference, welch_difference
+from clusterlab.model.params import param_specs
 
 __all__ = [
     "EFFECT_OUTCOMES",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.errors import ClusterLabError
+from clusterlab.model.errors import ClusterLabError
 
 __all__ = ["OutputError"]
 

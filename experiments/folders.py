@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from experiments.errors import OutputError
+from clusterlab.experiments.errors import OutputError
 
 __all__ = [
     "LOCK_FILE",

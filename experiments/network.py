@@ -1,7 +1,7 @@
 """The collaboration network of a run as a graph (networkx) and GraphML (Gephi).
 
 Built from a run's final-year ``firms`` and ``links`` tables (``outputs = ["firms",
-"links"]``, :mod:`model.snapshot`). Nodes are firms (``F<id>``, with region, industry,
+"links"]``, :mod:`clusterlab.model.snapshot`). Nodes are firms (``F<id>``, with region, industry,
 cluster, employees, x, y) and, for university links, universities (``U<index>``); edges
 are the active knowledge links (collaboration and university; supply links too if asked),
 with their kind, instrument, year formed and cross-cluster / interregional flags.
@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from experiments.errors import OutputError
+from clusterlab.experiments.errors import OutputError
 
 __all__ = ["KNOWLEDGE_KINDS", "collaboration_graph", "write_network"]
 
@@ -69,7 +69,7 @@ def write_network(
         If the folder did not keep the firm and link tables of that run, or ``out`` cannot
         be written.
     """
-    from experiments.store import read_parquet  # noqa: PLC0415 - the store imports the design
+    from clusterlab.experiments.store import read_parquet  # noqa: PLC0415 - the store imports the design
 
     runs = Path(root) / "runs"
     tables = {}

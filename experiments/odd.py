@@ -1,8 +1,8 @@
 """Generate the parameter table of ``docs/ODD.md`` from the parameter declarations.
 
-Defaults, ranges, units and meanings are declared once, in :mod:`model.params`; the
+Defaults, ranges, units and meanings are declared once, in :mod:`clusterlab.model.params`; the
 appendix "Parameters and defaults" of the ODD is generated from them, between two marker
-comments, so the document cannot drift from the code. Run ``python -m experiments.odd``
+comments, so the document cannot drift from the code. Run ``python -m clusterlab.experiments.odd``
 after changing a parameter; ``tests/experiments/test_odd.py`` fails while the table is
 stale.
 """
@@ -16,8 +16,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from model.errors import ClusterLabError
-from model.params import ParamSpec, param_specs
+from clusterlab.model.errors import ClusterLabError
+from clusterlab.model.params import ParamSpec, param_specs
 
 __all__ = [
     "BEGIN_MARKER",
@@ -90,7 +90,7 @@ def parameter_table_markdown() -> str:
     -------
     str
         A GitHub-flavoured markdown table, one row per parameter in declaration order
-        (groups as in :data:`model.params.GROUPS`), columns group, name, default,
+        (groups as in :data:`clusterlab.model.params.GROUPS`), columns group, name, default,
         allowed range or choices, unit and meaning; no trailing newline.
 
     Examples
@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) > 1:
-        logger.error("usage: python -m experiments.odd [path/to/ODD.md]")
+        logger.error("usage: python -m clusterlab.experiments.odd [path/to/ODD.md]")
         return 2
     path = Path(args[0]) if args else DEFAULT_ODD_PATH
     try:

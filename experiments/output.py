@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.errors import OutputError
-from experiments.folders import (
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import (
     MARKER,
     TMP_MARK,
     make_folder,
@@ -22,9 +22,9 @@ from experiments.folders import (
     write_json,
     write_marker,
 )
-from experiments.plots import plot_trajectories
-from experiments.provenance import provenance
-from model.simulate import SimulationResult
+from clusterlab.experiments.plots import plot_trajectories
+from clusterlab.experiments.provenance import provenance
+from clusterlab.model.simulate import SimulationResult
 
 __all__ = ["write_run"]
 
@@ -91,7 +91,7 @@ def write_run(result: SimulationResult, out: Path, *, preset: str, force: bool =
     ------
     OutputError
         If ``out`` exists and is not empty (without ``force``), may not be replaced (see
-        :func:`experiments.folders.refuse_to_replace`), or cannot be written.
+        :func:`clusterlab.experiments.folders.refuse_to_replace`), or cannot be written.
     """
     out = Path(out)
     _check_target(out, force)

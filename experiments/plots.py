@@ -11,9 +11,9 @@ import pandas as pd
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 
-from model.params import param_specs
-from model.record import ECONOMY
-from model.simulate import SimulationResult
+from clusterlab.model.params import param_specs
+from clusterlab.model.record import ECONOMY
+from clusterlab.model.simulate import SimulationResult
 
 __all__ = [
     "TRAJECTORY_PANELS",
@@ -192,7 +192,7 @@ def plot_fan(data: pd.DataFrame, label: str, base: Path) -> list[Path]:
 def plot_dose_panels(table: pd.DataFrame, outcome: str, label: str, base: Path) -> list[Path]:
     """One panel per lever: effect on ``outcome`` (difference to baseline, 95%) against dose.
 
-    ``table`` is :func:`experiments.effects.dose_table`; the panels do not share the
+    ``table`` is :func:`clusterlab.experiments.effects.dose_table`; the panels do not share the
     x-axis (levers have their own units) but share the y-axis, so levers compare.
     """
     sub = table[table["outcome"] == outcome]

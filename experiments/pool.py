@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
-from model.simulate import compile_kernels
+from clusterlab.model.simulate import compile_kernels
 
 __all__ = ["init_worker", "local_executor", "stop_workers"]
 
@@ -119,7 +119,7 @@ def _load_kernels(pool: Executor, workers: int) -> None:
     Raises
     ------
     Exception
-        What compiling raised (e.g. :class:`model.kernels.KernelBackendError`).
+        What compiling raised (e.g. :class:`clusterlab.model.kernels.KernelBackendError`).
     """
     first = pool.submit(compile_kernels)
     for _ in range(workers - 1):

@@ -115,7 +115,7 @@ def kernel_backend() -> dict[str, str | None]:
     backend runs (``auto`` falls back to numpy only when numba is not installed). Runs on
     the two backends are not bit-identical (docs/reproducibility.md).
     """
-    from model.kernels import backend_info  # noqa: PLC0415 - chooses the backend
+    from clusterlab.model.kernels import backend_info  # noqa: PLC0415 - chooses the backend
 
     return backend_info()
 

@@ -1,9 +1,9 @@
 """Per-region effects of each scenario: which region gains from a mix.
 
-Every run's time series gives one row per region (:func:`model.simulate.region_summary`
+Every run's time series gives one row per region (:func:`clusterlab.model.simulate.region_summary`
 plus the region's employment growth); a scenario's effect in a region is its outcome
 minus the baseline's in the same region, paired by replicate under common random numbers
-(Welch otherwise), with a 95% Student-t interval (:mod:`experiments.analysis`).
+(Welch otherwise), with a 95% Student-t interval (:mod:`clusterlab.experiments.analysis`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import paired_difference, welch_difference
+from clusterlab.experiments.analysis import paired_difference, welch_difference
 
 if TYPE_CHECKING:
-    from experiments.report import Report
-    from experiments.store import Results
+    from clusterlab.experiments.report import Report
+    from clusterlab.experiments.store import Results
 
 __all__ = [
     "REGION_OUTCOMES",
@@ -44,10 +44,10 @@ def region_outcomes(timeseries: pd.DataFrame) -> pd.DataFrame:
     """One row per run and region: :data:`REGION_OUTCOMES` (sums over years 1..T, changes).
 
     ``timeseries`` holds the runs' time series with ``run_id``, ``scenario`` and
-    ``replicate`` columns (as :attr:`experiments.store.Results.timeseries` gives them).
+    ``replicate`` columns (as :attr:`clusterlab.experiments.store.Results.timeseries` gives them).
     """
-    from model.record import ECONOMY  # noqa: PLC0415 - imports Mesa's model: only when used
-    from model.simulate import region_summary  # noqa: PLC0415
+    from clusterlab.model.record import ECONOMY  # noqa: PLC0415 - imports Mesa's model: only when used
+    from clusterlab.model.simulate import region_summary  # noqa: PLC0415
 
     frames = []
     for keys, ts in timeseries.groupby(list(RUN_KEYS), sort=False):
@@ -102,7 +102,7 @@ def plot_region_effects(table: pd.DataFrame, outcome: str, base: Path) -> list[P
 
     Cells whose 95% interval excludes zero are marked with a star.
     """
-    from experiments.plots import FONT, plt, save  # noqa: PLC0415 - matplotlib: only when used
+    from clusterlab.experiments.plots import FONT, plt, save  # noqa: PLC0415 - matplotlib: only when used
 
     sub = table[table["outcome"] == outcome]
     rows, cols = list(dict.fromkeys(sub["scenario"])), list(dict.fromkeys(sub["region"]))

@@ -4,7 +4,7 @@ The key may stand at the top of the file (then it applies to every run, as if in
 ``fixed``) or in ``fixed``, a scenario's ``set`` or a grid's ``parameters``. A relative
 path is read relative to the experiment file; every table named is read and checked when
 the file is loaded, so a malformed table stops the sweep before any run (one line naming
-the table's row, as an :class:`~experiments.design_checks.ExperimentError`).
+the table's row, as an :class:`~clusterlab.experiments.design_checks.ExperimentError`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from experiments.design_checks import error_at, shown
-from model.errors import RegionTableError
-from model.regions import CSV_PREFIX, is_table_economy, load_region_table
+from clusterlab.experiments.design_checks import error_at, shown
+from clusterlab.model.errors import RegionTableError
+from clusterlab.model.regions import CSV_PREFIX, is_table_economy, load_region_table
 
 __all__ = ["check_tables", "prepared", "table_hashes"]
 
@@ -93,7 +93,7 @@ def check_tables(source: str, overrides: list[dict[str, Any]]) -> None:
     Raises
     ------
     ExperimentError
-        With the table's one-line :class:`~model.errors.RegionTableError` message (file,
+        With the table's one-line :class:`~clusterlab.model.errors.RegionTableError` message (file,
         row, fix), if a table cannot be read or has a malformed row.
     """
     for value in sorted({str(o.get("economy")) for o in overrides}):

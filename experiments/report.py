@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.analysis import (
+from clusterlab.experiments.analysis import (
     MAIN_OUTCOMES,
     additionality_table,
     channel_funnel,
@@ -25,10 +25,10 @@ from experiments.analysis import (
     dose_response,
     fan_chart_data,
 )
-from experiments.effects import lever_doses
-from experiments.errors import OutputError
-from experiments.folders import TMP_MARK
-from experiments.plots import (
+from clusterlab.experiments.effects import lever_doses
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import TMP_MARK
+from clusterlab.experiments.plots import (
     plot_cost_effectiveness,
     plot_dose_response,
     plot_fan,
@@ -36,13 +36,13 @@ from experiments.plots import (
     plot_scenarios,
     plot_sobol,
 )
-from experiments.region_effects import region_section
-from experiments.report_effects import dose_section, equal_cost_section
-from experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
-from experiments.sensitivity_checks import add_checks
-from experiments.store import Results, load_results, replicates_text
-from experiments.surface import SAMPLED_DESIGNS, surface_section
-from model.params import suggest
+from clusterlab.experiments.region_effects import region_section
+from clusterlab.experiments.report_effects import dose_section, equal_cost_section
+from clusterlab.experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
+from clusterlab.experiments.sensitivity_checks import add_checks
+from clusterlab.experiments.store import Results, load_results, replicates_text
+from clusterlab.experiments.surface import SAMPLED_DESIGNS, surface_section
+from clusterlab.model.params import suggest
 
 __all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
 
@@ -240,13 +240,13 @@ def compare_report(
     """Analyse a results folder and write tables, figures and the report into it.
 
     Returns the path of ``report.html``. Of an ``xlrm`` design the report is the
-    robustness analysis (:mod:`experiments.report_robustness`); ``satisficing`` (outcome ->
-    ">= 30") then replaces the thresholds of the experiment file.
+    robustness analysis (:mod:`clusterlab.experiments.report_robustness`); ``satisficing`` (outcome
+    -> ">= 30") then replaces the thresholds of the experiment file.
 
     Raises
     ------
     OutputError
-        If the folder cannot be read (:func:`~experiments.store.load_results`), the
+        If the folder cannot be read (:func:`~clusterlab.experiments.store.load_results`), the
         baseline is not one of its scenarios, or the report cannot be written. Nothing is
         written then.
     """
@@ -279,7 +279,7 @@ def _compare(
         report.text("No finished runs: nothing to compare.")
         return _write(report, root)
     if m["design"] == "xlrm":
-        from experiments.report_robustness import robustness_section  # noqa: PLC0415
+        from clusterlab.experiments.report_robustness import robustness_section  # noqa: PLC0415
 
         robustness_section(results, report, fig_dir, tab_dir, satisficing)
         return _write(report, root)

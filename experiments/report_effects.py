@@ -1,7 +1,7 @@
 """Report sections on effects per M€: equal realised cost, and dose-response per lever.
 
-Used by :func:`experiments.report.compare_report`; the numbers come from
-:mod:`experiments.effects`, the figures from :mod:`experiments.plots`.
+Used by :func:`clusterlab.experiments.report.compare_report`; the numbers come from
+:mod:`clusterlab.experiments.effects`, the figures from :mod:`clusterlab.experiments.plots`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from experiments.effects import (
+from clusterlab.experiments.effects import (
     EFFECT_OUTCOMES,
     SPEND_TOLERANCE,
     dose_table,
@@ -19,15 +19,15 @@ from experiments.effects import (
     lever_doses,
     spend_check,
 )
-from experiments.plots import plot_dose_panels, plot_spend_curves
-from model.errors import ParameterError
-from model.presets import preset
-from model.regions import is_table_economy
-from model.table_economy import table_sizes
+from clusterlab.experiments.plots import plot_dose_panels, plot_spend_curves
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.presets import preset
+from clusterlab.model.regions import is_table_economy
+from clusterlab.model.table_economy import table_sizes
 
 if TYPE_CHECKING:
-    from experiments.report import Report
-    from experiments.store import Results
+    from clusterlab.experiments.report import Report
+    from clusterlab.experiments.store import Results
 
 __all__ = ["call_targets", "dose_section", "equal_cost_section", "wide_effects"]
 
@@ -48,7 +48,7 @@ def _cell(mean: float, low: float, high: float) -> str:
 def wide_effects(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One row per ``keys`` value: spend, each effect with its interval, M€ per unit.
 
-    ``table`` is :func:`~experiments.effects.effects_table` (or ``dose_table``).
+    ``table`` is :func:`~clusterlab.experiments.effects.effects_table` (or ``dose_table``).
     """
     rows = []
     for key, grp in table.groupby(keys, sort=False):

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from experiments.analysis import MAIN_OUTCOMES
-from experiments.errors import OutputError
-from experiments.robustness import (
+from clusterlab.experiments.analysis import MAIN_OUTCOMES
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.robustness import (
     OPERATORS,
     ROBUSTNESS_OUTCOMES,
     distributions,
@@ -25,12 +25,12 @@ from experiments.robustness import (
     satisficing,
     world_table,
 )
-from experiments.robustness_plots import plot_outcomes_by_policy, plot_regret
-from experiments.store import Results
-from experiments.xlrm import parse_criterion
+from clusterlab.experiments.robustness_plots import plot_outcomes_by_policy, plot_regret
+from clusterlab.experiments.store import Results
+from clusterlab.experiments.xlrm import parse_criterion
 
 if TYPE_CHECKING:
-    from experiments.report import Report
+    from clusterlab.experiments.report import Report
 
 __all__ = ["NEGATED", "robustness_section"]
 
@@ -161,7 +161,7 @@ def _satisficing(
 
 def _discovery(results: Results, outcome: str, text: str, report: Report, root: Path) -> None:
     """PRIM box of the runs failing one threshold, over uncertainties and levers."""
-    from experiments.discover import (  # noqa: PLC0415 - imports EMA Workbench (seconds)
+    from clusterlab.experiments.discover import (  # noqa: PLC0415 - imports EMA Workbench (seconds)
         describe,
         discovery_inputs,
         find_box,

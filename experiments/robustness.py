@@ -1,6 +1,6 @@
 """Robustness of policies across uncertain worlds: distributions, regret and satisficing.
 
-Works on the runs of an ``xlrm`` experiment (:mod:`experiments.xlrm`): each run row has a
+Works on the runs of an ``xlrm`` experiment (:mod:`clusterlab.experiments.xlrm`): each run row has a
 ``policy`` and a ``world``. Replicates of one (policy, world) are averaged first, so every
 statistic is over worlds.
 
@@ -20,9 +20,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from experiments.errors import OutputError
-from experiments.xlrm import parse_criterion
-from model.params import suggest
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.xlrm import parse_criterion
+from clusterlab.model.params import suggest
 
 __all__ = [
     "DIRECTIONS",

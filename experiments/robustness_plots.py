@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.plots import FONT, plt, save
+from clusterlab.experiments.plots import FONT, plt, save
 
 __all__ = [
     "plot_convergence",

@@ -4,7 +4,7 @@
 - a local process pool (the default, one worker per core, "spawn" start method);
 - Dask distributed: ``Client(address).get_executor()``, for work beyond one machine.
 
-Workers receive a small :class:`~experiments.design.RunSpec` (preset, overrides, seed,
+Workers receive a small :class:`~clusterlab.experiments.design.RunSpec` (preset, overrides, seed,
 steps, tables to keep) and return plain DataFrames; the parent writes each finished run
 as soon as it arrives. Seeds come from the experiment, never from the executor, so every
 executor gives identical results. A run that raises is recorded with its traceback and
@@ -30,13 +30,13 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from experiments.design import Experiment, RunSpec, base_params
-from experiments.errors import OutputError
-from experiments.folders import clear_entries, locked, make_folder, refuse_to_replace
-from experiments.pool import init_worker, local_executor, stop_workers
-from experiments.provenance import provenance
-from experiments.store import MANIFEST, OURS, ResultStore
-from model.simulate import simulate
+from clusterlab.experiments.design import Experiment, RunSpec, base_params
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import clear_entries, locked, make_folder, refuse_to_replace
+from clusterlab.experiments.pool import init_worker, local_executor, stop_workers
+from clusterlab.experiments.provenance import provenance
+from clusterlab.experiments.store import MANIFEST, OURS, ResultStore
+from clusterlab.model.simulate import simulate
 
 SNAPSHOT_TABLES = {"firms", "links", "firms_yearly", "links_yearly"}
 """Outputs that simulate builds only when asked (model/snapshot.py)."""
@@ -183,7 +183,7 @@ def prepare_folder(
 ) -> ResultStore:
     """Create, resume or (with ``force``) replace the results folder; hold its lock first.
 
-    Call it inside :func:`experiments.folders.locked` on ``root`` (made by
+    Call it inside :func:`clusterlab.experiments.folders.locked` on ``root`` (made by
     :func:`check_folder`): the checks and the writes happen under the lock. A new
     folder's provenance is read in a worker of a local pool (:func:`_provenance`).
 
@@ -242,7 +242,7 @@ def check_folder(root: Path, force: bool) -> None:
     OutputError
         If ``root`` is a file, is not a ClusterLab results folder (it holds other files
         and no manifest), or ``force`` is asked for a folder it may not replace
-        (:func:`experiments.folders.refuse_to_replace`); or it cannot be created.
+        (:func:`clusterlab.experiments.folders.refuse_to_replace`); or it cannot be created.
     """
     store = ResultStore(root)
     if root.exists() and not root.is_dir():

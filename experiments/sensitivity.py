@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from SALib import ProblemSpec
 
-from experiments.errors import OutputError
-from experiments.store import Results
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.store import Results
 
 __all__ = [
     "SensitivityResult",

@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from experiments.sensitivity import (
+from clusterlab.experiments.sensitivity import (
     SensitivityResult,
     morris_indices,
     point_means,
     sample_matrix,
     sobol_indices,
 )
-from experiments.store import Results
+from clusterlab.experiments.store import Results
 
 if TYPE_CHECKING:
-    from experiments.report import Report
+    from clusterlab.experiments.report import Report
 
 __all__ = [
     "TOLERANCE",
@@ -177,7 +177,7 @@ def add_checks(
     results: Results, found: SensitivityResult, label: str, report: Report, root: Path
 ) -> None:
     """Add the warnings and the convergence figure of one outcome to a report."""
-    from experiments.robustness_plots import plot_convergence  # noqa: PLC0415 - matplotlib
+    from clusterlab.experiments.robustness_plots import plot_convergence  # noqa: PLC0415 - matplotlib
 
     warnings = index_warnings(found.indices, found.method, label)
     for warning in warnings:

@@ -24,10 +24,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.design import Experiment
-from experiments.errors import OutputError
-from experiments.folders import TMP_MARK, atomic_write, foreign_entries, names, write_json
-from experiments.provenance import provenance
+from clusterlab.experiments.design import Experiment
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import (
+    TMP_MARK,
+    atomic_write,
+    foreign_entries,
+    names,
+    write_json,
+)
+from clusterlab.experiments.provenance import provenance
 
 __all__ = ["ResultStore", "Results", "load_results", "read_parquet", "write_json", "write_parquet"]
 

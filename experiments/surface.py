@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.analysis import MAIN_OUTCOMES, mean_interval
+from clusterlab.experiments.analysis import MAIN_OUTCOMES, mean_interval
 
 if TYPE_CHECKING:
-    from experiments.report import Report
-    from experiments.store import Results
+    from clusterlab.experiments.report import Report
+    from clusterlab.experiments.store import Results
 
 __all__ = [
     "SAMPLED_DESIGNS",
@@ -157,7 +157,7 @@ def surface_section(results: Results, report: Report, fig_dir: Path, tab_dir: Pa
 def _plot(
     runs: pd.DataFrame, table: pd.DataFrame, levers: list[str], outcomes: list[str], base: Path
 ) -> list[Path]:
-    from experiments.plots import FONT, plt, save  # noqa: PLC0415 - matplotlib: only when used
+    from clusterlab.experiments.plots import FONT, plt, save  # noqa: PLC0415 - matplotlib: only when used
 
     with plt.rc_context(FONT):
         fig, axes = plt.subplots(

@@ -3,8 +3,8 @@
 One module holds what the student sheet asks for and what the instructor key says, so the
 key (docs/teaching_key.md, written by ``python docs/teaching_check.py --key``) and the tests
 that keep it true (tests/experiments/test_teaching.py) check the same claims on the same
-runs. A run here is the page's world: :class:`~model.model.ClusterModel` built from a preset
-with the levers typed before the first Step, stepped to the exercise's year.
+runs. A run here is the page's world: :class:`~clusterlab.model.cluster_model.ClusterModel` built
+from a preset with the levers typed before the first Step, stepped to the exercise's year.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from experiments.app_space import link_masks
-from model.model import ClusterModel
-from model.presets import preset
-from model.record import ECONOMY
-from model.simulate import summarise
+from clusterlab.experiments.app_space import link_masks
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.presets import preset
+from clusterlab.model.record import ECONOMY
+from clusterlab.model.simulate import summarise
 
 __all__ = [
     "CLAIMS",

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.errors import ParameterError
-from model.params import suggest
-from model.presets import PRESETS
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import suggest
+from clusterlab.model.presets import PRESETS
 
 __all__ = [
     "DEVELOPMENT_SEEDS",
@@ -73,8 +73,8 @@ def validation_seeds(replicates: int, root: int = VALIDATION_ROOT_SEED) -> list[
 
 def dose_run(seed: int, steps: int, level: float, overrides: dict[str, Any]) -> dict[str, float]:
     """One run of the dose-response: radical innovations at a cross-cluster subsidy level."""
-    from model.presets import preset  # noqa: PLC0415
-    from model.simulate import simulate  # noqa: PLC0415 - imported when used
+    from clusterlab.model.presets import preset  # noqa: PLC0415
+    from clusterlab.model.simulate import simulate  # noqa: PLC0415 - imported when used
 
     params = preset("baseline", **{**overrides, "cross_cluster_subsidy": level})
     result = simulate(params, seed, steps)
@@ -93,7 +93,7 @@ def report_commit(doc: Path) -> str | None:
     Read before anything is written; a rerun over a committed report (which rewrites
     ``doc`` and its figures) still records the clean commit.
     """
-    from experiments.provenance import git_commit  # noqa: PLC0415
+    from clusterlab.experiments.provenance import git_commit  # noqa: PLC0415
 
     commit = git_commit()
     if not commit or not commit.endswith("-dirty"):
@@ -124,12 +124,12 @@ def run_validation(
 ) -> dict[str, dict[str, Any]]:
     """Run every preset's ensemble and the dose-response, check every pattern, write ``doc``.
 
-    Returns pattern key -> {preset name -> :class:`~experiments.validation.Check`}, plus
+    Returns pattern key -> {preset name -> :class:`~clusterlab.experiments.validation.Check`}, plus
     the key "dose" -> {"baseline": its Check}.
     """
-    from experiments.validation import PATTERNS, check_dose_response, check_pattern  # noqa: PLC0415
-    from experiments.validation_report import write_report  # noqa: PLC0415
-    from experiments.validation_runs import validation_run  # noqa: PLC0415
+    from clusterlab.experiments.validation import PATTERNS, check_dose_response, check_pattern  # noqa: PLC0415
+    from clusterlab.experiments.validation_report import write_report  # noqa: PLC0415
+    from clusterlab.experiments.validation_runs import validation_run  # noqa: PLC0415
 
     commit = report_commit(doc.resolve())
     overrides = overrides or {}

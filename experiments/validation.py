@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from experiments.validation_runs import ValidationRun
-from experiments.validation_stats import (
+from clusterlab.experiments.validation_runs import ValidationRun
+from clusterlab.experiments.validation_stats import (
     growth_statistics,
     inverted_u,
     linear_probability,
@@ -27,7 +27,7 @@ from experiments.validation_stats import (
     tail_fit,
     variety_effect,
 )
-from model.metrics import relatedness_density, specialisation_matrix
+from clusterlab.model.metrics import relatedness_density, specialisation_matrix
 
 __all__ = [
     "PATTERNS",
@@ -230,7 +230,7 @@ def _relatedness(runs: list[ValidationRun]) -> dict[str, float]:
 def _life_cycle(runs: list[ValidationRun]) -> dict[str, float]:
     """Heterogeneity on age of the clusters observed from their founding (inverted U).
 
-    The cluster table's ``age`` counts years since founding (:mod:`model.emergence`); the
+    The cluster table's ``age`` counts years since founding (:mod:`clusterlab.model.emergence`); the
     clusters a run starts with were founded at an unknown date (``age`` NaN: left-censored)
     and are dropped, since their years since the start of the run are calendar time, not
     age. A table without an ``age`` column (older outputs) falls back to years since each
@@ -322,7 +322,7 @@ def check_dose_response(dose: pd.DataFrame) -> Check:
     out.figures = {f"radical_mean_at_{lv:g}": float(m) for lv, m in means.items()}
     out.notes.append(
         "The inverted U of learning in cognitive distance is IMPOSED by the "
-        "absorptive-capacity function (model.knowledge.absorptive_capacity); the "
+        "absorptive-capacity function (clusterlab.model.knowledge.absorptive_capacity); the "
         "dose-response shape is emergent and reported as it comes."
     )
     out.tables["dose_response"] = pd.DataFrame(

@@ -1,6 +1,6 @@
 """The validation report (docs/validation.md) and its figures, written from the checks.
 
-The thresholds section is generated from :data:`experiments.validation.THRESHOLDS` by
+The thresholds section is generated from :data:`clusterlab.experiments.validation.THRESHOLDS` by
 :func:`thresholds_markdown`, so the table in the docs is the table the checks apply (a
 test parses the committed docs/validation.md and compares).
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.validation import PATTERNS, THRESHOLDS, Check, threshold_rows
-from experiments.validation_stats import REWIRINGS
+from clusterlab.experiments.validation import PATTERNS, THRESHOLDS, Check, threshold_rows
+from clusterlab.experiments.validation_stats import REWIRINGS
 
 __all__ = ["THRESHOLDS_HEADING", "overall_verdict", "thresholds_markdown", "write_report"]
 
@@ -167,7 +167,7 @@ def _figures(checks: dict[str, dict[str, Any]], runs: list[Any], folder: Path) -
     """Group-size CCDFs and growth rates per preset, and the dose-response."""
     from scipy import stats  # noqa: PLC0415 - heavy, imported when used
 
-    from experiments.plots import FONT, plt, save  # noqa: PLC0415
+    from clusterlab.experiments.plots import FONT, plt, save  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.model import ClusterModel
-from model.presets import preset
-from model.state import FirmTable, LinkKind
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.presets import preset
+from clusterlab.model.state import FirmTable, LinkKind
 
 __all__ = ["ValidationRun", "group_sizes", "validation_run"]
 

@@ -1,7 +1,7 @@
 """Estimators of the validation checks, on plain arrays and tables.
 
 Each function returns a dict of named figures (NaN where the data cannot support the
-estimate); :mod:`experiments.validation` compares them with the thresholds. The heavy
+estimate); :mod:`clusterlab.experiments.validation` compares them with the thresholds. The heavy
 libraries (powerlaw, networkx, scipy, statsmodels) are imported inside the functions that
 use them, so importing this module costs nothing at command-line start-up.
 """

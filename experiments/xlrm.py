@@ -43,9 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from experiments import design_checks as checks
-from experiments.design import DESIGN_KEYS, DesignKind, DesignPoint
-from model.params import ParamSpec, param_specs, suggest
+from clusterlab.experiments import design_checks as checks
+from clusterlab.experiments.design import DESIGN_KEYS, DesignKind, DesignPoint
+from clusterlab.model.params import ParamSpec, param_specs, suggest
 
 __all__ = ["SAMPLERS", "parse_criterion", "parse_satisfice", "xlrm_design"]
 

@@ -1,6 +1,6 @@
 """Mesa agents: identity, place on the grid, and a readable view of each actor.
 
-The numbers live in the numpy tables of :mod:`model.state`; each agent knows its row
+The numbers live in the numpy tables of :mod:`clusterlab.model.state`; each agent knows its row
 ``idx`` (a firm through its stable ``firm_id``, since firm rows are renumbered when exited
 firms are dropped) and exposes its state as read-only properties, so the browser app and
 users can inspect agents the Mesa way while the yearly work stays vectorised.
@@ -16,7 +16,7 @@ from mesa.discrete_space import CellAgent, FixedAgent
 if TYPE_CHECKING:
     from mesa.discrete_space import Cell
 
-    from model.model import ClusterModel
+    from clusterlab.model.cluster_model import ClusterModel
 
 __all__ = ["ClusterOrganization", "Firm", "University"]
 

@@ -24,7 +24,7 @@ import itertools
 import numpy as np
 import numpy.typing as npt
 
-from model.state import Instrument
+from clusterlab.model.state import Instrument
 
 __all__ = ["LINK_INSTRUMENTS", "call_scores", "clear_call", "viable_unsubsidised"]
 
@@ -54,7 +54,7 @@ def viable_unsubsidised(
     side, back : tuple of ndarray, each of shape (n,)
         ``(value, fee, expected_share)`` of each link to the searching firm and to the
         partner: the net value :math:`v = B c m - f (1 - e)` of :func:`link_value
-        <model.networking.link_value>`, the fee :math:`f` and the expected subsidy share
+        <clusterlab.model.networking.link_value>`, the fee :math:`f` and the expected subsidy share
         :math:`e = s \rho_r` that value counted. ``back`` is ignored where ``university``.
     university : ndarray of bool, shape (n,)
         Whether the partner is a university (which accepts every link).
@@ -73,7 +73,7 @@ def viable_unsubsidised(
     Counterfactual within the run: it holds the candidates and the rest of the year
     fixed, so a searcher whose best choice would change without the subsidy is not
     traced. The report-level comparison with the same-seed run without subsidy
-    (``experiments.analysis.additionality_table``) traces those effects as well.
+    (``clusterlab.experiments.analysis.additionality_table``) traces those effects as well.
     """
     value, fee, expected = side
     back_value, back_fee, back_expected = back

@@ -1,15 +1,15 @@
-"""Measures that see structural change, tracked year by year for :mod:`model.record`.
+"""Measures that see structural change, tracked year by year for :mod:`clusterlab.model.record`.
 
 Persistent entries, absolute diversification and revealed relatedness. The raw entries of
 the time series count every crossing of RCA = 1, most of which are re-crossings of cells
 near the threshold; RCA is relative, so a change common to all regions cancels out.
 :class:`ChangeTracker` adds, per region and year:
 
-- persistent entries and exits (:func:`~model.metrics.persistent_update`, a change must
+- persistent entries and exits (:func:`~clusterlab.model.metrics.persistent_update`, a change must
   hold for :data:`PERSISTENCE` years), split into related and unrelated entries against
   the technological relatedness the model starts from and against the relatedness
   revealed by what multi-unit groups combine;
-- absolute diversity (:func:`~model.metrics.absolute_diversity`: industries above
+- absolute diversity (:func:`~clusterlab.model.metrics.absolute_diversity`: industries above
   :data:`ABSOLUTE_SHARE` of the region's employment);
 - the rank correlation of revealed and technological relatedness (economy only).
 """
@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics import (
+from clusterlab.model.metrics import (
     absolute_diversity,
     classify_by_density,
     co_occurrence,
@@ -32,7 +32,7 @@ from model.metrics import (
     revealed_relatedness,
     unit_incidence,
 )
-from model.state import WorldState
+from clusterlab.model.state import WorldState
 
 __all__ = [
     "ABSOLUTE_SHARE",

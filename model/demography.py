@@ -1,7 +1,7 @@
 """Demography: exit after sustained losses, spin-offs near parents, local and outside entry.
 
 New firms (spin-offs, academic spin-offs, entrants, and the divisions of
-:mod:`model.diversification`) are added through :func:`add_firms`, which places them,
+:mod:`clusterlab.model.diversification`) are added through :func:`add_firms`, which places them,
 assigns them to the nearby cluster and logs their birth. Spin-offs inherit their
 parent's competences and some carry them into another industry (Klepper 2007); local
 entrants locate by related employment, while outside entrants bring the know-how of an
@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.learning import spillover_kernel
-from model.ordering import stable_order
-from model.params import ModelParams
-from model.state import LinkKind, Origin, WorldState
-from model.world import initial_knowledge
+from clusterlab.model.learning import spillover_kernel
+from clusterlab.model.ordering import stable_order
+from clusterlab.model.params import ModelParams
+from clusterlab.model.state import LinkKind, Origin, WorldState
+from clusterlab.model.world import initial_knowledge
 
 __all__ = [
     "academic_spinoffs",
@@ -381,7 +381,7 @@ def entrants(
     doi:10.1162/qjec.122.3.1103; Simon 1955), so that the number of firms settles where
     exits balance entry instead of drifting with the incumbents' own fortunes. Together
     with exit below ``min_employees`` this is the lower barrier that keeps the
-    proportional growth of :mod:`model.market` stationary and gives a Zipf tail (Gabaix
+    proportional growth of :mod:`clusterlab.model.market` stationary and gives a Zipf tail (Gabaix
     1999, QJE 114, 739). Each entrant is an outside agent (:func:`outside_entrants`) with
     probability ``outside_entry_share``. A local entrant picks an industry with
     probability proportional to its demand, and a cell by :func:`entry_cells`

@@ -44,10 +44,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.demography import add_firms, near_cells, regional_means
-from model.knowledge import recipe_fit
-from model.params import ModelParams
-from model.state import Origin, WorldState
+from clusterlab.model.demography import add_firms, near_cells, regional_means
+from clusterlab.model.knowledge import recipe_fit
+from clusterlab.model.params import ModelParams
+from clusterlab.model.state import Origin, WorldState
 
 __all__ = [
     "choice_probabilities",

@@ -4,7 +4,7 @@ The clusters a run starts with are there from year 0; further clusters are born 
 run. Each year, in every region and value chain (the challenge industries count as one
 chain of their own, a new industry), the alive firms of the chain that belong to no
 cluster are counted around each of them, within the reach at which entrants join a
-cluster (``2 x cluster_spread`` cells, :func:`model.demography.nearby_cluster`). Where
+cluster (``2 x cluster_spread`` cells, :func:`clusterlab.model.demography.nearby_cluster`). Where
 the densest such agglomeration holds at least ``cluster_founding_mass`` firms and lies
 beyond that reach from every organization of its region, a cluster organization is
 founded at its densest firm's cell, and the unclustered firms of the chain within reach
@@ -43,9 +43,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from model.params import ModelParams
-from model.state import Instrument, LinkKind, WorldState
-from model.world import set_roadmaps
+from clusterlab.model.params import ModelParams
+from clusterlab.model.state import Instrument, LinkKind, WorldState
+from clusterlab.model.world import set_roadmaps
 
 __all__ = ["disc_offsets", "found_clusters", "local_counts"]
 
@@ -140,7 +140,7 @@ def found_clusters(ws: WorldState, params: ModelParams) -> IntArray:
     order); deterministic (no draw). The new organization sits at the centre firm's cell,
     has the centre's region and chain, no partner, zero budget and brokerage until the
     next year's funding, founding year ``ws.step`` and the roadmap of its chain
-    (:func:`model.world.set_roadmaps`). Returns the new organization rows.
+    (:func:`clusterlab.model.world.set_roadmaps`). Returns the new organization rows.
     """
     mass = params.governance.cluster_founding_mass
     f = ws.firms
@@ -193,7 +193,7 @@ def _now_inside(ws: WorldState, rows: IntArray) -> None:
 
     They were links between firms of no cluster (cross-cluster, ``CROSS_CLUSTER``); they
     are now intra-cluster links (``INTRA_CLUSTER``). Their subsidy share stays as agreed
-    until their renewal recomputes it (:func:`model.networking.renew_or_expire`).
+    until their renewal recomputes it (:func:`clusterlab.model.networking.renew_or_expire`).
     """
     links, f = ws.links, ws.firms
     collab = np.flatnonzero(links.active & (links.kind == LinkKind.COLLABORATION))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.knowledge import absorptive_capacity, cognitive_distance_rows
-from model.params import GovernanceParams
-from model.state import OrgTable, WorldState, rows_sum_by
+from clusterlab.model.knowledge import absorptive_capacity, cognitive_distance_rows
+from clusterlab.model.params import GovernanceParams
+from clusterlab.model.state import OrgTable, WorldState, rows_sum_by
 
 __all__ = ["capacity_factor", "fund_organizations", "update_partnerships"]
 

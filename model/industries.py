@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.knowledge import KnowledgeSpace, build_knowledge_space, recipe_relatedness
-from model.params import Economy, WorldParams
-from model.regions import is_table_economy
+from clusterlab.model.knowledge import KnowledgeSpace, build_knowledge_space, recipe_relatedness
+from clusterlab.model.params import Economy, WorldParams
+from clusterlab.model.regions import is_table_economy
 
 __all__ = ["MARCHE", "Industries", "build_economy"]
 
@@ -266,7 +266,7 @@ def build_economy(
     if world.economy is Economy.MARCHE:
         return _marche(world)
     if is_table_economy(world.economy):
-        from model.table_economy import table_economy  # noqa: PLC0415 - it imports this module
+        from clusterlab.model.table_economy import table_economy  # noqa: PLC0415 - it imports this module
 
         return table_economy(world, rng)
     return _generic(world, rng)

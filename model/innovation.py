@@ -18,14 +18,14 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.governance import capacity_factor
-from model.kernels import own_recipe_fit
-from model.knowledge import absorptive_capacity, cognitive_distance_rows
-from model.learning import link_pairs
-from model.local_search import frontier_knowledge, unpartnered_firms
-from model.metrics.novelty import classify_novelty
-from model.params import InnovationParams, ModelParams
-from model.state import WorldState
+from clusterlab.model.governance import capacity_factor
+from clusterlab.model.kernels import own_recipe_fit
+from clusterlab.model.knowledge import absorptive_capacity, cognitive_distance_rows
+from clusterlab.model.learning import link_pairs
+from clusterlab.model.local_search import frontier_knowledge, unpartnered_firms
+from clusterlab.model.metrics.novelty import classify_novelty
+from clusterlab.model.params import InnovationParams, ModelParams
+from clusterlab.model.state import WorldState
 
 __all__ = [
     "attempt_rate",
@@ -580,7 +580,9 @@ def run_radical(
     firm, uni = learner[pick], is_uni[pick]
     own, other = f.knowledge[firm], ws.node_knowledge(teacher[pick], uni)
     solo = _local_searchers(ws, family_emp, learner, ip, rng)
-    if solo.size:  # no partner: the region's frontier stands in for one (model.local_search)
+    if (
+        solo.size
+    ):  # no partner: the region's frontier stands in for one (clusterlab.model.local_search)
         firm, uni = np.concatenate([firm, solo]), np.concatenate([uni, np.zeros(solo.size, bool)])
         frontier = frontier_knowledge(_region_best(ws), f.region[solo])
         own, other = f.knowledge[firm], np.concatenate([other, frontier])

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import node_distance_gap
-from model.metrics.heterogeneity import cognitive_distance_rows
+from clusterlab.model.kernels import node_distance_gap
+from clusterlab.model.metrics.heterogeneity import cognitive_distance_rows
 
 __all__ = [
     "FIELD_RING_RADIUS",
@@ -247,7 +247,7 @@ def recipe_relatedness(
     With only a handful of regions, co-occurrence relatedness is too noisy to drive a
     model, so the model measures relatedness as the overlap of the knowledge industries
     need (skill relatedness, Neffke & Henning 2013). The co-occurrence measures are in
-    :mod:`model.metrics.relatedness` for analysing outputs.
+    :mod:`clusterlab.model.metrics.relatedness` for analysing outputs.
     """
     g = recipes @ proximity @ recipes.T
     norm = np.sqrt(np.diag(g))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import add_gains, add_shortfall, doing_rows, local_knowledge
-from model.knowledge import NodeKnowledge, absorptive_capacity
-from model.params import ModelParams
-from model.state import LinkKind, WorldState
+from clusterlab.model.kernels import add_gains, add_shortfall, doing_rows, local_knowledge
+from clusterlab.model.knowledge import NodeKnowledge, absorptive_capacity
+from clusterlab.model.params import ModelParams
+from clusterlab.model.state import LinkKind, WorldState
 
 __all__ = [
     "advance_universities",
@@ -135,7 +135,7 @@ def spillover_targets(
 
     Notes
     -----
-    Computed by :func:`model.kernels.local_knowledge` (numpy or numba): employment and
+    Computed by :func:`clusterlab.model.kernels.local_knowledge` (numpy or numba): employment and
     employment-weighted knowledge are summed by grid cell, the kernel-weighted sums are
     taken over the occupied cells in reach of each occupied cell, and the firm's own
     contribution (kernel weight 1 at distance 0) is subtracted, which is exact for any

@@ -5,7 +5,7 @@ labour mobility and the "local buzz" of co-located people (Jaffe, Trajtenberg &
 Henderson 1993; Storper & Venables 2004; Bathelt, Malmberg & Maskell 2004). A firm with
 no collaboration or university partner can therefore still recombine one of its own
 fields with a field its region's employment is strong in (the regional knowledge pool of
-:mod:`model.innovation`): the region's knowledge base, not a partner, supplies the second
+:mod:`clusterlab.model.innovation`): the region's knowledge base, not a partner, supplies the second
 field, so how many unrelated fields it can combine depends on how its region's employment
 is spread over knowledge families, unrelated variety (Castaldi, Frenken & Los 2015).
 
@@ -71,7 +71,7 @@ def frontier_knowledge(best: FloatArray, region: IntArray) -> FloatArray:
     ----------
     best : ndarray, shape (R, K)
         Highest expertise in each field among each region's firms
-        (:func:`model.innovation.regional_pool`).
+        (:func:`clusterlab.model.innovation.regional_pool`).
     region : ndarray of int, shape (m,)
         Region of each searching firm.
 

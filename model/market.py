@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import own_recipe_fit
-from model.metrics.relatedness import relatedness_density
-from model.metrics.specialisation import specialisation_matrix
-from model.params import MarketParams, ModelParams
-from model.policy import PolicyYear
-from model.state import FirmTable, WorldState
+from clusterlab.model.kernels import own_recipe_fit
+from clusterlab.model.metrics.relatedness import relatedness_density
+from clusterlab.model.metrics.specialisation import specialisation_matrix
+from clusterlab.model.params import MarketParams, ModelParams
+from clusterlab.model.policy import PolicyYear
+from clusterlab.model.state import FirmTable, WorldState
 
 __all__ = [
     "Accounts",

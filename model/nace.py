@@ -1,6 +1,6 @@
 """NACE Rev. 2 divisions mapped to the model's value chains and knowledge families.
 
-A region table (:mod:`model.regions`) names industries by their NACE Rev. 2 division:
+A region table (:mod:`clusterlab.model.regions`) names industries by their NACE Rev. 2 division:
 the section letter followed by the two-digit division, e.g. ``C20`` (chemicals) or
 ``J62`` (computer programming). The model needs, for every industry, a value chain (its
 suppliers and customers) and a knowledge family (the fields its recipe draws on). This

@@ -6,7 +6,7 @@ between cells, :math:`\sqrt{dx^2 + dy^2} \le r`), belong to its zone (regions: a
 searcher only finds firms of its own region) and are not the searcher itself; the firms
 come in random order. Each of the :math:`\binom{m_s}{k}` sets is equally likely.
 
-How it is drawn (:func:`model.kernels.draw_nearby`: a numpy reference and a numba twin
+How it is drawn (:func:`clusterlab.model.kernels.draw_nearby`: a numpy reference and a numba twin
 that draw the same firms from the same generator state): the pool is sorted by (zone, x,
 y). The cells within the radius of a searcher form 2R + 1 rows (R = floor(r)), and the
 firms of the searcher's zone in one row's span of cells are one contiguous run of the
@@ -27,9 +27,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import draw_nearby
-from model.kernels.reference_draws import SHUFFLE_PER_K
-from model.ordering import stable_order
+from clusterlab.model.kernels import draw_nearby
+from clusterlab.model.kernels.reference_draws import SHUFFLE_PER_K
+from clusterlab.model.ordering import stable_order
 
 __all__ = ["SHUFFLE_PER_K", "row_spans", "sample_nearby"]
 

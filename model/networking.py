@@ -1,7 +1,7 @@
 """Networking: search for collaboration partners, link fees and subsidies, expiry.
 
 A firm with spare partner capacity (which grows sub-linearly with the employment it and its
-group command, with a floor: :func:`model.partner_graph.partner_capacity`) searches with
+group command, with a floor: :func:`clusterlab.model.partner_graph.partner_capacity`) searches with
 some probability. Its candidates are a few nearby firms, a few random firms of any region,
 universities within reach, partners of its partners (triadic closure: Jackson & Rogers
 2007; SKIN, Gilbert, Pyka & Ahrweiler 2001), and the candidates its cluster organization
@@ -21,21 +21,21 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.calls import viable_unsubsidised
-from model.kernels import best_per_group, linked_pairs
-from model.knowledge import NodeKnowledge, absorptive_capacity
-from model.nearby import sample_nearby
-from model.ordering import stable_order
-from model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
-from model.partner_graph import (
+from clusterlab.model.calls import viable_unsubsidised
+from clusterlab.model.kernels import best_per_group, linked_pairs
+from clusterlab.model.knowledge import NodeKnowledge, absorptive_capacity
+from clusterlab.model.nearby import sample_nearby
+from clusterlab.model.ordering import stable_order
+from clusterlab.model.params import ModelParams, NetworkingParams, PolicyParams, SubsidyTargeting
+from clusterlab.model.partner_graph import (
     PartnerGraph,
     partner_capacity,
     partners_of,
     referral_candidates,
     shared_partners,
 )
-from model.policy import apply_targeting, instrument_of_links, subsidy_shares
-from model.state import LinkKind, LinkTable, WorldState
+from clusterlab.model.policy import apply_targeting, instrument_of_links, subsidy_shares
+from clusterlab.model.state import LinkKind, LinkTable, WorldState
 
 __all__ = [
     "Candidates",
@@ -133,7 +133,7 @@ def local_candidates(
     -----
     Spatial hashing: firms are bucketed into square blocks of side ``ceil(radius)``, so
     only the 3 x 3 blocks around a searcher are examined, and the pairs within reach are
-    counted per cell rather than listed (:func:`model.nearby.sample_nearby`): cost grows
+    counted per cell rather than listed (:func:`clusterlab.model.nearby.sample_nearby`): cost grows
     with searchers and the firms finally drawn, not with searchers x pool.
     """
     s, c = sample_nearby(searchers, pool, x, y, radius, k, rng, zone)

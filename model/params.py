@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from model.errors import ParameterError
-from model.regions import CSV_PREFIX
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.regions import CSV_PREFIX
 
 __all__ = [
     "Allocation",
@@ -835,8 +835,8 @@ def suggest(name: str, known: list[str]) -> str:
 class ModelParams:
     """All parameters of one simulation, grouped by mechanism.
 
-    Build one from a preset with :func:`model.presets.preset`, then change single values by
-    name with :meth:`replace`. Unknown names raise :class:`ParameterError` with a "did you
+    Build one from a preset with :func:`clusterlab.model.presets.preset`, then change single values
+    by name with :meth:`replace`. Unknown names raise :class:`ParameterError` with a "did you
     mean" hint; values are checked against their ranges.
     """
 

@@ -4,7 +4,7 @@ Nodes are firm rows ``0..n_firms-1`` and universities ``n_firms + u``; edges are
 collaboration links (firm-firm) and university links (firm-university). Supply links are
 not part of it: they are trade, not knowledge partnerships.
 
-Three network mechanisms of the partner search (:mod:`model.networking`) live here:
+Three network mechanisms of the partner search (:mod:`clusterlab.model.networking`) live here:
 
 - **Partner capacity** grows with firm size, sub-linearly (:func:`partner_capacity`): a
   firm manages as many partnerships as its staff can look after, and the number of
@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import common_counts
-from model.params import NetworkingParams
-from model.state import LinkKind, LinkTable
+from clusterlab.model.kernels import common_counts
+from clusterlab.model.params import NetworkingParams
+from clusterlab.model.state import LinkKind, LinkTable
 
 __all__ = [
     "PartnerGraph",

@@ -23,9 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from model.calls import call_scores, clear_call
-from model.params import Allocation, ModelParams, PolicyParams, SubsidyTargeting
-from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, WorldState, rows_sum_by
+from clusterlab.model.calls import call_scores, clear_call
+from clusterlab.model.params import Allocation, ModelParams, PolicyParams, SubsidyTargeting
+from clusterlab.model.state import (
+    SPENDING_INSTRUMENTS,
+    Instrument,
+    LinkKind,
+    WorldState,
+    rows_sum_by,
+)
 
 __all__ = [
     "PolicyYear",
@@ -322,8 +328,8 @@ def run_call(
 
     Proposals (:func:`_proposals`): each paying end of a subsidised link, each SME's R&D
     grant, each organization's funding and each region's procurement; scored by
-    :func:`~model.calls.call_scores`, ties broken by a lottery from ``rng``, funded by
-    :func:`~model.calls.clear_call`. An SME whose grant is funded in part :math:`\phi`
+    :func:`~clusterlab.model.calls.call_scores`, ties broken by a lottery from ``rng``, funded by
+    :func:`~clusterlab.model.calls.clear_call`. An SME whose grant is funded in part :math:`\phi`
     does only that part of the extra R&D: its R&D budget becomes
     :math:`\iota S (1 + g \phi)`. ``ratio`` is the share of the region's claimed M€ paid.
     """

@@ -14,15 +14,15 @@ with ``allocation="call"`` and a budget that every mix's demand exceeds (a call 
 exactly the budget then; the demo, experiments/files/demo.toml, does this at
 ``policy_budget=0.4``, where every preset spends 78.4-80 M€ over 50 years and the report
 says whether the spends are equal within 5%), or calibrate each lever's intensity to a
-spend target (``clusterlab calibrate``, :mod:`experiments.calibrate`).
+spend target (``clusterlab calibrate``, :mod:`clusterlab.experiments.calibrate`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from model.errors import ParameterError
-from model.params import ModelParams, suggest
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import ModelParams, suggest
 
 __all__ = ["PRESETS", "preset", "preset_names"]
 

@@ -1,7 +1,7 @@
 """Record: the yearly outputs of a run (time series, panel, cluster table, events).
 
 Aggregates are collected every step from the numeric state with the functions of
-:mod:`model.metrics` (no second implementation of any metric here); nothing is collected
+:mod:`clusterlab.model.metrics` (no second implementation of any metric here); nothing is collected
 per agent.
 """
 
@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from model.change import PERSISTENT_ENTRY_COLUMNS, ChangeTracker
-from model.diversification import present_industries
-from model.knowledge import recipe_fit
-from model.metrics import (
+from clusterlab.model.change import PERSISTENT_ENTRY_COLUMNS, ChangeTracker
+from clusterlab.model.diversification import present_industries
+from clusterlab.model.knowledge import recipe_fit
+from clusterlab.model.metrics import (
     classify_entries,
     complexity,
     entry_exit,
@@ -24,9 +24,9 @@ from model.metrics import (
     specialisation_matrix,
     variety_decomposition,
 )
-from model.ordering import stable_order
-from model.params import DiversificationParams
-from model.state import (
+from clusterlab.model.ordering import stable_order
+from clusterlab.model.params import DiversificationParams
+from clusterlab.model.state import (
     FOUNDED_UNKNOWN,
     SPENDING_INSTRUMENTS,
     Instrument,
@@ -138,7 +138,8 @@ def add_new_link_counts(
     Per link instrument: ``links_formed_*`` (new links of that type),
     ``links_subsidised_*`` (of which with a subsidy share > 0) and ``links_deadweight_*``
     (of which both ends valued above the full fee: they would have formed without the
-    subsidy, :func:`model.calls.viable_unsubsidised`). By the region of the firm end ``a``.
+    subsidy, :func:`clusterlab.model.calls.viable_unsubsidised`). By the region of the firm end
+    ``a``.
     """
     links, n = ws.links, ws.geo.n_regions
     new = np.flatnonzero((links.formed == ws.step) & (links.kind != LinkKind.SUPPLY))
@@ -256,7 +257,7 @@ class Recorder:
         """(firm, industry) pairs whose fit crossed the division threshold this year.
 
         Pairs of firms alive at both record dates, in industries their group is not in
-        (:func:`model.diversification.present_industries`): fit >= ``fit_threshold`` now
+        (:func:`clusterlab.model.diversification.present_industries`): fit >= ``fit_threshold`` now
         and not at the previous record (below it or the group was in the industry).
         """
         f, n = ws.firms, ws.geo.n_regions

@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from model.errors import RegionTableError
-from model.nace import division_of
+from clusterlab.model.errors import RegionTableError
+from clusterlab.model.nace import division_of
 
 __all__ = ["CSV_PREFIX", "RegionTable", "is_table_economy", "load_region_table", "table_path"]
 

@@ -6,13 +6,13 @@ weights :math:`w_{ij} = s_j e^{-d_{ij}/\lambda}` (:math:`s_j > 0` the size, :mat
 the Euclidean distance between cells, :math:`\lambda` the decay length), never drawing an
 excluded (taken) candidate. This is the distribution of the Gumbel top-k trick (Vieira
 2014, Kool et al. 2019), drawn with a few random numbers per winner instead of one per
-pair by the numba twin. How it is drawn (:func:`model.kernels.draw_suppliers`):
+pair by the numba twin. How it is drawn (:func:`clusterlab.model.kernels.draw_suppliers`):
 
-- the numpy reference (:func:`model.kernels.reference_draws.draw_suppliers`, the
+- the numpy reference (:func:`clusterlab.model.kernels.reference_draws.draw_suppliers`, the
   definition) adds a Gumbel variate to each log weight :math:`\log s_j - d_{ij}/\lambda`
   (excluded candidates: minus infinity) and takes each customer's ``m_i`` largest, in
   order: one random number per customer and candidate;
-- the numba twin (:mod:`model.kernels.numba_sampling`) draws by rejection from ring
+- the numba twin (:mod:`clusterlab.model.kernels.numba_sampling`) draws by rejection from ring
   envelopes of blocks of candidates (``BLOCK_SCALES``, ``TAIL_SHARE``, ``MAX_FAILS``
   tune it), a few random numbers per winner.
 
@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import draw_suppliers
+from clusterlab.model.kernels import draw_suppliers
 
 __all__ = ["successive_sample"]
 

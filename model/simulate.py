@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from model.change import PERSISTENT_ENTRY_COLUMNS, PERSISTENT_EVENT_COLUMNS
-from model.errors import ParameterError
-from model.model import ClusterModel
-from model.params import ModelParams
-from model.presets import preset
-from model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS, funnel_summary
-from model.snapshot import SnapshotCollector
-from model.state import Instrument, Origin
+from clusterlab.model.change import PERSISTENT_ENTRY_COLUMNS, PERSISTENT_EVENT_COLUMNS
+from clusterlab.model.cluster_model import ClusterModel
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import ModelParams
+from clusterlab.model.presets import preset
+from clusterlab.model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS, funnel_summary
+from clusterlab.model.snapshot import SnapshotCollector
+from clusterlab.model.state import Instrument, Origin
 
 __all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
 
@@ -60,7 +60,7 @@ class SimulationResult:
         Names, in index order.
     snapshots : dict of DataFrame
         The final year's "firms" and "links" tables, or every year's "firms_yearly" and
-        "links_yearly" (:mod:`model.snapshot`), when asked for with ``snapshots=``.
+        "links_yearly" (:mod:`clusterlab.model.snapshot`), when asked for with ``snapshots=``.
     """
 
     params: dict[str, Any]
@@ -168,7 +168,7 @@ def summarise(timeseries: pd.DataFrame, employees: np.ndarray) -> dict[str, floa
     Sums run over recorded steps 1..T of the economy rows; "final" values are at step T.
     ``new_specialisations`` and ``lost_specialisations`` count raw crossings of RCA = 1
     (re-crossings included); ``persistent_*`` and ``net_specialisations`` count changes
-    that held (:mod:`model.change`). Spend per outcome is NaN when the outcome is zero
+    that held (:mod:`clusterlab.model.change`). Spend per outcome is NaN when the outcome is zero
     (no division by zero). A growth
     (employment, output, productivity) is NaN when its step-0 value is zero: when every
     firm exited during the burn-in there is nothing to grow from (the firm counts and
@@ -288,7 +288,7 @@ def simulate(
         Years to simulate after the burn-in.
     snapshots : collection of str, optional
         Tables to keep: "firms", "links" (final year), "firms_yearly", "links_yearly"
-        (every recorded year) (:mod:`model.snapshot`); other names are ignored.
+        (every recorded year) (:mod:`clusterlab.model.snapshot`); other names are ignored.
     events : bool, default=True
         Build the event tables; with False, ``events`` is empty (the experiment runner
         skips them when a sweep does not keep them: about 5% of a 1,000-firm run).
@@ -321,7 +321,7 @@ def simulate(
       variety; entry scales with the number of firms, so only academic spin-offs can
       repopulate it. Growths in the summary are then NaN (see :func:`summarise`);
     - ``shock_industry`` names an industry the economy built does not have: a
-      :class:`~model.errors.ParameterError` when the model is built (how many
+      :class:`~clusterlab.model.errors.ParameterError` when the model is built (how many
       industries there are depends on the economy and ``economy_seed``, not on ``seed``).
     """
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:

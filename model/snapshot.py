@@ -5,7 +5,7 @@ Written at the final year of a run (``firms``, ``links``) or at every recorded y
 one row per active link (supply, collaboration, university). Firms are named by their
 stable ``id``; a university end of a link by its index in ``target_university``
 (``target_firm`` is then -1).
-:func:`experiments.network.collaboration_graph` turns the two tables into a network for
+:func:`clusterlab.experiments.network.collaboration_graph` turns the two tables into a network for
 GraphML (Gephi, networkx).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.state import Instrument, LinkKind, Origin, WorldState
+from clusterlab.model.state import Instrument, LinkKind, Origin, WorldState
 
 __all__ = ["FIRM_COLUMNS", "LINK_COLUMNS", "SnapshotCollector", "firm_table", "link_table"]
 

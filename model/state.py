@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from model.industries import Industries
-    from model.knowledge import KnowledgeSpace
-    from model.world import Geography
+    from clusterlab.model.industries import Industries
+    from clusterlab.model.knowledge import KnowledgeSpace
+    from clusterlab.model.world import Geography
 
 __all__ = [
     "FOUNDED_UNKNOWN",
@@ -261,7 +261,7 @@ class UniversityTable(_Table):
 class OrgTable(_Table):
     """Cluster organizations, one per cluster (row = cluster id).
 
-    Rows are appended as clusters are founded during the run (:mod:`model.emergence`).
+    Rows are appended as clusters are founded during the run (:mod:`clusterlab.model.emergence`).
     """
 
     region: IntArray

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.ordering import stable_order
-from model.sampling import successive_sample
-from model.state import FirmTable, Instrument, LinkKind, LinkTable
+from clusterlab.model.ordering import stable_order
+from clusterlab.model.sampling import successive_sample
+from clusterlab.model.state import FirmTable, Instrument, LinkKind, LinkTable
 
 __all__ = ["rewire_supply"]
 
@@ -88,11 +88,12 @@ def choose_suppliers(
     r"""Weighted sampling without replacement of suppliers for each customer.
 
     Customer i draws ``need[i]`` suppliers by successive sampling with weights
-    :math:`(E_j + 10^{-9}) \exp(-d_{ij}/\lambda)` (:func:`model.sampling.successive_sample`:
-    rejection from bounds over blocks of candidates, a few random numbers per supplier).
-    ``taken`` (customers x candidates) marks current suppliers, which are not drawn again;
-    a customer with fewer other candidates than it needs gets them all. Returns paired
-    arrays (customer, supplier), each customer's suppliers in drawing order.
+    :math:`(E_j + 10^{-9}) \exp(-d_{ij}/\lambda)`
+    (:func:`clusterlab.model.sampling.successive_sample`: rejection from bounds over blocks of
+    candidates, a few random numbers per supplier). ``taken`` (customers x candidates) marks current
+    suppliers, which are not drawn again; a customer with fewer other candidates than it needs gets
+    them all. Returns paired arrays (customer, supplier), each customer's suppliers in drawing
+    order.
     """
     rows = None
     if taken is not None:
@@ -112,7 +113,7 @@ def _draw(
     taken: tuple[IntArray, IntArray] | None,
     groups: tuple[IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Draw suppliers (:func:`model.sampling.successive_sample` on firm rows).
+    """Draw suppliers (:func:`clusterlab.model.sampling.successive_sample` on firm rows).
 
     Returns positions (row in ``customers``, column in ``candidates``).
     """

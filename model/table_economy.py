@@ -1,4 +1,6 @@
-"""The initial world of a region table (``economy = "csv:<path>"``, :mod:`model.regions`).
+"""The initial world of a region table (``economy = "csv:<path>"``).
+
+See :mod:`clusterlab.model.regions`.
 
 The table fixes what the generic economy draws: the regions (its NUTS codes), the
 industries (its NACE divisions, plus the ``n_challenge_industries`` challenge industries,
@@ -8,12 +10,12 @@ table, and their employment. The economy's generators (``economy_seed``) still d
 structure (recipes, hence relatedness), the cluster centres, where firms sit and the
 universities; the run's generator draws each firm's share of its cell's employment.
 
-- Industries: each NACE division lies in a value chain of :mod:`model.nace`; the
+- Industries: each NACE division lies in a value chain of :mod:`clusterlab.model.nace`; the
   industries of a chain present in the table are ordered upstream first (by division) and
   each buys from the previous one. Industry s of a chain of family f uses fields
   ``(s + g) mod F`` and ``(s + g + 1) mod F`` of family f (g: the chain group, F: fields per
   family) with weights U(0.4, 0.7), and one field of a neighbouring family, U(0.1, 0.3),
-  as the generic economy does (:func:`model.industries._generic`).
+  as the generic economy does (:func:`clusterlab.model.industries._generic`).
 - Firms: the table's firm counts, or ``n_firms`` shared out by employment (at least one
   firm per non-empty cell). A cell with employment E and n firms gives firm i
   ``1 + (E - n) w_i / sum(w)`` employees, ``w_i`` lognormal(0, 1): every firm has at least
@@ -31,19 +33,19 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.industries import (
+from clusterlab.model.industries import (
     SECOND_UPSTREAM_PROBABILITY,
     Industries,
     _add_challenge_industries,
     _challenge_suppliers,
     _finish,
 )
-from model.knowledge import KnowledgeSpace, build_knowledge_space
-from model.nace import GROUP_FAMILY, chain_group, division_of
-from model.params import ModelParams, WorldParams
-from model.regions import RegionTable, load_region_table
-from model.state import FirmTable, OrgTable, UniversityTable
-from model.world import (
+from clusterlab.model.knowledge import KnowledgeSpace, build_knowledge_space
+from clusterlab.model.nace import GROUP_FAMILY, chain_group, division_of
+from clusterlab.model.params import ModelParams, WorldParams
+from clusterlab.model.regions import RegionTable, load_region_table
+from clusterlab.model.state import FirmTable, OrgTable, UniversityTable
+from clusterlab.model.world import (
     CHALLENGE_START_SHARE,
     EconomyStreams,
     Geography,

@@ -21,11 +21,11 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from model.industries import MARCHE, Industries
-from model.knowledge import KnowledgeSpace
-from model.params import Economy, ModelParams
-from model.regions import is_table_economy, load_region_table
-from model.state import FOUNDED_UNKNOWN, FirmTable, OrgTable, Origin, UniversityTable
+from clusterlab.model.industries import MARCHE, Industries
+from clusterlab.model.knowledge import KnowledgeSpace
+from clusterlab.model.params import Economy, ModelParams
+from clusterlab.model.regions import is_table_economy, load_region_table
+from clusterlab.model.state import FOUNDED_UNKNOWN, FirmTable, OrgTable, Origin, UniversityTable
 
 __all__ = [
     "EconomyStreams",
@@ -225,7 +225,7 @@ def build_firms(
     """
     w = params.world
     if is_table_economy(w.economy):
-        from model.table_economy import table_firms  # noqa: PLC0415 - it imports this module
+        from clusterlab.model.table_economy import table_firms  # noqa: PLC0415 - it imports this module
 
         return table_firms(params, geo, industries, economy, rng)
     chains = _cluster_chains(params, industries, economy.clusters)
@@ -351,7 +351,7 @@ def build_universities(
     """
     w = params.world
     if is_table_economy(w.economy) and load_region_table(w.economy).universities is not None:
-        from model.table_economy import table_universities  # noqa: PLC0415 - imports this module
+        from clusterlab.model.table_economy import table_universities  # noqa: PLC0415 - imports this module
 
         return table_universities(params, geo, space, industries, rng)
     unis = UniversityTable.empty(space.n_fields)
@@ -425,7 +425,7 @@ def set_roadmaps(
     """Set the roadmaps of organization ``rows`` as :func:`build_orgs` describes.
 
     Used at initialisation and for the organizations founded during a run
-    (:mod:`model.emergence`); chain -1 (challenge industries) uses their fields.
+    (:mod:`clusterlab.model.emergence`); chain -1 (challenge industries) uses their fields.
     """
     challenge_weight = industries.recipes[industries.is_challenge].sum(axis=0)
     for c in rows.tolist():

@@ -24,10 +24,10 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from model.model import ClusterModel
-from model.presets import preset
-from model.simulate import SimulationResult, simulate
-from model.state import Instrument, LinkKind, WorldState
+from clusterlab.model import ClusterModel
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import SimulationResult, simulate
+from clusterlab.model.state import Instrument, LinkKind, WorldState
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -102,7 +102,7 @@ def pytest_terminal_summary(
         return
     from threadpoolctl import threadpool_info
 
-    from model.kernels import backend_info
+    from clusterlab.model.kernels import backend_info
 
     simd = [name for name in ("X86_V3", "X86_V4", "ASIMD", "SVE") if _numpy_simd().get(name)]
     pools = threadpool_info()

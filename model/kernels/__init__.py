@@ -2,10 +2,11 @@
 
 Every kernel (the loops numpy can only do in many small passes, and the two random
 draws) has a plain numpy reference implementation, the definition of what it computes
-(:mod:`model.kernels.reference`, :mod:`model.kernels.reference_draws`), and a numba twin
-that computes the same in one compiled pass (:mod:`model.kernels.numba_kernels`; an
-optional accelerator, ``pip install "clusterlab[fast]"``). Callers import the kernels
-from here; the backend is chosen once per process, on the first kernel call, by
+(:mod:`clusterlab.model.kernels.reference`, :mod:`clusterlab.model.kernels.reference_draws`), and a
+numba twin that computes the same in one compiled pass
+(:mod:`clusterlab.model.kernels.numba_kernels`; an optional accelerator, ``pip install
+"clusterlab[fast]"``). Callers import the kernels from here; the backend is chosen once per process,
+on the first kernel call, by
 :func:`use_backend` or the environment variable ``CLUSTERLAB_KERNELS``:
 
 - ``auto`` (the default): numba if it can be imported, numpy otherwise;
@@ -28,8 +29,8 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any, TypeVar
 
-from model.errors import ClusterLabError
-from model.kernels import reference, reference_draws
+from clusterlab.model.errors import ClusterLabError
+from clusterlab.model.kernels import reference, reference_draws
 
 __all__ = [
     "BACKENDS",
@@ -72,7 +73,7 @@ def _numba_module() -> ModuleType | None:
         import numba  # noqa: F401, PLC0415
     except ImportError:
         return None
-    return import_module("model.kernels.numba_kernels")
+    return import_module("clusterlab.model.kernels.numba_kernels")
 
 
 def use_backend(name: str | None = None) -> str:

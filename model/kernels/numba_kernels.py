@@ -1,11 +1,11 @@
-"""Numba twins of the kernels: an optional accelerator of :mod:`model.kernels.reference`.
+"""Numba twins of the kernels: an optional accelerator of :mod:`clusterlab.model.kernels.reference`.
 
-The numpy functions of :mod:`model.kernels.reference` (and
-:mod:`model.kernels.reference_draws`) define what each kernel computes; the functions
+The numpy functions of :mod:`clusterlab.model.kernels.reference` (and
+:mod:`clusterlab.model.kernels.reference_draws`) define what each kernel computes; the functions
 here compute the same in one compiled pass each, and ``tests/model/test_kernels.py``
 holds the two to a stated tolerance. This module (with :mod:`.numba_nearby` and
 :mod:`.numba_sampling`) is the only one that imports numba, and only when the numba
-backend is selected (:func:`model.kernels.use_backend`). Kernels are compiled on first
+backend is selected (:func:`clusterlab.model.kernels.use_backend`). Kernels are compiled on first
 use and cached on disk (``cache=True``), so a new process (a worker of the experiment
 runner, say) loads them instead of compiling them again. They run on one thread:
 parallelism is the runner's business (one simulation per worker).
@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from model.kernels.numba_nearby import draw_nearby
-from model.kernels.numba_sampling import draw_suppliers
+from clusterlab.model.kernels.numba_nearby import draw_nearby
+from clusterlab.model.kernels.numba_sampling import draw_suppliers
 
 __all__ = [
     "add_gains",
@@ -153,7 +153,7 @@ def row_distances(a: FloatArray, b: FloatArray, a_psi: FloatArray, b_psi: FloatA
 
     :math:`d_i = 1 - \mathrm{clip}(a_i^\top \Psi b_i / \sqrt{a_i^\top \Psi a_i\,
     b_i^\top \Psi b_i}, 0, 1)`, and 1 where a norm is 0: what
-    :func:`model.metrics.heterogeneity.cognitive_distance_rows` returns, in one pass
+    :func:`clusterlab.model.metrics.heterogeneity.cognitive_distance_rows` returns, in one pass
     over the rows (numpy needs a dozen passes over short rows).
     """
     m, k = a.shape
@@ -393,7 +393,7 @@ def group_unit_sums(
     r"""Per group, the sum of its rows scaled to unit Psi-norm, and how many were summed.
 
     Row i scaled is :math:`k_i / \sqrt{k_i^\top \Psi k_i}`; rows of norm 0 are skipped.
-    What :func:`model.metrics.group_heterogeneity` sums with numpy (up to rounding).
+    What :func:`clusterlab.model.metrics.group_heterogeneity` sums with numpy (up to rounding).
     """
     n, k = knowledge.shape
     total = np.zeros((n_groups, k))

@@ -1,7 +1,9 @@
-"""Numba twin of the nearby-firm draw (:func:`model.kernels.reference_draws.draw_nearby`).
+"""Numba twin of the nearby-firm draw.
+
+See :func:`clusterlab.model.kernels.reference_draws.draw_nearby`.
 
 An optional accelerator, imported only when the numba backend is selected
-(:mod:`model.kernels`). It consumes the generator's uniforms in the same order as the
+(:mod:`clusterlab.model.kernels`). It consumes the generator's uniforms in the same order as the
 numpy reference, so the two return the same firms for the same generator state.
 """
 
@@ -11,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from model.kernels.reference_draws import SHUFFLE_PER_K
+from clusterlab.model.kernels.reference_draws import SHUFFLE_PER_K
 
 __all__ = ["draw_nearby"]
 

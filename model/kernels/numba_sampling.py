@@ -1,8 +1,8 @@
 r"""Numba twin of the supplier draw: successive sampling by rejection from ring envelopes.
 
-An optional accelerator of :func:`model.kernels.reference_draws.draw_suppliers` (the
+An optional accelerator of :func:`clusterlab.model.kernels.reference_draws.draw_suppliers` (the
 numpy reference, which draws the same distribution densely with the Gumbel top-k trick),
-imported only when the numba backend is selected (:mod:`model.kernels`). It draws with a
+imported only when the numba backend is selected (:mod:`clusterlab.model.kernels`). It draws with a
 few random numbers per winner instead of one per pair:
 
 1. candidates are bucketed into square blocks of side about :math:`\lambda`

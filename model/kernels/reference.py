@@ -1,14 +1,14 @@
 r"""Numpy reference kernels: the definition of what every kernel computes.
 
 These plain numpy functions are the source of truth; the numba twins in
-:mod:`model.kernels.numba_kernels` are an optional accelerator that computes the same
+:mod:`clusterlab.model.kernels.numba_kernels` are an optional accelerator that computes the same
 quantities in one compiled pass each. ``tests/model/test_kernels.py`` holds each twin to
 its reference on random inputs: to the bit where both do the same floating-point
 operations in the same order (``add_gains``, ``add_shortfall``, ``doing_rows``,
 ``own_recipe_fit``, ``local_knowledge``) or where the work is integer (``best_per_group``,
 ``linked_pairs``, ``common_counts``), and to a relative 1e-12 where the sums run in
 another order (``row_distances``, ``node_distance_gap``, ``group_unit_sums``).
-Call them through :mod:`model.kernels`, which picks the backend.
+Call them through :mod:`clusterlab.model.kernels`, which picks the backend.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def row_distances(a: FloatArray, b: FloatArray, a_psi: FloatArray, b_psi: FloatA
 
     :math:`d_i = 1 - \mathrm{clip}(a_i^\top \Psi b_i / \sqrt{a_i^\top \Psi a_i\,
     b_i^\top \Psi b_i}, 0, 1)`, and 1 where a norm is 0: the diagonal of
-    :func:`model.metrics.heterogeneity.pairwise_cognitive_distance`.
+    :func:`clusterlab.model.metrics.heterogeneity.pairwise_cognitive_distance`.
     """
     return _distance((a_psi * b).sum(axis=1), (a_psi * a).sum(axis=1), (b_psi * b).sum(axis=1))
 

@@ -1,8 +1,10 @@
-r"""Numpy reference draws: nearby firms (:mod:`model.nearby`), suppliers (:mod:`model.sampling`).
+r"""Numpy reference draws: nearby firms, suppliers.
+
+See :mod:`clusterlab.model.nearby`, :mod:`clusterlab.model.sampling`.
 
 The source of truth of the two random draws of the model; the numba twins
-(:mod:`model.kernels.numba_nearby`, :mod:`model.kernels.numba_sampling`) are optional
-accelerators.
+(:mod:`clusterlab.model.kernels.numba_nearby`, :mod:`clusterlab.model.kernels.numba_sampling`) are
+optional accelerators.
 
 - :func:`draw_nearby` consumes the generator's uniforms exactly as its twin does (one
   ``rng.random()`` per rank, in the same order), so the two return the same firms from
@@ -50,7 +52,7 @@ def draw_nearby(
     ``centre`` is each searcher's cell key, ``own`` its place in the sorted pool (-1: not
     in the pool), ``firms``/``keys`` the pool sorted by cell key, ``row_first`` the place
     of each (zone, x) row's first firm, ``spans`` the half-width of each row of the disc
-    (:func:`model.nearby.row_spans`) and ``row_size`` the keys in one row. Firms in reach
+    (:func:`clusterlab.model.nearby.row_spans`) and ``row_size`` the keys in one row. Firms in reach
     are counted row by row (binary search, all searchers at once); ranks among them are
     drawn per searcher (:func:`_draw_ranks`) and mapped back to firms.
     """
@@ -116,7 +118,9 @@ def draw_suppliers(
     max_fails: int,
     rng: np.random.Generator,
 ) -> tuple[IntArray, IntArray]:
-    """Every customer's winners, group by group (:func:`model.sampling.successive_sample`).
+    """Every customer's winners, group by group.
+
+    See :func:`clusterlab.model.sampling.successive_sample`.
 
     Customer i gets ``min(need[i], allowed candidates)`` winners of its group, in drawing
     order. ``block_scales``, ``max_blocks``, ``tail_share`` and ``max_fails`` tune the

@@ -8,10 +8,10 @@ distance and technological heterogeneity, and novelty of combinations. Matrices 
 regions in rows and industries in columns unless a docstring says otherwise.
 """
 
-from model.metrics._validation import MetricError
-from model.metrics.complexity import ComplexityMethod, complexity
-from model.metrics.entries import classify_by_density, classify_entries, entry_exit
-from model.metrics.heterogeneity import (
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.complexity import ComplexityMethod, complexity
+from clusterlab.model.metrics.entries import classify_by_density, classify_entries, entry_exit
+from clusterlab.model.metrics.heterogeneity import (
     cognitive_distance,
     cognitive_distance_rows,
     group_heterogeneity,
@@ -19,20 +19,20 @@ from model.metrics.heterogeneity import (
     pairwise_cognitive_distance,
     technological_heterogeneity,
 )
-from model.metrics.novelty import (
+from clusterlab.model.metrics.novelty import (
     atypicality_z,
     classify_novelty,
     combination_incidence,
     first_combinations,
     recent_combinations,
 )
-from model.metrics.persistence import (
+from clusterlab.model.metrics.persistence import (
     PersistentPath,
     PersistentUpdate,
     persistent_specialisation,
     persistent_update,
 )
-from model.metrics.relatedness import (
+from clusterlab.model.metrics.relatedness import (
     RelatednessMethod,
     co_occurrence,
     density_inside_outside,
@@ -40,13 +40,13 @@ from model.metrics.relatedness import (
     relatedness,
     relatedness_density,
 )
-from model.metrics.revealed import (
+from clusterlab.model.metrics.revealed import (
     RevealedMethod,
     relatedness_correlation,
     revealed_relatedness,
     unit_incidence,
 )
-from model.metrics.specialisation import (
+from clusterlab.model.metrics.specialisation import (
     absolute_diversity,
     diversity,
     herfindahl,
@@ -56,7 +56,7 @@ from model.metrics.specialisation import (
     specialisation_matrix,
     ubiquity,
 )
-from model.metrics.variety import entropy, variety_decomposition
+from clusterlab.model.metrics.variety import entropy, variety_decomposition
 
 __all__ = [
     "ComplexityMethod",

@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from model.errors import ClusterLabError
+from clusterlab.model.errors import ClusterLabError
 
 __all__ = [
     "MetricError",

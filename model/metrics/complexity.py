@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.linalg import eigh
 
-from model.metrics._numeric import zscore
-from model.metrics._validation import as_binary_matrix, parse_choice
+from clusterlab.model.metrics._numeric import zscore
+from clusterlab.model.metrics._validation import as_binary_matrix, parse_choice
 
 __all__ = ["ComplexityMethod", "complexity"]
 

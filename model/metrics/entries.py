@@ -3,7 +3,7 @@
 An entry is a region becoming specialised (M from 0 to 1) in an industry; entries are
 split into related and unrelated ones by the relatedness density of the region around
 the industry at the start of the period. These are raw crossings of the threshold: a
-cell near RCA = 1 crosses it back and forth; :mod:`model.metrics.persistence` counts
+cell near RCA = 1 crosses it back and forth; :mod:`clusterlab.model.metrics.persistence` counts
 only changes that hold.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics._validation import (
+from clusterlab.model.metrics._validation import (
     as_binary_matrix,
     as_matrix,
     check_same_shape,

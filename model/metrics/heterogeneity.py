@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.kernels import group_unit_sums, row_distances
-from model.metrics._validation import MetricError, as_matrix, as_square_matrix
-from model.metrics.variety import entropy
+from clusterlab.model.kernels import group_unit_sums, row_distances
+from clusterlab.model.metrics._validation import MetricError, as_matrix, as_square_matrix
+from clusterlab.model.metrics.variety import entropy
 
 __all__ = [
     "cognitive_distance",

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics._numeric import safe_divide
-from model.metrics._validation import MetricError, as_binary_matrix, as_square_matrix
+from clusterlab.model.metrics._numeric import safe_divide
+from clusterlab.model.metrics._validation import MetricError, as_binary_matrix, as_square_matrix
 
 __all__ = [
     "ALWAYS",

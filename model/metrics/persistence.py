@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics._validation import (
+from clusterlab.model.metrics._validation import (
     MetricError,
     as_binary_matrix,
     as_matrix,

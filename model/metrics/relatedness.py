@@ -3,7 +3,7 @@
 Co-occurrence, its normalisations (EconGeo's ``relatedness``), product-space proximity,
 relatedness density and its averages. Regions are rows and industries columns of the
 binary specialisation matrix ``m``. :func:`entry_exit` and :func:`classify_entries`
-live in :mod:`model.metrics.entries` and are re-exported here, where the model imports
+live in :mod:`clusterlab.model.metrics.entries` and are re-exported here, where the model imports
 them, to keep each module short.
 """
 
@@ -14,8 +14,8 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics._numeric import safe_divide
-from model.metrics._validation import (
+from clusterlab.model.metrics._numeric import safe_divide
+from clusterlab.model.metrics._validation import (
     MetricError,
     as_binary_matrix,
     as_matrix,
@@ -23,7 +23,7 @@ from model.metrics._validation import (
     check_same_shape,
     parse_choice,
 )
-from model.metrics.entries import classify_entries, entry_exit
+from clusterlab.model.metrics.entries import classify_entries, entry_exit
 
 __all__ = [
     "RelatednessMethod",

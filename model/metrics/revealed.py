@@ -1,7 +1,7 @@
 """Revealed relatedness: relatedness measured from what the economy combines.
 
 The model starts from a technological relatedness of industries (the skill relatedness of
-their recipes, :func:`model.knowledge.recipe_relatedness`). Revealed relatedness is
+their recipes, :func:`clusterlab.model.knowledge.recipe_relatedness`). Revealed relatedness is
 measured from behaviour instead: industries that units (multi-unit groups of firms,
 regions) often combine are related (Teece et al. 1994; Hidalgo et al. 2007; Neffke &
 Henning 2013). :func:`relatedness_correlation` compares the two.
@@ -14,15 +14,15 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics._numeric import safe_divide
-from model.metrics._validation import (
+from clusterlab.model.metrics._numeric import safe_divide
+from clusterlab.model.metrics._validation import (
     MetricError,
     as_matrix,
     as_square_matrix,
     check_same_shape,
     parse_choice,
 )
-from model.metrics.relatedness import relatedness
+from clusterlab.model.metrics.relatedness import relatedness
 
 __all__ = [
     "RevealedMethod",
@@ -140,7 +140,7 @@ def revealed_relatedness(c: npt.ArrayLike, method: str = "association") -> _Matr
     --------
     Two groups: one combines industries 0 and 1, the other 0 and 2:
 
-    >>> from model.metrics import co_occurrence
+    >>> from clusterlab.model.metrics import co_occurrence
     >>> c = co_occurrence([[1, 1, 0], [1, 0, 1]])
     >>> revealed_relatedness(c, "proximity").tolist()
     [[0.0, 0.5, 0.5], [0.5, 0.0, 0.0], [0.5, 0.0, 0.0]]

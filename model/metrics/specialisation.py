@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from model.metrics._numeric import row_shares, safe_divide
-from model.metrics._validation import (
+from clusterlab.model.metrics._numeric import row_shares, safe_divide
+from clusterlab.model.metrics._validation import (
     MetricError,
     as_binary_matrix,
     as_matrix,

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import entr
 
-from model.metrics._numeric import row_shares, safe_divide
-from model.metrics._validation import MetricError, as_matrix
+from clusterlab.model.metrics._numeric import row_shares, safe_divide
+from clusterlab.model.metrics._validation import MetricError, as_matrix
 
 __all__ = ["entropy", "variety_decomposition"]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.design import load_experiment
-from experiments.runner import run_experiment
-from experiments.store import Results, load_results
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.runner import run_experiment
+from clusterlab.experiments.store import Results, load_results
 
 TINY_TOML = """\
 name = "tiny"

@@ -1,4 +1,4 @@
-"""Tests of experiments.analysis: intervals, differences, scenario tables, dose-response.
+"""Tests of clusterlab.experiments.analysis: intervals, differences, scenario tables, dose-response.
 
 Student t quantiles are written out from a t table (two-sided 95%: t(0.975, dof)); the
 synthetic experiments draw from a seeded Generator, so every check is deterministic.
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments.analysis import (
+from clusterlab.experiments.analysis import (
     additionality_table,
     channel_funnel,
     compare_scenarios,
@@ -20,7 +20,7 @@ from experiments.analysis import (
     treated_minus_control,
     welch_difference,
 )
-from experiments.errors import OutputError
+from clusterlab.experiments.errors import OutputError
 
 T975_DF1 = 12.706205  # t(0.975, 1)
 T975_DF2 = 4.302653  # t(0.975, 2)
@@ -279,7 +279,7 @@ def test_fan_chart_data_median_and_band_of_the_economy():
 
 def _regional_series(run_id: int, entries: dict[str, list[int]]) -> pd.DataFrame:
     """Hand-built time series of one run: persistent entries per region at steps 0..2."""
-    from model.simulate import REGION_SUMMARY_CHANGES, REGION_SUMMARY_SUMS
+    from clusterlab.model.simulate import REGION_SUMMARY_CHANGES, REGION_SUMMARY_SUMS
 
     rows = []
     for region, per_step in entries.items():

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from experiments.app import legend_html
-from experiments.app_server import server_command, server_env
-from experiments.app_space import LegendEntry
+from clusterlab.experiments.app import legend_html
+from clusterlab.experiments.app_server import server_command, server_env
+from clusterlab.experiments.app_space import LegendEntry
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

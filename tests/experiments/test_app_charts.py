@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from experiments.app_charts import (
+from clusterlab.experiments.app_charts import (
     CHARTS,
     SHOCK_COLOUR,
     SPEND_LABELS,
@@ -18,9 +18,9 @@ from experiments.app_charts import (
     specialisation_chart,
     spend_chart,
 )
-from model.model import ClusterModel
-from model.presets import preset
-from model.record import ECONOMY, SPEND_COLUMNS
+from clusterlab.model import ClusterModel
+from clusterlab.model.presets import preset
+from clusterlab.model.record import ECONOMY, SPEND_COLUMNS
 
 
 def test_charts_follow_the_recorder(make_model):

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from experiments.app_controls import (
+from clusterlab.experiments.app_controls import (
     APP_MAX_FIRMS,
     DEFAULT_PRESET,
     DEFAULT_SEED,
@@ -28,10 +28,10 @@ from experiments.app_controls import (
     snapped,
     status_text,
 )
-from model.errors import ParameterError
-from model.model import ClusterModel
-from model.params import PolicyParams, param_specs
-from model.presets import PRESETS
+from clusterlab.model import ClusterModel
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import PolicyParams, param_specs
+from clusterlab.model.presets import PRESETS
 
 SMALL = {"n_firms": 150, "burn_in": 2}
 
@@ -299,7 +299,7 @@ def test_drawing_and_stepping_from_two_threads_never_overlap(teaching_model):
 
 
 def test_a_view_that_raises_shows_a_message_not_a_traceback(teaching_model):
-    from experiments.app import drawn
+    from clusterlab.experiments.app import drawn
 
     model = teaching_model()
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from experiments.app_server import server_command, server_env
+from clusterlab.experiments.app_server import server_command, server_env
 
 expect.set_options(timeout=60_000)  # Reset takes seconds on a busy machine
 CHROMIUM = shutil.which("chromium")

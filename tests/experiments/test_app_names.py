@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiments.app_names import cluster_names, industry_names, region_names, stage_word
+from clusterlab.experiments.app_names import cluster_names, industry_names, region_names, stage_word
 
 
 def test_stage_words_run_from_inputs_to_final_goods():

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from experiments.app_seeds import (
+from clusterlab.experiments.app_seeds import (
     MAX_SEEDS,
     OUTCOMES,
     Batch,
@@ -15,8 +15,8 @@ from experiments.app_seeds import (
     run_seed,
     spread_chart,
 )
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 SMALL = {"n_firms": 150, "burn_in": 2}
 

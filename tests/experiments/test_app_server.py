@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.app_server import (
+from clusterlab.experiments.app_server import (
     APP_FILE,
     OFFLINE_CDN,
     AppError,
@@ -79,7 +79,7 @@ def test_sigterm_stops_the_app_its_children_and_frees_the_port(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "experiments.cli", "app", "--host", "0.0.0.0"]
+    command = [sys.executable, "-m", "clusterlab.experiments.cli", "app", "--host", "0.0.0.0"]
     app = subprocess.Popen(
         [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
-from experiments.app_names import industry_names
-from experiments.app_space import (
+from clusterlab.experiments.app_names import industry_names
+from clusterlab.experiments.app_space import (
     INSTITUTIONS,
     LINK_STYLES,
     PALETTE,
@@ -25,8 +25,8 @@ from experiments.app_space import (
     portray_by_industry,
     portrayal_data,
 )
-from model.agents import ClusterOrganization, Firm, University
-from model.state import LinkKind
+from clusterlab.model.agents import ClusterOrganization, Firm, University
+from clusterlab.model.state import LinkKind
 
 
 def _points(ax) -> int:

@@ -1,21 +1,21 @@
-"""Tests of experiments.calibrate: intensities calibrated to a realised-spend target."""
+"""Tests of clusterlab.experiments.calibrate: intensities calibrated to a realised-spend target."""
 
 import json
 
 import numpy as np
 import pytest
 
-import experiments.calibrate as calibrate_module
-from experiments.calibrate import (
+import clusterlab.experiments.calibrate as calibrate_module
+from clusterlab.experiments.calibrate import (
     CalibrationWarning,
     bisect_spend,
     calibrate_intensity,
     levers,
 )
-from experiments.cli import EXIT_BAD_INPUT, main
-from model.errors import ParameterError
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.experiments.cli import EXIT_BAD_INPUT, main
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 PILOT = {"n_firms": 150, "burn_in": 2}
 SEEDS = (0, 1)

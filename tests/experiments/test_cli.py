@@ -6,10 +6,10 @@ from importlib.metadata import version
 import pandas as pd
 import pytest
 
-from experiments.cli import EXIT_BAD_INPUT, main
-from model.params import param_specs
-from model.presets import PRESETS, preset
-from model.simulate import EVENT_TABLES, simulate
+from clusterlab.experiments.cli import EXIT_BAD_INPUT, main
+from clusterlab.model.params import param_specs
+from clusterlab.model.presets import PRESETS, preset
+from clusterlab.model.simulate import EVENT_TABLES, simulate
 
 TABLES = ("timeseries", "panel", "clusters", *(f"events_{kind}" for kind in EVENT_TABLES))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -149,8 +149,8 @@ def test_run_a_preset_with_overrides_of_its_own_values(tmp_path):
 
 
 def test_a_failing_write_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
-    from experiments import output
-    from experiments.errors import OutputError
+    from clusterlab.experiments import output
+    from clusterlab.experiments.errors import OutputError
 
     def broken(result, path):
         raise OutputError("Cannot write the figure: disk full.")
@@ -197,7 +197,7 @@ def test_parsing_arguments_imports_no_heavy_library():
     # matplotlib or the compiled kernels; each command imports what it uses.
     code = (
         "import sys\n"
-        "from experiments.cli import build_parser\n"
+        "from clusterlab.experiments.cli import build_parser\n"
         "build_parser().parse_args(['sweep', 'x.toml', '--workers', '2'])\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
     )
@@ -215,8 +215,8 @@ def test_version_prints_the_installed_version(capsys):
 
 
 def test_params_and_presets_print_strict_json(capsys):
-    from model.params import param_specs
-    from model.presets import PRESETS
+    from clusterlab.model.params import param_specs
+    from clusterlab.model.presets import PRESETS
 
     def strict(text):
         return json.loads(text, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
@@ -234,8 +234,8 @@ def test_params_and_presets_print_strict_json(capsys):
 
 
 def test_status_json_counts_finished_failed_and_missing(tmp_path, capsys):
-    from experiments.design import parse_experiment
-    from experiments.runner import run_experiment
+    from clusterlab.experiments.design import parse_experiment
+    from clusterlab.experiments.runner import run_experiment
 
     exp = parse_experiment(
         {
@@ -271,7 +271,7 @@ def test_quiet_prints_nothing_but_keeps_the_exit_status_and_errors(tmp_path, cap
 
 
 def test_verbose_logs_what_clusterlab_does_to_stderr(tmp_path, capsys):
-    from experiments.folders import OWNER_FILE
+    from clusterlab.experiments.folders import OWNER_FILE
 
     exp_file = tmp_path / "e.toml"
     exp_file.write_text(

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from experiments.cli import main
-from experiments.design import (
+from clusterlab.experiments.cli import main
+from clusterlab.experiments.design import (
     MAX_POINTS,
     MAX_RUNS,
     DesignKind,
@@ -17,8 +17,8 @@ from experiments.design import (
     load_experiment,
     parse_experiment,
 )
-from model.errors import ClusterLabError
-from model.params import param_specs
+from clusterlab.model.errors import ClusterLabError
+from clusterlab.model.params import param_specs
 
 GRID = """\
 name = "bad"

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.discover import choose_box, discovery_stem, find_box
-from experiments.errors import OutputError
+from clusterlab.experiments.cli import main
+from clusterlab.experiments.discover import choose_box, discovery_stem, find_box
+from clusterlab.experiments.errors import OutputError
 
 # The true box: a < 0.3 and b > 0.6 (c and d are irrelevant).
 TRUE_UPPER_A, TRUE_LOWER_B = 0.3, 0.6

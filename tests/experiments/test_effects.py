@@ -1,5 +1,5 @@
-"""Tests of experiments.effects, experiments.report_effects and their figures (synthetic data),
-and of the shipped demo and dose-response files (the demo's mixes spend the same).
+"""Tests of clusterlab.experiments.effects, clusterlab.experiments.report_effects and their figures
+(synthetic data), and of the shipped demo and dose-response files (the demo's mixes spend the same).
 """
 
 import struct
@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.design import load_experiment
-from experiments.effects import dose_table, effects_table, lever_doses, spend_check
-from experiments.plots import plot_dose_panels, plot_fan, plot_spend_curves
-from experiments.report_effects import PER_MEUR, call_targets, wide_effects
-from model.params import param_specs
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.effects import dose_table, effects_table, lever_doses, spend_check
+from clusterlab.experiments.plots import plot_dose_panels, plot_fan, plot_spend_curves
+from clusterlab.experiments.report_effects import PER_MEUR, call_targets, wide_effects
+from clusterlab.model.params import param_specs
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 FILES = Path(__file__).parents[2] / "experiments" / "files"
 LEVERS = (

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.odd import (
+from clusterlab.experiments.odd import (
     BEGIN_MARKER,
     DEFAULT_ODD_PATH,
     END_MARKER,
@@ -14,9 +14,9 @@ from experiments.odd import (
     table_in,
     update_odd,
 )
-from model.params import PolicyParams, param_specs
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.model.params import PolicyParams, param_specs
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 
@@ -43,7 +43,7 @@ def test_default_path_is_the_repository_odd():
 
 
 def test_odd_table_is_up_to_date():
-    # Fails when a parameter changed without `python -m experiments.odd` being run.
+    # Fails when a parameter changed without `python -m clusterlab.experiments.odd` being run.
     assert table_in(ODD.read_text(encoding="utf-8")) == parameter_table_markdown()
 
 

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from experiments import output
-from experiments.errors import OutputError
-from experiments.output import write_run
+from clusterlab.experiments import output
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.output import write_run
 
 
 def _entries(folder):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import provenance as prov
+from clusterlab.experiments import provenance as prov
 
 
 def _git_repo(root: Path, name: str) -> Path:
@@ -45,7 +45,7 @@ def test_provenance_records_versions_and_the_floating_point_setting():
 
 
 def test_provenance_records_the_kernel_backend(monkeypatch):
-    from model import kernels
+    from clusterlab.model import kernels
 
     monkeypatch.setattr(kernels, "_chosen", {})
     monkeypatch.setenv(kernels.ENV_VAR, "numpy")
@@ -59,7 +59,7 @@ def test_provenance_records_the_kernel_backend(monkeypatch):
 
 def test_provenance_records_the_numba_backend(monkeypatch):
     pytest.importorskip("numba", reason="numba (the fast extra) is not installed")
-    from model import kernels
+    from clusterlab.model import kernels
 
     monkeypatch.setattr(kernels, "_chosen", {})
     monkeypatch.setenv(kernels.ENV_VAR, "numba")

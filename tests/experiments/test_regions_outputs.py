@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import EXIT_BAD_INPUT, main
-from experiments.design import load_experiment
-from experiments.design_checks import ExperimentError
-from experiments.network import collaboration_graph, write_network
-from experiments.region_effects import REGION_OUTCOMES, region_effects, region_outcomes
-from experiments.report import compare_report
-from experiments.runner import run_experiment
-from experiments.store import load_results
-from model.errors import RegionTableError
-from model.regions import load_region_table
+from clusterlab.experiments.cli import EXIT_BAD_INPUT, main
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.design_checks import ExperimentError
+from clusterlab.experiments.network import collaboration_graph, write_network
+from clusterlab.experiments.region_effects import REGION_OUTCOMES, region_effects, region_outcomes
+from clusterlab.experiments.report import compare_report
+from clusterlab.experiments.runner import run_experiment
+from clusterlab.experiments.store import load_results
+from clusterlab.model.errors import RegionTableError
+from clusterlab.model.regions import load_region_table
 
 TABLE = """\
 region,industry,employment,firms
@@ -133,8 +133,8 @@ def test_firm_and_link_tables_match_the_runs_summary(own_results):
 
 
 def test_yearly_firm_tables_hold_every_year_and_match_the_time_series():
-    from model.presets import preset
-    from model.simulate import simulate
+    from clusterlab.model.presets import preset
+    from clusterlab.model.simulate import simulate
 
     params = preset("baseline", n_firms=120, burn_in=1)
     keep = ("firms_yearly", "links_yearly", "links")

@@ -1,4 +1,6 @@
-"""Tests of experiments.report (and the figures of experiments.plots) on tiny real sweeps.
+"""Tests of clusterlab.experiments.report on tiny real sweeps.
+
+See and the figures of clusterlab.experiments.plots.
 
 Each sweep is tiny (100-150 firms, 3-5 years, 4-8 runs) and runs once per module in this
 process; tests that damage a results folder work on a copy.
@@ -15,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import cli
-from experiments.analysis import MAIN_OUTCOMES, mean_interval
-from experiments.design import load_experiment, parse_experiment
-from experiments.effects import EFFECT_OUTCOMES
-from experiments.plots import plot_fan
-from experiments.report import (
+from clusterlab.experiments import cli
+from clusterlab.experiments.analysis import MAIN_OUTCOMES, mean_interval
+from clusterlab.experiments.design import load_experiment, parse_experiment
+from clusterlab.experiments.effects import EFFECT_OUTCOMES
+from clusterlab.experiments.plots import plot_fan
+from clusterlab.experiments.report import (
     SENSITIVITY_OUTCOMES,
     Report,
     compare_report,
@@ -29,8 +31,8 @@ from experiments.report import (
     render_markdown,
     sensitivity_report,
 )
-from experiments.runner import run_experiment
-from experiments.store import ResultStore, load_results
+from clusterlab.experiments.runner import run_experiment
+from clusterlab.experiments.store import ResultStore, load_results
 
 FILES = Path(__file__).parents[2] / "experiments" / "files"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -357,7 +359,7 @@ def test_failed_runs_are_reported(broken):
     assert (
         "4 of 6 runs finished; 2 failed; scenarios without any finished run: broken_shock."
     ) in text
-    assert "run 2: model.errors.ParameterError: The 'shock_industry' parameter" in text
+    assert "run 2: clusterlab.model.errors.ParameterError: The 'shock_industry' parameter" in text
     headline = pd.read_csv(broken / "tables" / "headline.csv")
     assert list(headline["scenario"]) == ["baseline", "ris3_relatedness"]
     assert_self_contained((broken / "report.html").read_text())
@@ -374,7 +376,7 @@ def test_deleted_runs_are_reported_and_left_out_of_the_trajectories(smoke, tmp_p
         plotted.append(set(data["scenario"]))
         return plot_fan(data, label, base)
 
-    monkeypatch.setattr("experiments.report.plot_fan", spy)
+    monkeypatch.setattr("clusterlab.experiments.report.plot_fan", spy)
     compare_report(folder)
     text = (folder / "report.md").read_text()
     assert (

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.errors import OutputError
-from experiments.robustness import (
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.robustness import (
     distributions,
     regret,
     regret_summary,

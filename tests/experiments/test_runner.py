@@ -17,16 +17,16 @@ import pandas as pd
 import pytest
 from dask.distributed import Client, LocalCluster
 
-import experiments.runner
-from experiments.cli import main
-from experiments.design import load_experiment, parse_experiment
-from experiments.errors import OutputError
-from experiments.runner import RunOutcome, check_folder, local_executor, run_experiment
-from experiments.store import TMP_MARK, Results, ResultStore, load_results
-from model.errors import ParameterError
-from model.model import ClusterModel
-from model.presets import preset
-from model.simulate import simulate
+import clusterlab.experiments.runner
+from clusterlab.experiments.cli import main
+from clusterlab.experiments.design import load_experiment, parse_experiment
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.runner import RunOutcome, check_folder, local_executor, run_experiment
+from clusterlab.experiments.store import TMP_MARK, Results, ResultStore, load_results
+from clusterlab.model import ClusterModel
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 FAILING_TOML = """\
 name = "failing"
@@ -113,7 +113,7 @@ def test_pool_workers_start_with_the_model_imported_and_the_heap_frozen() -> Non
 def _worker_state() -> tuple[int, bool]:
     import gc
 
-    return gc.get_freeze_count(), "model.simulate" in sys.modules
+    return gc.get_freeze_count(), "clusterlab.model.simulate" in sys.modules
 
 
 def test_dask_cluster_gives_the_in_process_results(
@@ -172,7 +172,7 @@ def test_sweep_killed_mid_way_resumes_to_the_uninterrupted_results(
     assert_same_results: Callable[[Results, Results], None],
 ) -> None:
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "experiments.cli", "sweep", str(tiny_file)]
+    command = [sys.executable, "-m", "clusterlab.experiments.cli", "sweep", str(tiny_file)]
     n_done = _kill_after_first_summary([*command, "--workers", "1", "--out", str(out)], out)
     assert 1 <= n_done < 6, f"{n_done} of 6 runs finished before the kill"
     # Also what a kill during a write leaves: a temporary file of the last (missing) run.
@@ -250,14 +250,14 @@ def test_resume_retries_a_failed_run_and_clears_its_record(
             "design": {"type": "grid", "parameters": {"cross_cluster_subsidy": [0.0, 0.5]}},
         }
     )
-    simulate = experiments.runner.simulate
+    simulate = clusterlab.experiments.runner.simulate
 
     def lost_node(params: Any, seed: int, steps: int, **options: Any) -> Any:
         if params.policy.cross_cluster_subsidy > 0:
             raise RuntimeError("worker lost its node")
         return simulate(params, seed=seed, steps=steps, **options)
 
-    monkeypatch.setattr(experiments.runner, "simulate", lost_node)
+    monkeypatch.setattr(clusterlab.experiments.runner, "simulate", lost_node)
     first = run_experiment(exp, tmp_path / "flaky")
     assert (first.completed, first.failed) == (1, 1)
     record = json.loads((tmp_path / "flaky" / "failed" / "1.json").read_text())
@@ -430,9 +430,12 @@ def test_a_sweep_not_keeping_events_skips_building_them_and_changes_nothing_else
     )
     spec = exp.runs()[0]
     lean = dataclasses.replace(spec, outputs=("timeseries",))
-    assert experiments.runner._asked(lean) == {"events": False}
-    assert experiments.runner._asked(spec) == {}
-    full, without = experiments.runner.execute(spec), experiments.runner.execute(lean)
+    assert clusterlab.experiments.runner._asked(lean) == {"events": False}
+    assert clusterlab.experiments.runner._asked(spec) == {}
+    full, without = (
+        clusterlab.experiments.runner.execute(spec),
+        clusterlab.experiments.runner.execute(lean),
+    )
     assert full.ok
     assert without.ok
     assert "events_innovation" in full.tables
@@ -454,7 +457,7 @@ def test_simulate_without_events_gives_the_same_run() -> None:
 def test_a_pool_worker_flushes_its_output_and_exits_0_without_teardown() -> None:
     code = (
         "import sys\n"
-        "from experiments.runner import init_worker\n"
+        "from clusterlab.experiments.runner import init_worker\n"
         "init_worker()\n"
         "sys.stdout.write('written before exit')\n"  # no newline: still buffered at exit
     )

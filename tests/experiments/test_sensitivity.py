@@ -1,4 +1,5 @@
-"""Tests of experiments.sensitivity: SALib wrappers, point means, tables of a results folder.
+"""Tests of clusterlab.experiments.sensitivity: SALib wrappers, point means, tables of a results
+folder.
 
 The Sobol' wrapper is checked against the analytic indices of the Ishigami function; the
 Morris wrapper against a linear function whose elementary effects are its coefficients.
@@ -15,11 +16,16 @@ import pandas as pd
 import pytest
 from SALib.sample import morris, sobol
 
-from experiments.cli import main
-from experiments.design import parse_experiment
-from experiments.errors import OutputError
-from experiments.sensitivity import morris_indices, point_means, sensitivity_tables, sobol_indices
-from experiments.store import Results, ResultStore, load_results
+from clusterlab.experiments.cli import main
+from clusterlab.experiments.design import parse_experiment
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.sensitivity import (
+    morris_indices,
+    point_means,
+    sensitivity_tables,
+    sobol_indices,
+)
+from clusterlab.experiments.store import Results, ResultStore, load_results
 
 SMOKE_FILE = Path(__file__).parents[2] / "experiments" / "files" / "smoke.toml"
 

@@ -4,8 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.sensitivity import sobol_indices
-from experiments.sensitivity_checks import convergence_table, index_warnings, prefix_sizes
+from clusterlab.experiments.sensitivity import sobol_indices
+from clusterlab.experiments.sensitivity_checks import (
+    convergence_table,
+    index_warnings,
+    prefix_sizes,
+)
 
 
 def sobol_table(**columns) -> pd.DataFrame:

@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.design import load_experiment
-from experiments.errors import OutputError
-from experiments.store import (
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.store import (
     MANIFEST,
     TMP_MARK,
     Results,

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.design import load_experiment
-from experiments.report import compare_report
-from experiments.runner import run_experiment
-from experiments.surface import partial_dependence, response_surface
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.report import compare_report
+from clusterlab.experiments.runner import run_experiment
+from clusterlab.experiments.surface import partial_dependence, response_surface
 
 LEVERS = {"a": (0.0, 2.0), "b": (10.0, 20.0)}
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.teaching_key import CLAIMS, EXERCISES, check_claims, run_task, tasks
+from clusterlab.experiments.teaching_key import CLAIMS, EXERCISES, check_claims, run_task, tasks
 
 KEY_CSV = Path(__file__).resolve().parents[2] / "docs" / "teaching_key.csv"
 KEY_SEEDS = range(1, 11)

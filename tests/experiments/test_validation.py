@@ -9,24 +9,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import EXIT_BAD_INPUT, main
-from experiments.validate import (
+from clusterlab.experiments.cli import EXIT_BAD_INPUT, main
+from clusterlab.experiments.validate import (
     DEVELOPMENT_SEEDS,
     parse_presets,
     run_validation,
     validation_seeds,
 )
-from experiments.validation import (
+from clusterlab.experiments.validation import (
     PATTERNS,
     THRESHOLDS,
     check_dose_response,
     specialisation_transitions,
     verdict_of,
 )
-from experiments.validation_report import THRESHOLDS_HEADING, thresholds_markdown
-from experiments.validation_runs import ValidationRun, validation_run
-from model.errors import ParameterError
-from model.presets import PRESETS
+from clusterlab.experiments.validation_report import THRESHOLDS_HEADING, thresholds_markdown
+from clusterlab.experiments.validation_runs import ValidationRun, validation_run
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.presets import PRESETS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
 VERDICTS = {"reproduced", "partly reproduced", "not reproduced"}
@@ -60,7 +60,7 @@ def _code_thresholds() -> set[tuple]:
 def test_thresholds_table_in_the_docs_is_the_one_in_the_code():
     docs = _parse_thresholds(DOC.read_text())
     assert docs == _code_thresholds(), (
-        "docs/validation.md's thresholds differ from experiments.validation.THRESHOLDS: "
+        "docs/validation.md's thresholds differ from clusterlab.experiments.validation.THRESHOLDS: "
         f"only in docs {docs - _code_thresholds()}, only in code {_code_thresholds() - docs}"
     )
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.validation import THRESHOLDS, Criterion, criteria_met, interval
-from experiments.validation_stats import (
+from clusterlab.experiments.validation import THRESHOLDS, Criterion, criteria_met, interval
+from clusterlab.experiments.validation_stats import (
     growth_statistics,
     inverted_u,
     linear_probability,

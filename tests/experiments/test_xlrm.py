@@ -4,10 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import main
-from experiments.design import DesignKind, ExperimentError, load_experiment, parse_experiment
-from experiments.store import load_results
-from experiments.xlrm import parse_criterion, parse_satisfice
+from clusterlab.experiments.cli import main
+from clusterlab.experiments.design import (
+    DesignKind,
+    ExperimentError,
+    load_experiment,
+    parse_experiment,
+)
+from clusterlab.experiments.store import load_results
+from clusterlab.experiments.xlrm import parse_criterion, parse_satisfice
 
 XLRM = """\
 name = "xlrm"

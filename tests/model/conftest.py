@@ -8,7 +8,7 @@ from importlib.util import find_spec
 
 import pytest
 
-from model import kernels
+from clusterlab.model import kernels
 
 
 def numba_installed() -> bool:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from model.agents import ClusterOrganization, Firm, University
+from clusterlab.model.agents import ClusterOrganization, Firm, University
 
 
 def test_firm_agent_reads_its_row(make_model):

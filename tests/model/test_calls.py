@@ -1,10 +1,10 @@
-"""Tests of model.calls: the budget-clearing call, its scores and the deadweight flag."""
+"""Tests of clusterlab.model.calls: the budget-clearing call, its scores and the deadweight flag."""
 
 import numpy as np
 import pytest
 
-from model.calls import call_scores, clear_call, viable_unsubsidised
-from model.state import Instrument
+from clusterlab.model.calls import call_scores, clear_call, viable_unsubsidised
+from clusterlab.model.state import Instrument
 
 # --- clear_call ----------------------------------------------------------------------------
 

@@ -38,12 +38,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.diversification import present_industries
-from model.knowledge import NodeKnowledge, recipe_fit
-from model.learning import knowledge_moved, learn_from_partners, link_pairs
-from model.presets import preset
-from model.record import ECONOMY, FUNNEL_COLUMNS
-from model.simulate import simulate
+from clusterlab.model.diversification import present_industries
+from clusterlab.model.knowledge import NodeKnowledge, recipe_fit
+from clusterlab.model.learning import knowledge_moved, learn_from_partners, link_pairs
+from clusterlab.model.presets import preset
+from clusterlab.model.record import ECONOMY, FUNNEL_COLUMNS
+from clusterlab.model.simulate import simulate
 
 N_FIRMS, STEPS, N_SEEDS = 400, 20, 10
 SEED_OFFSET = int(os.environ.get("CLUSTERLAB_CHANNEL_SEED_OFFSET", "0"))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.demography import (
+from clusterlab.model.demography import (
     _kernel_mass_on_grid,
     academic_spinoffs,
     add_firms,
@@ -16,9 +16,9 @@ from model.demography import (
     regional_means,
     spinoffs,
 )
-from model.learning import spillover_kernel
-from model.metrics.specialisation import specialisation_matrix
-from model.state import LinkKind, LinkTable, Origin
+from clusterlab.model.learning import spillover_kernel
+from clusterlab.model.metrics.specialisation import specialisation_matrix
+from clusterlab.model.state import LinkKind, LinkTable, Origin
 
 
 def test_near_cells_within_radius_and_inside_the_grid(make_model, rng):
@@ -199,7 +199,7 @@ def test_entry_cells_follow_the_weights_cell_by_cell(make_model, scale):
 
 def test_entry_cells_without_the_edge_correction_fail_the_test(make_model, monkeypatch):
     """The test above can fail: ignoring the kernel's mass lost off the grid is detected."""
-    from model import demography
+    from clusterlab.model import demography
 
     ws = make_model(n_firms=40).state
     q = int(ws.firms.industry[0])

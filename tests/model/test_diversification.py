@@ -2,8 +2,8 @@ import copy
 
 import numpy as np
 
-from model.demography import regional_means
-from model.diversification import (
+from clusterlab.model.demography import regional_means
+from clusterlab.model.diversification import (
     MIN_AGE,
     choice_probabilities,
     diversify,
@@ -12,9 +12,9 @@ from model.diversification import (
     present_industries,
     support_startups,
 )
-from model.knowledge import recipe_fit
-from model.learning import NodeKnowledge, learn_from_partners
-from model.state import Origin
+from clusterlab.model.knowledge import recipe_fit
+from clusterlab.model.learning import NodeKnowledge, learn_from_partners
+from clusterlab.model.state import Origin
 
 
 def test_expected_values_hand_computed():

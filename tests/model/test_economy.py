@@ -6,12 +6,12 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from model.errors import ParameterError
-from model.industries import MARCHE
-from model.model import ClusterModel
-from model.presets import preset
-from model.simulate import simulate
-from model.state import WorldState
+from clusterlab.model import ClusterModel
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.industries import MARCHE
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
+from clusterlab.model.state import WorldState
 
 SMALL = {"n_firms": 200, "burn_in": 0}
 """No burn-in: step 0 is the initial placement, before any run-drawn entry or exit."""

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.agents import ClusterOrganization
-from model.demography import nearby_cluster
-from model.emergence import disc_offsets, found_clusters, local_counts
-from model.errors import ParameterError
-from model.model import ClusterModel
-from model.params import ModelParams
-from model.simulate import simulate
-from model.state import FOUNDED_UNKNOWN, Instrument, LinkKind
+from clusterlab.model import ClusterModel
+from clusterlab.model.agents import ClusterOrganization
+from clusterlab.model.demography import nearby_cluster
+from clusterlab.model.emergence import disc_offsets, found_clusters, local_counts
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import ModelParams
+from clusterlab.model.simulate import simulate
+from clusterlab.model.state import FOUNDED_UNKNOWN, Instrument, LinkKind
 
 
 def test_local_counts_by_hand():

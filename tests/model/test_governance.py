@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from model.governance import (
+from clusterlab.model.governance import (
     capacity_factor,
     fund_organizations,
     org_knowledge,
     update_partnerships,
 )
-from model.params import GovernanceParams
+from clusterlab.model.params import GovernanceParams
 
 
 def test_capacity_factor_hand_values():

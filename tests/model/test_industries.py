@@ -3,8 +3,8 @@ import itertools
 import numpy as np
 import pytest
 
-from model.industries import MARCHE, build_economy
-from model.params import WorldParams
+from clusterlab.model.industries import MARCHE, build_economy
+from clusterlab.model.params import WorldParams
 
 
 def generic(seed=3, **world):

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from model.innovation import (
+from clusterlab.model.innovation import (
     attempt_rate,
     breakthroughs,
     choose_fields,
@@ -19,9 +19,9 @@ from model.innovation import (
     run_incremental,
     run_radical,
 )
-from model.metrics.novelty import ALWAYS, NEVER
-from model.params import InnovationParams
-from model.state import LinkKind, LinkTable
+from clusterlab.model.metrics.novelty import ALWAYS, NEVER
+from clusterlab.model.params import InnovationParams
+from clusterlab.model.state import LinkKind, LinkTable
 
 # --- incremental -----------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import fftconvolve
 
-from model import kernels
-from model.kernels import (
+from clusterlab.model import kernels
+from clusterlab.model.kernels import (
     add_gains,
     add_shortfall,
     group_unit_sums,
@@ -32,9 +32,9 @@ from model.kernels import (
     reference,
     row_distances,
 )
-from model.learning import spillover_kernel, spillover_targets
-from model.metrics.heterogeneity import pairwise_cognitive_distance
-from model.nearby import sample_nearby
+from clusterlab.model.learning import spillover_kernel, spillover_targets
+from clusterlab.model.metrics.heterogeneity import pairwise_cognitive_distance
+from clusterlab.model.nearby import sample_nearby
 
 
 def raster(cell, values, side):
@@ -173,7 +173,7 @@ def test_group_unit_sums_are_the_numpy_sums(rng):
 # --- the numba twins against the numpy references ----------------------------------------------
 
 try:
-    from model.kernels import numba_kernels as twin
+    from clusterlab.model.kernels import numba_kernels as twin
 except ImportError:  # numba not installed: the references alone are tested
     twin = None
 
@@ -323,7 +323,7 @@ def test_each_twin_computes_what_its_reference_defines(name, seed, n, k):
 
 
 def test_every_kernel_has_a_reference_and_a_dispatch():
-    import model.kernels as dispatch
+    import clusterlab.model.kernels as dispatch
 
     names = set(reference.__all__) | {"draw_nearby", "draw_suppliers"}
     assert names <= set(dispatch.__all__)
@@ -386,10 +386,10 @@ NO_NUMBA = ROOT / ".ci" / "no-numba"  # its sitecustomize makes ``import numba``
 
 RUN_WITHOUT_NUMBA = """
 import json, sys
-import model, model.simulate, model.kernels
-from model import kernels
-from model.presets import preset
-from model.simulate import simulate
+import clusterlab.model, clusterlab.model.simulate, clusterlab.model.kernels
+from clusterlab.model import kernels
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 runs = [simulate(preset("baseline", n_firms=80, burn_in=1), seed=3, steps=3) for _ in range(2)]
 assert runs[0].timeseries.equals(runs[1].timeseries)  # bit-identical on one backend
 assert all(runs[0].events[k].equals(runs[1].events[k]) for k in runs[0].events)
@@ -425,7 +425,8 @@ def test_the_model_imports_and_runs_without_numba_on_the_numpy_backend():
 
 def test_asking_for_numba_without_numba_is_a_one_line_error():
     done = _without_numba(
-        "import sys; from experiments.cli import main; sys.exit(main(['run', '--steps', '1']))",
+        "import sys; from clusterlab.experiments.cli import main; sys.exit(main(['run', '--steps', "
+        "'1']))",
         CLUSTERLAB_KERNELS="numba",
     )
     assert done.returncode != 0
@@ -447,7 +448,7 @@ def test_an_unknown_backend_is_refused(name, monkeypatch):
 # What holds (docs/reproducibility.md, "Kernel backends"): without supply links the two
 # backends make the same decisions as long as none falls on an exact tie that the last bits
 # decide. The one such tie found: a parent that pays all its cash to its young divisions
-# (model.diversification.support_startups) ends with cash = c - l (c / l), which is 0 in
+# (clusterlab.model.diversification.support_startups) ends with cash = c - l (c / l), which is 0 in
 # exact arithmetic and +-1e-17 in floating point; the sign of that residual, set by bits
 # that differ at 1e-16 between the backends, decides ``cash < 0`` in ``exits``. Measured
 # (250 firms, 12 years, 16 preset/seed pairs): 1 pair meets one (ris3_relatedness seed 3,
@@ -455,8 +456,8 @@ def test_an_unknown_backend_is_refused(name, monkeypatch):
 
 
 def _run_tables(name, seed):
-    from model.presets import preset
-    from model.simulate import simulate
+    from clusterlab.model.presets import preset
+    from clusterlab.model.simulate import simulate
 
     # no supply links: the one draw the backends make with different random numbers
     result = simulate(preset(name, n_firms=250, suppliers_per_firm=0), seed=seed, steps=12)
@@ -478,8 +479,8 @@ def test_runs_that_meet_no_exact_tie_are_the_same_on_both_backends(
 
 def _lockstep(name, seed, steps, use_kernels):
     """Yield (year, numba state, numpy state) of one run stepped on both backends in turn."""
-    from model.model import ClusterModel
-    from model.presets import preset
+    from clusterlab.model import ClusterModel
+    from clusterlab.model.presets import preset
 
     params = preset(name, n_firms=250, suppliers_per_firm=0)
     models = {}

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from model.knowledge import (
+from clusterlab.model.knowledge import (
     FIELD_RING_RADIUS,
     absorptive_capacity,
     build_knowledge_space,

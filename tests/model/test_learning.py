@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from model.knowledge import NodeKnowledge, absorptive_capacity
-from model.learning import (
+from clusterlab.model.knowledge import NodeKnowledge, absorptive_capacity
+from clusterlab.model.learning import (
     advance_universities,
     imitate,
     learn_by_doing,
@@ -13,7 +13,7 @@ from model.learning import (
     spillover_kernel,
     spillover_targets,
 )
-from model.state import LinkKind, LinkTable
+from clusterlab.model.state import LinkKind, LinkTable
 
 # --- learning by doing -----------------------------------------------------------------------
 
@@ -236,7 +236,7 @@ def test_run_learning_with_exited_rows_equals_the_run_without_them(make_model, a
     """
     import copy
 
-    from model.learning import run_learning
+    from clusterlab.model.learning import run_learning
 
     model = make_model(n_firms=300, burn_in=2)
     ws = model.state

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from model.innovation import regional_pool, run_radical
-from model.local_search import frontier_knowledge, unpartnered_firms
-from model.metrics import variety_decomposition
+from clusterlab.model.innovation import regional_pool, run_radical
+from clusterlab.model.local_search import frontier_knowledge, unpartnered_firms
+from clusterlab.model.metrics import variety_decomposition
 
 
 def test_unpartnered_firms_hand_values():

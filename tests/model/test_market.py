@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.market import (
+from clusterlab.model.market import (
     Accounts,
     adjust_employment,
     book_accounts,
@@ -23,9 +23,9 @@ from model.market import (
     shock_sd,
     total_demand,
 )
-from model.params import MarketParams, ModelParams
-from model.policy import run_policy
-from model.state import FirmTable
+from clusterlab.model.params import MarketParams, ModelParams
+from clusterlab.model.policy import run_policy
+from clusterlab.model.state import FirmTable
 
 # --- demand --------------------------------------------------------------------------------
 

@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.agents import ClusterOrganization, Firm, University
-from model.errors import ParameterError
-from model.model import ClusterModel
-from model.networking import partner_counts
-from model.presets import preset
-from model.record import ECONOMY, SPEND_COLUMNS
-from model.simulate import simulate
-from model.state import LinkKind, Origin
+from clusterlab.model import ClusterModel
+from clusterlab.model.agents import ClusterOrganization, Firm, University
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.networking import partner_counts
+from clusterlab.model.presets import preset
+from clusterlab.model.record import ECONOMY, SPEND_COLUMNS
+from clusterlab.model.simulate import simulate
+from clusterlab.model.state import LinkKind, Origin
 
 # --- construction ------------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ def test_simulate_leaves_no_model_in_mesa_registries(live_models):
 
 
 def test_a_model_failing_half_built_leaves_nothing_in_mesa_registries(monkeypatch, live_models):
-    import model.model as model_module
+    import clusterlab.model.cluster_model as model_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("market down")
@@ -257,7 +257,7 @@ def test_invariants_hold_every_step(make_model, preset_name, seed):
 
 def test_more_universities_than_firms_runs():
     # Regression: university candidate rows were once used as firm rows in partner search.
-    from model.model import ClusterModel
+    from clusterlab.model import ClusterModel
 
     model = ClusterModel(n_regions=16, n_firms=20, rng=3, burn_in=1)
     try:

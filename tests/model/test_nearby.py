@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.nearby import row_spans, sample_nearby
+from clusterlab.model.nearby import row_spans, sample_nearby
 
 
 def in_reach(searcher, pool, x, y, radius, zone=None):

@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from model.knowledge import NodeKnowledge, cognitive_distance_rows
-from model.networking import (
+from clusterlab.model.knowledge import NodeKnowledge, cognitive_distance_rows
+from clusterlab.model.networking import (
     Candidates,
     _already_linked,
     brings_fields,
@@ -20,16 +20,16 @@ from model.networking import (
     renew_or_expire,
     search_partners,
 )
-from model.params import NetworkingParams
-from model.partner_graph import (
+from clusterlab.model.params import NetworkingParams
+from clusterlab.model.partner_graph import (
     PartnerGraph,
     partner_capacity,
     partners_of,
     referral_candidates,
     shared_partners,
 )
-from model.policy import instrument_of_links
-from model.state import Instrument, LinkKind, LinkTable
+from clusterlab.model.policy import instrument_of_links
+from clusterlab.model.state import Instrument, LinkKind, LinkTable
 
 # --- valuation ---------------------------------------------------------------------------------
 

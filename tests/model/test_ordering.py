@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from model.ordering import stable_order
+from clusterlab.model.ordering import stable_order
 
 
 @pytest.mark.parametrize("seed", range(5))

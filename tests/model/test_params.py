@@ -4,8 +4,8 @@ import re
 import numpy as np
 import pytest
 
-from model.errors import ClusterLabError, ParameterError
-from model.params import (
+from clusterlab.model.errors import ClusterLabError, ParameterError
+from clusterlab.model.params import (
     GROUPS,
     Economy,
     ModelParams,

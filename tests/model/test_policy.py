@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.params import PolicyParams
-from model.policy import (
+from clusterlab.model.params import PolicyParams
+from clusterlab.model.policy import (
     apply_targeting,
     column,
     instrument_of_links,
@@ -12,7 +12,7 @@ from model.policy import (
     subsidy_shares,
     targeted,
 )
-from model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, LinkTable
+from clusterlab.model.state import SPENDING_INSTRUMENTS, Instrument, LinkKind, LinkTable
 
 # --- which instrument pays for which link ------------------------------------------------
 

@@ -1,10 +1,10 @@
 import pytest
 
-from model.errors import ParameterError
-from model.params import Economy, ModelParams, SubsidyTargeting
-from model.presets import PRESETS, preset, preset_names
-from model.record import SPEND_COLUMNS
-from model.simulate import simulate
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import Economy, ModelParams, SubsidyTargeting
+from clusterlab.model.presets import PRESETS, preset, preset_names
+from clusterlab.model.record import SPEND_COLUMNS
+from clusterlab.model.simulate import simulate
 
 LEVERS = (
     "cross_cluster_subsidy",

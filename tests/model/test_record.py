@@ -2,30 +2,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.change import (
+from clusterlab.model import ClusterModel
+from clusterlab.model.change import (
     ABSOLUTE_SHARE,
     PERSISTENCE,
     PERSISTENT_ENTRY_COLUMNS,
     PERSISTENT_EVENT_COLUMNS,
 )
-from model.metrics import (
+from clusterlab.model.metrics import (
     absolute_diversity,
     classify_by_density,
     persistent_specialisation,
     rca,
     relatedness_density,
 )
-from model.model import ClusterModel
-from model.presets import preset
-from model.record import (
+from clusterlab.model.presets import preset
+from clusterlab.model.record import (
     ECONOMY,
     SPEND_COLUMNS,
     _link_stats,
     _links_per_cluster,
     region_industry_employment,
 )
-from model.simulate import simulate
-from model.state import LinkKind, LinkTable
+from clusterlab.model.simulate import simulate
+from clusterlab.model.state import LinkKind, LinkTable
 
 ADDITIVE = (
     "firms",

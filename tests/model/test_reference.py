@@ -28,8 +28,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 
 DATA = Path(__file__).resolve().parent / "data" / "reference"
 
@@ -62,7 +62,7 @@ def tables(spec: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 def write() -> None:
     """Simulate every reference run (numba backend) and store its tables and the run list."""
-    from model.kernels import use_backend
+    from clusterlab.model.kernels import use_backend
 
     use_backend("numba")  # the supplier draws differ between backends (same distribution)
     DATA.mkdir(parents=True, exist_ok=True)

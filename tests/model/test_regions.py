@@ -5,15 +5,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.errors import ParameterError, RegionTableError
-from model.metrics.specialisation import rca
-from model.model import ClusterModel
-from model.nace import CHAIN_GROUPS, MISSING_DIVISIONS, SECTIONS, chain_group, division_of
-from model.params import ModelParams
-from model.presets import preset
-from model.regions import load_region_table
-from model.simulate import simulate
-from model.table_economy import table_firm_counts
+from clusterlab.model import ClusterModel
+from clusterlab.model.errors import ParameterError, RegionTableError
+from clusterlab.model.metrics.specialisation import rca
+from clusterlab.model.nace import (
+    CHAIN_GROUPS,
+    MISSING_DIVISIONS,
+    SECTIONS,
+    chain_group,
+    division_of,
+)
+from clusterlab.model.params import ModelParams
+from clusterlab.model.presets import preset
+from clusterlab.model.regions import load_region_table
+from clusterlab.model.simulate import simulate
+from clusterlab.model.table_economy import table_firm_counts
 
 EXAMPLE = Path(__file__).parents[2] / "experiments" / "files" / "regions_example.csv"
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model import sampling
-from model.sampling import successive_sample
+from clusterlab.model import sampling
+from clusterlab.model.sampling import successive_sample
 
 P_MIN = 1e-4
 """A frequency test fails below this p-value (fixed seeds: the outcome is deterministic)."""

@@ -10,17 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.errors import ParameterError
-from model.presets import preset
-from model.record import FUNNEL_COLUMNS, LINK_INSTRUMENT_NAMES, NEW_LINK_KINDS, SPEND_COLUMNS
-from model.simulate import EVENT_TABLES, gini, region_summary, simulate, summarise
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.presets import preset
+from clusterlab.model.record import (
+    FUNNEL_COLUMNS,
+    LINK_INSTRUMENT_NAMES,
+    NEW_LINK_KINDS,
+    SPEND_COLUMNS,
+)
+from clusterlab.model.simulate import EVENT_TABLES, gini, region_summary, simulate, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HASH_SCRIPT = """
 import hashlib, json
-from model.presets import preset
-from model.simulate import simulate
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import simulate
 r = simulate(preset({preset!r}, n_firms=200, burn_in=2), seed={seed}, steps={steps})
 text = r.timeseries.to_csv(index=False) + json.dumps(r.summary, sort_keys=True)
 print(hashlib.sha256(text.encode()).hexdigest())
@@ -254,8 +259,8 @@ def test_a_fresh_process_reproduces_the_result(small_result):
 COMPILE_CHECK = """
 import inspect
 import numba
-from model.kernels import numba_kernels, numba_nearby, numba_sampling
-from model.simulate import compile_kernels
+from clusterlab.model.kernels import numba_kernels, numba_nearby, numba_sampling
+from clusterlab.model.simulate import compile_kernels
 
 compile_kernels()
 kernels_by_name = {

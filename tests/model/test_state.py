@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.state import (
+from clusterlab.model.state import (
     SPENDING_INSTRUMENTS,
     EventLog,
     FirmTable,
@@ -193,8 +193,8 @@ def test_new_firms_get_new_ids_and_a_division_its_parents_group(make_model):
     f.alive[:10] = False
     ws.links.active[:] = False  # as exits would have ended their links
     ws.compact()  # row 0 is now firm 10
-    from model.demography import add_firms
-    from model.state import Origin
+    from clusterlab.model.demography import add_firms
+    from clusterlab.model.state import Origin
 
     new = add_firms(
         ws,

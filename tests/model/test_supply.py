@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.state import FirmTable, Instrument, LinkKind, LinkTable
-from model.supply import NEVER, choose_suppliers, current_suppliers, rewire_supply, supply_need
+from clusterlab.model.state import FirmTable, Instrument, LinkKind, LinkTable
+from clusterlab.model.supply import (
+    NEVER,
+    choose_suppliers,
+    current_suppliers,
+    rewire_supply,
+    supply_need,
+)
 
 # industry 0 supplies industry 1; industry 2 buys from nobody
 SUPPLIES = np.array([[False, True, False], [False, False, False], [False, False, False]])

@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from model.industries import build_economy
-from model.params import ModelParams
-from model.state import Origin
-from model.world import (
+from clusterlab.model.industries import build_economy
+from clusterlab.model.params import ModelParams
+from clusterlab.model.state import Origin
+from clusterlab.model.world import (
     CHALLENGE_START_SHARE,
     build_firms,
     build_geography,
@@ -178,8 +178,8 @@ def test_roadmaps_are_new_fields_for_the_chain():
 
 
 def test_cell_distance_is_hypot_to_the_bit():
-    from model.presets import preset
-    from model.world import build_geography
+    from clusterlab.model.presets import preset
+    from clusterlab.model.world import build_geography
 
     geo = build_geography(preset("baseline", n_firms=600))
     offsets = np.arange(-geo.side + 1, geo.side)

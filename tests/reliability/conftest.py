@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.design import load_experiment
-from experiments.runner import run_experiment
-from experiments.store import Results, load_results
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.runner import run_experiment
+from clusterlab.experiments.store import Results, load_results
 
 SMALL_TOML = """\
 name = "small"
@@ -83,7 +83,7 @@ def slow_reference(slow_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "experiments.cli", *args]
+    return [sys.executable, "-m", "clusterlab.experiments.cli", *args]
 
 
 @pytest.fixture

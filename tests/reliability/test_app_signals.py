@@ -54,7 +54,7 @@ def test_app_stops_with_its_server_and_frees_the_port(sig):
         [
             sys.executable,
             "-m",
-            "experiments.cli",
+            "clusterlab.experiments.cli",
             "app",
             "--host",
             "127.0.0.1",

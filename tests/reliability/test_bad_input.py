@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import experiments.cli
-from experiments.cli import main
+import clusterlab.experiments.cli
+from clusterlab.experiments.cli import main
 
 
 def _run_args(out: Path, *extra: str) -> list[str]:
@@ -59,7 +59,7 @@ def test_an_unwritable_output_folder_is_one_line(out, small_file, capsys, one_li
 def test_an_unreachable_dask_scheduler_is_one_line_and_writes_nothing(
     small_file, tmp_path, capsys, monkeypatch, one_line_error
 ):
-    monkeypatch.setattr(experiments.cli, "DASK_CONNECT_SECONDS", 1)
+    monkeypatch.setattr(clusterlab.experiments.cli, "DASK_CONNECT_SECONDS", 1)
     out = tmp_path / "results"
     for address in ("tcp://127.0.0.1:1", "not an address"):
         assert main(["sweep", str(small_file), "--out", str(out), "--dask", address]) == 2
@@ -152,7 +152,7 @@ def test_an_unknown_baseline_is_one_line_and_writes_nothing(
 def test_a_report_that_fails_half_way_leaves_the_folder_as_it_was(
     small_results, tmp_path, capsys, monkeypatch, snapshot
 ):
-    import experiments.report
+    import clusterlab.experiments.report
 
     out = tmp_path / "results"
     shutil.copytree(small_results, out)
@@ -161,7 +161,7 @@ def test_a_report_that_fails_half_way_leaves_the_folder_as_it_was(
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(experiments.report, "plot_fan", full_disk)
+    monkeypatch.setattr(clusterlab.experiments.report, "plot_fan", full_disk)
     assert main(["compare", str(out)]) == 2
     assert "No space left on device" in capsys.readouterr().err
     assert snapshot(out) == before

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.design import load_experiment
-from experiments.errors import OutputError
-from experiments.folders import LOCK_FILE, OWNER_FILE, locked, protected_reason
-from experiments.runner import run_experiment
-from experiments.store import load_results
+from clusterlab.experiments.cli import main
+from clusterlab.experiments.design import load_experiment
+from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import LOCK_FILE, OWNER_FILE, locked, protected_reason
+from clusterlab.experiments.runner import run_experiment
+from clusterlab.experiments.store import load_results
 
 SLOW_RUNS = 16  # runs of the slow experiment (tests/reliability/conftest.py)
 
@@ -363,10 +363,10 @@ def test_sigterm_and_ctrl_c_stop_the_workers_and_say_how_to_resume(
 def test_a_full_disk_mid_sweep_is_one_line_and_resumable(
     workers, tmp_path, small_file, capsys, monkeypatch, one_line_error
 ):
-    import experiments.store
+    import clusterlab.experiments.store
 
     out = tmp_path / "results"
-    real = experiments.store.write_parquet
+    real = clusterlab.experiments.store.write_parquet
     calls = {"n": 0}
 
     def full_disk_after_two_runs(df, path):
@@ -376,13 +376,13 @@ def test_a_full_disk_mid_sweep_is_one_line_and_resumable(
                 raise OSError(28, "No space left on device")
         real(df, path)
 
-    monkeypatch.setattr(experiments.store, "write_parquet", full_disk_after_two_runs)
+    monkeypatch.setattr(clusterlab.experiments.store, "write_parquet", full_disk_after_two_runs)
     status = main(["sweep", str(small_file), "--out", str(out), "--workers", workers])
     err = capsys.readouterr().err
     assert status == 2
     one_line_error(err, "No space left on device", "--resume")
     assert not list(out.rglob("*.tmp-*"))
-    monkeypatch.setattr(experiments.store, "write_parquet", real)
+    monkeypatch.setattr(clusterlab.experiments.store, "write_parquet", real)
     assert main(["sweep", str(small_file), "--out", str(out), "--resume", "--workers", "0"]) == 0
     assert "2 runs completed now, 2 already done" in capsys.readouterr().out
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.design import (
+from clusterlab.experiments.design import (
     DESIGN_KEYS,
     MAX_POINTS,
     MAX_RUNS,
@@ -29,7 +29,7 @@ from experiments.design import (
     load_experiment,
     parse_experiment,
 )
-from model.presets import PRESETS
+from clusterlab.model.presets import PRESETS
 
 HEAD = {"name": '"fuzz"', "steps": "2", "replicates": "1", "seed": "1"}
 GRID = '[design]\ntype = "grid"\n\n[design.parameters]\ncross_cluster_subsidy = [0.0, 0.5]\n'

@@ -1,7 +1,7 @@
 """Every combination of in-range parameter values runs (issue #17).
 
 Parameter sets are drawn from the declarations themselves: every field listed by
-:func:`model.params.param_specs`, an integer from its range, a float from its range
+:func:`clusterlab.model.params.param_specs`, an integer from its range, a float from its range
 (bounds included), or one of its choices. No parameter is left out and none is listed
 by hand. Each drawn set runs a short simulation, which must finish with finite,
 non-negative stocks and outputs.
@@ -16,7 +16,7 @@ invalid-value warning raised in the model fails a test.
 
 Two rejections are documented behaviour, not crashes, and are the only errors allowed:
 
-* the cross-parameter constraints of :class:`model.params.ModelParams`
+* the cross-parameter constraints of :class:`clusterlab.model.params.ModelParams`
   (``min_clusters_per_region <= max_clusters_per_region``, and in a generic economy
   ``n_chains >= max_clusters_per_region``) raise :class:`ParameterError` on
   construction;
@@ -43,12 +43,12 @@ from hypothesis import HealthCheck, given, note, reject, seed, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
-from model.errors import ParameterError
-from model.model import ClusterModel
-from model.params import ModelParams, ParamSpec, param_specs
-from model.record import ECONOMY
-from model.simulate import SimulationResult, simulate
-from model.state import LinkKind
+from clusterlab.model import ClusterModel
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.params import ModelParams, ParamSpec, param_specs
+from clusterlab.model.record import ECONOMY
+from clusterlab.model.simulate import SimulationResult, simulate
+from clusterlab.model.state import LinkKind
 
 # A numpy overflow or invalid operation in the model is a failure here: it is how a NaN or
 # an infinity is born, even when the outputs checked happen to stay finite.

@@ -3,8 +3,8 @@ import importlib
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.complexity import complexity
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.complexity import complexity
 
 NESTED = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0]])
 
@@ -107,7 +107,7 @@ def test_two_different_regions_give_plus_and_minus_one():
 
 
 def test_reflections_warn_when_not_converged(monkeypatch):
-    module = importlib.import_module("model.metrics.complexity")
+    module = importlib.import_module("clusterlab.model.metrics.complexity")
     monkeypatch.setattr(module, "_MAX_REFLECTIONS", 2)
     with pytest.warns(RuntimeWarning, match=r"did not converge in 2 iterations"):
         kci, _ = complexity(_random_m(7), method="reflections")

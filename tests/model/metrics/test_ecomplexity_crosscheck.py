@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-from model.metrics import (
+from clusterlab.model.metrics import (
     complexity,
     diversity,
     proximity,

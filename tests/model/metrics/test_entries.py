@@ -3,8 +3,8 @@ import importlib
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.entries import classify_by_density, classify_entries, entry_exit
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.entries import classify_by_density, classify_entries, entry_exit
 
 
 def test_entry_exit_hand_computed():
@@ -49,8 +49,8 @@ def test_classify_entries_rejects_bad_threshold_and_density():
 
 def test_entry_functions_are_importable_from_relatedness():
     # The package re-exports the function relatedness, which shadows the submodule
-    # as an attribute of model.metrics; import_module finds the module itself.
-    relatedness_module = importlib.import_module("model.metrics.relatedness")
+    # as an attribute of clusterlab.model.metrics; import_module finds the module itself.
+    relatedness_module = importlib.import_module("clusterlab.model.metrics.relatedness")
     assert relatedness_module.entry_exit is entry_exit
     assert relatedness_module.classify_entries is classify_entries
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.heterogeneity import (
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.heterogeneity import (
     cognitive_distance,
     cognitive_distance_rows,
     group_heterogeneity,

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.novelty import (
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.novelty import (
     ALWAYS,
     NEVER,
     atypicality_z,

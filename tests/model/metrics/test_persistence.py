@@ -3,9 +3,9 @@ import itertools
 import numpy as np
 import pytest
 
-from model.metrics import entry_exit
-from model.metrics._validation import MetricError
-from model.metrics.persistence import persistent_specialisation, persistent_update
+from clusterlab.model.metrics import entry_exit
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.persistence import persistent_specialisation, persistent_update
 
 
 def _cell(values):

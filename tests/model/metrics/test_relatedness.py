@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.relatedness import (
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.relatedness import (
     co_occurrence,
     density_inside_outside,
     proximity,

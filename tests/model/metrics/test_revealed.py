@@ -3,9 +3,13 @@ import math
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.relatedness import co_occurrence, relatedness
-from model.metrics.revealed import relatedness_correlation, revealed_relatedness, unit_incidence
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.relatedness import co_occurrence, relatedness
+from clusterlab.model.metrics.revealed import (
+    relatedness_correlation,
+    revealed_relatedness,
+    unit_incidence,
+)
 
 # Four groups combining industries {0, 1}, {0, 1}, {1, 2}, {0, 2}.
 GROUPS = [[1, 1, 0], [1, 1, 0], [0, 1, 1], [1, 0, 1]]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.specialisation import (
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.specialisation import (
     absolute_diversity,
     diversity,
     herfindahl,

@@ -5,10 +5,10 @@ import inspect
 import numpy as np
 import pytest
 
-from model import metrics
-from model.errors import ClusterLabError
-from model.metrics._validation import MetricError, parse_choice
-from model.metrics.relatedness import RelatednessMethod
+from clusterlab.model import metrics
+from clusterlab.model.errors import ClusterLabError
+from clusterlab.model.metrics._validation import MetricError, parse_choice
+from clusterlab.model.metrics.relatedness import RelatednessMethod
 
 X = np.array([[4.0, 1.0, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
 M = np.array([[1, 0, 0], [1, 1, 1], [0, 1, 0]])

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.metrics._validation import MetricError
-from model.metrics.variety import entropy, variety_decomposition
+from clusterlab.model.metrics._validation import MetricError
+from clusterlab.model.metrics.variety import entropy, variety_decomposition
 
 
 def test_entropy_hand_computed_natural_log():

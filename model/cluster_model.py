@@ -24,33 +24,33 @@ import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
-from model.agents import ClusterOrganization, Firm, University
-from model.demography import academic_spinoffs, entrants, exits, spinoffs
-from model.diversification import diversify
-from model.emergence import found_clusters
-from model.errors import ParameterError
-from model.governance import fund_organizations, update_partnerships
-from model.industries import build_economy
-from model.innovation import run_incremental, run_radical
-from model.learning import run_learning
-from model.market import input_coefficients, run_market, set_rd_budgets, total_demand
-from model.mesa_compat import forget_agent_ids
-from model.metrics.novelty import last_combined_from
-from model.networking import network_nodes, renew_or_expire, search_partners
-from model.params import ModelParams
-from model.policy import missing_link_fields, run_policy
-from model.presets import preset
-from model.record import Recorder
-from model.regions import is_table_economy
-from model.state import (
+from clusterlab.model.agents import ClusterOrganization, Firm, University
+from clusterlab.model.demography import academic_spinoffs, entrants, exits, spinoffs
+from clusterlab.model.diversification import diversify
+from clusterlab.model.emergence import found_clusters
+from clusterlab.model.errors import ParameterError
+from clusterlab.model.governance import fund_organizations, update_partnerships
+from clusterlab.model.industries import build_economy
+from clusterlab.model.innovation import run_incremental, run_radical
+from clusterlab.model.learning import run_learning
+from clusterlab.model.market import input_coefficients, run_market, set_rd_budgets, total_demand
+from clusterlab.model.mesa_compat import forget_agent_ids
+from clusterlab.model.metrics.novelty import last_combined_from
+from clusterlab.model.networking import network_nodes, renew_or_expire, search_partners
+from clusterlab.model.params import ModelParams
+from clusterlab.model.policy import missing_link_fields, run_policy
+from clusterlab.model.presets import preset
+from clusterlab.model.record import Recorder
+from clusterlab.model.regions import is_table_economy
+from clusterlab.model.state import (
     SPENDING_INSTRUMENTS,
     EventLog,
     LinkTable,
     WorldState,
 )
-from model.supply import rewire_supply
-from model.table_economy import table_sizes
-from model.world import (
+from clusterlab.model.supply import rewire_supply
+from clusterlab.model.table_economy import table_sizes
+from clusterlab.model.world import (
     build_firms,
     build_geography,
     build_orgs,
@@ -287,8 +287,9 @@ class ClusterModel(mesa.Model):
         """Remove the model's agents and free what Mesa keeps about it outside the model.
 
         Mesa before 3.5 holds a per-model agent-id counter at class level, which would keep
-        every model built in a process alive (:func:`~model.mesa_compat.forget_agent_ids`).
-        Call when done with the model (``simulate`` does).
+        every model built in a process alive
+        (:func:`~clusterlab.model.mesa_compat.forget_agent_ids`). Call when done with the model
+        (``simulate`` does).
         """
         forget_agent_ids(self)
         self.remove_all_agents()
