@@ -4,12 +4,18 @@ Every experiment here is tiny (100-120 firms, 2-5 years, a handful of runs) so t
 runner tests, which start worker processes and a Dask cluster, finish in about a minute.
 """
 
-from collections.abc import Callable
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from clusterlab.experiments.app_server import server_command, server_env
 from clusterlab.experiments.design import load_experiment
 from clusterlab.experiments.runner import run_experiment
 from clusterlab.experiments.store import Results, load_results
@@ -86,3 +92,41 @@ def assert_same_results() -> Callable[[Results, Results], None]:
         pd.testing.assert_frame_equal(got_timeseries, want_timeseries, check_exact=True)
 
     return check
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a free localhost port for one browser-test module; stopped afterwards.
+
+    Skips without Debian's Chromium. The server gets 60 s to stop (a loaded machine), then
+    is killed, so no test module leaves it serving.
+    """
+    if shutil.which("chromium") is None:
+        pytest.skip("needs Debian's Chromium (apt-get install chromium)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path_factory.mktemp("app") / "server.log").open("w")
+    server = subprocess.Popen(
+        server_command("127.0.0.1", port), env=server_env(), stdout=log, stderr=log
+    )
+    address = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(address, timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None, "the app server exited"
+                assert time.monotonic() < deadline, "the app server did not answer"
+                time.sleep(0.5)
+        yield address
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it serving
+            server.kill()
+            server.wait()
+        log.close()

@@ -5,18 +5,11 @@ under a competitive call of 0.4 M€ per region and year, the two mixes spend th
 
 import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-
-from clusterlab.experiments.app_server import server_command, server_env
 
 expect.set_options(timeout=60_000)  # Reset takes seconds on a busy machine
 CHROMIUM = shutil.which("chromium")
@@ -27,37 +20,9 @@ PRESET_BOX = "Preset (a policy mix, or the teaching economy)"
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory) -> Iterator[str]:
-    """The app on a free localhost port for this module; stopped afterwards."""
-    if CHROMIUM is None:
-        pytest.skip("needs Debian's Chromium (apt-get install chromium)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (tmp_path_factory.mktemp("app") / "server.log").open("w")
-    server = subprocess.Popen(
-        server_command("127.0.0.1", port), env=server_env(), stdout=log, stderr=log
-    )
-    address = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(address, timeout=2).close()
-                break
-            except OSError:
-                assert server.poll() is None, "the app server exited"
-                assert time.monotonic() < deadline, "the app server did not answer"
-                time.sleep(0.5)
-        yield address
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it serving
-            server.kill()
-            server.wait()
-        log.close()
+def url(app_url: str) -> str:
+    """The app server of this module (conftest ``app_url``)."""
+    return app_url
 
 
 def _number(text: str, pattern: str) -> float:
