@@ -25,6 +25,7 @@ from clusterlab.model.state import FirmTable, WorldState
 __all__ = [
     "Accounts",
     "book_accounts",
+    "firm_relatedness_density",
     "grow_final_demand",
     "input_coefficients",
     "market_shares",
@@ -283,6 +284,21 @@ def procurement_revenue(
         return np.where(total[region] > 0, procurement[region] * w / total[region], 0.0)
 
 
+def firm_relatedness_density(ws: WorldState, live: IntArray) -> FloatArray:
+    """Relatedness density (0-1) of each firm's region around its industry, firms ``live``.
+
+    :func:`regional_relatedness_density` of the firms' employment, read at each firm's
+    (region, industry); what :func:`related_input_saving` and
+    :func:`related_labour_premium` scale.
+    """
+    f = ws.firms
+    region, industry = f.region[live], f.industry[live]
+    density = regional_relatedness_density(
+        region, industry, f.employees[live], ws.industries.relatedness, ws.geo.n_regions
+    )
+    return density[region, industry]
+
+
 def related_input_saving(ws: WorldState, live: IntArray, market: MarketParams) -> FloatArray:
     r"""Share of its input bill each alive firm saves thanks to related local industries.
 
@@ -302,12 +318,7 @@ def related_input_saving(ws: WorldState, live: IntArray, market: MarketParams) -
     """
     if market.related_input_saving == 0.0:
         return np.zeros(live.size)
-    f = ws.firms
-    region, industry = f.region[live], f.industry[live]
-    density = regional_relatedness_density(
-        region, industry, f.employees[live], ws.industries.relatedness, ws.geo.n_regions
-    )
-    return market.related_input_saving * density[region, industry]
+    return market.related_input_saving * firm_relatedness_density(ws, live)
 
 
 def related_labour_premium(ws: WorldState, live: IntArray, market: MarketParams) -> FloatArray:
@@ -331,12 +342,7 @@ def related_labour_premium(ws: WorldState, live: IntArray, market: MarketParams)
     """
     if market.related_labour_premium == 0.0:
         return np.ones(live.size)
-    f = ws.firms
-    region, industry = f.region[live], f.industry[live]
-    density = regional_relatedness_density(
-        region, industry, f.employees[live], ws.industries.relatedness, ws.geo.n_regions
-    )
-    return 1.0 + market.related_labour_premium * density[region, industry]
+    return 1.0 + market.related_labour_premium * firm_relatedness_density(ws, live)
 
 
 def run_market(

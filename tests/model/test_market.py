@@ -8,6 +8,7 @@ from clusterlab.model.market import (
     Accounts,
     adjust_employment,
     book_accounts,
+    firm_relatedness_density,
     grow_final_demand,
     input_coefficients,
     market_shares,
@@ -279,30 +280,31 @@ def test_related_input_saving_favours_firms_in_related_regions_hand_computed():
     np.testing.assert_array_equal(zero, np.zeros(4))
 
 
-def _market_profit(make_model, kappa: float) -> tuple[np.ndarray, ...]:
-    """Profit and revenue of the alive firms after one market run, and their density.
+def _one_market(make_model, seed: int, **changes: float) -> tuple[np.ndarray, ...]:
+    """One market run with ``changes`` (market parameters) after a default model's burn-in.
 
-    The model is built with the default (its burn-in uses the market); only this market
-    run uses ``kappa``.
+    Returns the alive firms' profit, revenue and industry after it, and the relatedness
+    density of their region around their industry (the same draws for any ``changes``).
     """
-    model = make_model(n_firms=150, rng=4)
-    ws, p = model.state, model.params.replace(**{"market.related_input_saving": kappa})
+    model = make_model(n_firms=150, rng=seed)
+    ws = model.state
+    p = model.params.replace(**{f"market.{k}": v for k, v in changes.items()})
     ws.compact()
     f = ws.firms
     sme = f.employees < p.market.sme_employee_limit
     set_rd_budgets(f, sme, p, ws.policy_on)
     year = run_policy(ws, p, sme)
     live = np.flatnonzero(f.alive)
-    density = related_input_saving(ws, live, MarketParams(related_input_saving=1.0))
-    run_market(ws, p, year, np.random.default_rng(0))
-    return f.profit[live].copy(), f.revenue[live].copy(), density
+    density = firm_relatedness_density(ws, live)
+    run_market(ws, p, year, np.random.default_rng(seed))
+    return f.profit[live].copy(), f.revenue[live].copy(), f.industry[live].copy(), density
 
 
 def test_related_input_saving_raises_profit_in_a_model(make_model):
     # Same seed, same market draws, same revenue: with kappa = 0.5 a firm's profit rises
     # by what it saves on inputs, input_share * revenue * 0.5 * d, more where d is higher.
-    p0, r0, density = _market_profit(make_model, 0.0)
-    p1, r1, _ = _market_profit(make_model, 0.5)
+    p0, r0, _, density = _one_market(make_model, 4, related_input_saving=0.0)
+    p1, r1, _, _ = _one_market(make_model, 4, related_input_saving=0.5)
     np.testing.assert_array_equal(r1, r0)
     assert np.ptp(density) > 0
     share = MarketParams().input_share
@@ -319,29 +321,13 @@ def test_related_labour_premium_hand_computed():
     np.testing.assert_array_equal(off, np.ones(4))
 
 
-def _market_revenue(make_model, premium: float, seed: int) -> tuple[np.ndarray, ...]:
-    """Revenue of the alive firms after one market run with ``premium``, their industry and
-    the relatedness density of their region around it (the same draws for any premium)."""
-    model = make_model(n_firms=150, rng=seed)
-    ws, p = model.state, model.params.replace(**{"market.related_labour_premium": premium})
-    ws.compact()
-    f = ws.firms
-    sme = f.employees < p.market.sme_employee_limit
-    set_rd_budgets(f, sme, p, ws.policy_on)
-    year = run_policy(ws, p, sme)
-    live = np.flatnonzero(f.alive)
-    density = related_input_saving(ws, live, MarketParams(related_input_saving=1.0))
-    run_market(ws, p, year, np.random.default_rng(seed))
-    return f.revenue[live].copy(), f.industry[live].copy(), density
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_related_labour_premium_moves_market_share_to_related_regions(make_model, seed):
     # Same draws: ln(S1 / S0) = sigma ln(1 + lambda d) minus a constant per industry, so
     # within each industry the revenue ratio rises with the density d (exactly, up to
     # rounding), and some industry has firms in regions of different density.
-    r0, industry, density = _market_revenue(make_model, 0.0, seed)
-    r1, _, _ = _market_revenue(make_model, 1.0, seed)
+    _, r0, industry, density = _one_market(make_model, seed, related_labour_premium=0.0)
+    _, r1, _, _ = _one_market(make_model, seed, related_labour_premium=1.0)
     ok = r0 > 0
     gain = np.log(r1[ok] / r0[ok])
     sigma = MarketParams().competitiveness_elasticity
