@@ -182,7 +182,7 @@ def radical_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart
         },
     ]
     return Chart(
-        f"Innovations per year (so far: {int(sum(radical))} radical, "
+        f"Innovations per year (to year {model.state.step}: {int(sum(radical))} radical, "
         f"{int(sum(recombinant))} recombinant)",
         _option(model, "innovations", bars, marks),
     )
@@ -260,7 +260,11 @@ def heterogeneity_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) ->
 
 
 def spend_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
-    """Chart public spending per year, stacked by instrument (M€)."""
+    """Chart public spending per year, stacked by instrument (M€).
+
+    The title names the year its total runs to, so that a reader (or a browser test) can
+    tell a chart drawn for this year from one a moment behind the status line.
+    """
     series = [
         _line(SPEND_LABELS[column], _series(model, column), palette_colour("Set2", i), 1.0)
         | {"stack": "spend", "areaStyle": {}, "symbol": "none"}
@@ -268,7 +272,7 @@ def spend_chart(model: ClusterModel, marks: Sequence[LeverMark] = ()) -> Chart:
     ]
     total = sum(_series(model, "spend_total"))
     return Chart(
-        f"Policy spending per year (total so far: {total:.1f} M€)",
+        f"Policy spending per year (total to year {model.state.step}: {total:.1f} M€)",
         _option(model, "M€ per year", series, marks),
     )
 

@@ -31,11 +31,11 @@ def test_charts_follow_the_recorder(make_model):
     radical = radical_chart(model)
     assert radical.option["series"][0]["data"] == [r["radical"] for r in eco]
     assert radical.option["series"][1]["data"] == [r["recombinant"] for r in eco]
-    assert f"so far: {int(sum(r['radical'] for r in eco))} radical" in radical.title
+    assert f"to year 3: {int(sum(r['radical'] for r in eco))} radical" in radical.title
     spend = spend_chart(model)
     assert [s["name"] for s in spend.option["series"]] == [SPEND_LABELS[c] for c in SPEND_COLUMNS]
     assert {s["stack"] for s in spend.option["series"]} == {"spend"}  # stacked areas
-    assert f"{sum(r['spend_total'] for r in eco):.1f} M€" in spend.title
+    assert f"total to year 3: {sum(r['spend_total'] for r in eco):.1f} M€" in spend.title
     region = model.state.geo.region_names[0]
     entries = [r["entries"] for r in model.recorder.rows if r["scope"] == region]
     first = specialisation_chart(model).option["series"][0]

@@ -35,7 +35,7 @@ def _year(page: Page) -> int:
 
 def _spend(page: Page) -> float:
     title = page.locator(".cl-spend-chart .cl-title").inner_text()
-    found = re.search(r"total so far: ([\d.,]+) M€", title)
+    found = re.search(r"total to year \d+: ([\d.,]+) M€", title)
     assert found, title
     return float(found.group(1).replace(",", ""))
 
