@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ TABLES = ("firms", "links", "unis", "orgs")
 ARRAYS = ("final_demand", "coefficients", "last_combined", "region_last_combined", "ratio",
           "spend", "target_fields")  # fmt: skip
 EVENT_KINDS = ("innovation", "birth", "death", "link")
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
 def test_the_module_docstring_lists_the_schedule_in_order():
@@ -103,21 +105,26 @@ WORLDS = {
     "ris3_call": {"allocation": "call", "policy_budget": 2.0, "sme_rd_grant": 0.5},
     "baseline_founding": {"cluster_founding_mass": 2},
     "governance_missing_link": {"subsidy_targeting": "missing_link"},
+    "governance_extended": {},  # with the extensions of docs/examples
 }
 
 
 @pytest.mark.parametrize("name", list(WORLDS))
-def test_every_stage_changes_only_what_it_declares(name):
+def test_every_stage_changes_only_what_it_declares(name, monkeypatch):
     preset_name = "ris3_relatedness" if name == "ris3_call" else name.split("_", 1)[0]
+    extensions = []
+    if name.endswith("extended"):
+        monkeypatch.syspath_prepend(str(EXAMPLES))
+        extensions = ["innovation_voucher:INNOVATION_VOUCHER", "rd_cuts:RD_CUTS"]
     model = ClusterModel(params=preset(preset_name, n_firms=200, burn_in=3), rng=4,
-                         **WORLDS[name])  # fmt: skip
-    seen: dict[str, set[str]] = {s.name: set() for s in YEARLY_SCHEDULE}
+                         extensions=extensions, **WORLDS[name])  # fmt: skip
+    seen: dict[str, set[str]] = {s.name: set() for s in model.schedule}
     ws = model.state
     for _ in range(8):
         ws.step += 1
         ws.compact()
-        year = Year()
-        for stage in YEARLY_SCHEDULE:
+        year = Year(settings=model.extension_params)
+        for stage in model.schedule:
             before = _snapshot(ws, year)
             stage.run(ws, model.params, model.rng, year)
             after = _snapshot(ws, year)
@@ -131,3 +138,6 @@ def test_every_stage_changes_only_what_it_declares(name):
         assert seen["cluster_founding"] >= {"orgs.region", "firms.cluster", "year.founded"}
     if name == "ris3_call":  # a call funds part of an SME's grant: its R&D budget shrinks
         assert "firms.rd_budget" in seen["policy"]
+    if extensions:
+        assert seen["innovation_vouchers"] >= {"firms.knowledge", "year.extra_spend"}
+        assert seen["rd_cuts"] >= {"firms.rd_budget", "year.records"}
