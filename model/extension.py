@@ -11,6 +11,7 @@ the same checks. ``docs/extending.md`` walks through an example.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -20,7 +21,10 @@ from clusterlab.model.errors import ParameterError
 from clusterlab.model.params import ParamSpec, _check_value, param_specs, suggest
 from clusterlab.model.schedule import Stage
 
-__all__ = ["Extension", "ExtensionParam", "resolve_extensions", "schedule_with"]
+__all__ = ["REFERENCE", "Extension", "ExtensionParam", "resolve_extensions", "schedule_with"]
+
+REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
+"""An extension named by reference: ``package.module:object`` (absolute module path)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +111,11 @@ def resolve_extensions(extensions: Iterable[Extension | str]) -> tuple[Extension
     out = []
     for ext in extensions:
         if isinstance(ext, str):
-            module, _, attr = ext.partition(":")
-            if not module or not attr:
+            if not REFERENCE.fullmatch(ext):
                 raise ParameterError(
                     f"An extension reference must read 'package.module:object'. Got {ext!r}."
                 )
+            module, _, attr = ext.partition(":")
             ext = getattr(importlib.import_module(module), attr)  # noqa: PLW2901
         if not isinstance(ext, Extension):
             raise ParameterError(f"Not an Extension: {ext!r}.")
