@@ -31,7 +31,7 @@ A stage's ``run(ws, params, rng, year) -> None`` reads the world ``ws``
 the :class:`Year` (what earlier stages of this year handed on). It changes the world's
 tables in place and hands its results on by setting fields of ``year``; it returns
 nothing. Everything a stage may change is named in its ``writes``: ``"firms.cash"`` (a
-column), ``"firms"`` (rows added, so every column), ``"spend"`` (a world array),
+column, values of existing rows), ``"firms"`` (rows added), ``"spend"`` (a world array),
 ``"events.birth"`` (an event kind), ``"year.demand"`` (a field of the year).
 ``tests/model/test_schedule.py`` runs every stage on a copy of a world and checks that
 nothing outside its ``writes`` changed. Each mechanism's equations live in the module named
@@ -236,7 +236,7 @@ def _partners(ws: WorldState, p: ModelParams, rng: np.random.Generator, year: Ye
 
 FIRM = ("firm",)
 NEW_FIRMS = ("firms", "events.birth", "firm_ids_issued", "year.born")
-"""What a stage that creates firms changes: firm rows (so every column), births, ids."""
+"""What a stage that creates firms changes: firm rows added, births, ids."""
 
 YEARLY_SCHEDULE: tuple[Stage, ...] = tuple(Stage(*args) for args in (
     ("rd_budgets", FIRM, _rd_budgets, ("firms.employees", "firms.revenue"),
@@ -265,7 +265,7 @@ YEARLY_SCHEDULE: tuple[Stage, ...] = tuple(Stage(*args) for args in (
       "events.innovation", "year.innovations"), "innovation",
      "recombination of own and partner (or regional) fields; novel pairs are radical"),
     ("diversification", FIRM, _diversify, ("firms", "year.demand"),
-     ("firms.cash", *NEW_FIRMS), "diversification",
+     ("firms.cash", "firms.employees", "firms.loss_streak", *NEW_FIRMS), "diversification",
      "young divisions supported by their group; new divisions opened"),
     ("link_renewal", FIRM, _renewal, ("firms", "links", "unis"),
      ("links.active", "links.expires", "links.eligible_share", "year.nodes"), "networking",
@@ -276,7 +276,7 @@ YEARLY_SCHEDULE: tuple[Stage, ...] = tuple(Stage(*args) for args in (
     ("exits", FIRM, _exits, ("firms",),
      ("firms.alive", "firms.died", "links.active", "events.death", "year.dead"),
      "demography", "exit after sustained losses or below the minimum size"),
-    ("spinoffs", FIRM, _spinoffs, ("firms", "year.demand"), ("firms.cash", *NEW_FIRMS),
+    ("spinoffs", FIRM, _spinoffs, ("firms", "year.demand"), NEW_FIRMS,
      "demography", "profitable firms spawn firms near themselves"),
     ("academic_spinoffs", ("university",), _academic, ("firms", "unis"), NEW_FIRMS,
      "demography", "universities create firms in industries their knowledge fits"),
