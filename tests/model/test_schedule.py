@@ -35,6 +35,16 @@ def test_the_module_docstring_lists_the_schedule_in_order():
     assert [name for _, name in listed] == [s.name for s in YEARLY_SCHEDULE]
 
 
+def test_docs_extending_tables_the_schedule_as_it_is():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "extending.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \| ([\w ,]+) \| `model/(\w+)\.py` \| (.*) \|$",
+                      doc, flags=re.MULTILINE)  # fmt: skip
+    assert [int(r[0]) for r in rows] == list(range(1, len(YEARLY_SCHEDULE) + 1))
+    for (_, name, actors, module, writes), stage in zip(rows, YEARLY_SCHEDULE, strict=True):
+        assert (name, tuple(actors.split(", ")), module) == (stage.name, stage.actors, stage.module)
+        assert re.findall(r"`([\w.]+)`", writes) == list(stage.writes)
+
+
 def test_stage_names_are_unique_and_modules_exist():
     names = [s.name for s in YEARLY_SCHEDULE]
     assert len(set(names)) == len(names)
