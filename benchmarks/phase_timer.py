@@ -1,8 +1,8 @@
 """Time each phase of a model step from outside the model (no timing code in ``model/``).
 
 :class:`PhaseTimer` replaces, for the duration of a ``with`` block, the mechanism
-functions that ``ClusterModel._advance`` calls (the names ``clusterlab.model.cluster_model``
-imported) and the model's Mesa bookkeeping and recording methods with wrappers that add their
+functions that the stages of the yearly schedule call (the names ``clusterlab.model.schedule``
+imports) and the model's Mesa bookkeeping and recording methods with wrappers that add their
 wall-clock time to a phase. The wrappers call the original functions with the same
 arguments, so a timed run gives the same outputs as an untimed one.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-import clusterlab.model.cluster_model as model_module
+import clusterlab.model.schedule as model_module
 from clusterlab.model import ClusterModel
 from clusterlab.model.state import WorldState
 
@@ -35,7 +35,7 @@ PHASES: dict[str, tuple[str, ...]] = {
     "mesa agents": ("ClusterModel._remove_firm_agents", "ClusterModel._add_firm_agents"),
     "recording": ("ClusterModel.record",),
 }
-"""Phase -> functions (in ``clusterlab.model.cluster_model``), or ClusterModel or WorldState
+"""Phase -> functions (in ``clusterlab.model.schedule``), or ClusterModel or WorldState
 methods, timed as that phase."""
 
 _OWNERS = {"ClusterModel": ClusterModel, "WorldState": WorldState}

@@ -79,6 +79,7 @@ TOP_KEYS = {
     "levers": dict,
     "uncertainties": dict,
     "satisficing": dict,
+    "extensions": list,
 }
 REQUIRED = {
     "name": 'name = "my_study"',
@@ -124,6 +125,7 @@ class RunSpec:
     outputs: tuple[str, ...]
     economy_seed: int = 0
     tags: tuple[tuple[str, Any], ...] = ()
+    extensions: tuple[str, ...] = ()  # "package.module:object" (docs/extending.md)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ class Experiment:
     samples: np.ndarray | None = None  # SALib sample matrix, rows = points
     design: dict[str, Any] = field(default_factory=dict)
     economies: int | None = None  # None: every run in the experiment's one economy
+    extensions: tuple[str, ...] = ()  # "package.module:object" references (docs/extending.md)
 
     @property
     def runs_per_point(self) -> int:
@@ -194,6 +197,7 @@ class Experiment:
                     outputs=self.outputs,
                     economy_seed=_economy_seed(pt.preset, overrides),
                     tags=pt.tags,
+                    extensions=self.extensions,
                 )
             )
         return out
@@ -219,6 +223,8 @@ class Experiment:
         tables = region_tables.table_hashes([{**self.fixed, **p.overrides} for p in self.points])
         if tables:  # a changed region table is another experiment (no key without tables)
             content["tables"] = tables
+        if self.extensions:  # likewise: no key without extensions
+            content["extensions"] = list(self.extensions)
         text = json.dumps(content, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -293,6 +299,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     if economies is not None:
         checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
     region_tables.check_tables(source, [{**fixed, **p.overrides} for p in points])
+    extensions = checks.checked_extensions(source, data.get("extensions", []))
     return Experiment(
         name=name,
         description=data.get("description", ""),
@@ -309,6 +316,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
         samples=samples,
         design=data["design"],
         economies=economies,
+        extensions=extensions,
     )
 
 

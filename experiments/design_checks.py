@@ -471,3 +471,25 @@ def _design_count(source: str, design: dict, key: str) -> int:
     if key not in design:
         raise error_at(source, f"design.{key}", f"is required for the {design['type']} design.")
     return design[key]
+
+
+def checked_extensions(source: str, refs: list) -> tuple[str, ...]:
+    """Return the ``extensions`` references if each imports to an Extension that fits.
+
+    Each is ``"package.module:object"``, importable here (and so in the workers, which
+    inherit this process's ``sys.path``); the extensions must fit the default schedule
+    together (:func:`clusterlab.model.extension.schedule_with`).
+    """
+    from clusterlab.model.extension import resolve_extensions, schedule_with  # noqa: PLC0415
+    from clusterlab.model.schedule import YEARLY_SCHEDULE  # noqa: PLC0415 - loads the model
+
+    if not refs:
+        return ()
+    if not all(isinstance(r, str) for r in refs):
+        raise error_at(source, "extensions", f"must be a list of strings. Got {shown(refs)}.")
+    try:  # importing runs the module's code: name only modules you trust
+        schedule_with(YEARLY_SCHEDULE, resolve_extensions(refs))
+    except Exception as exc:  # whatever the import raises: one line
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error_at(source, "extensions", f"cannot be used: {first}") from None
+    return tuple(refs)

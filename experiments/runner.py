@@ -121,6 +121,8 @@ def _asked(spec: RunSpec) -> dict[str, Any]:
         keep["snapshots"] = spec.outputs
     if "events" not in spec.outputs:
         keep["events"] = False
+    if spec.extensions:
+        keep["extensions"] = spec.extensions  # imported by name in this worker
     return keep
 
 

@@ -136,6 +136,7 @@ class ResultStore:
             "n_runs": exp.n_runs,
             "problem": exp.problem,
             "design_options": {k: v for k, v in exp.design.items() if k != "scenarios"},
+            "extensions": list(exp.extensions),
             "provenance": provenance() if record is None else record,
         }
         self.write_design(exp)

@@ -1,23 +1,17 @@
-"""ClusterModel: builds the world and lists the yearly schedule.
+"""ClusterModel: builds the world and runs the yearly schedule.
 
-Each mechanism lives in its own module as functions of the state arrays; ``step`` only
-orders the calls (docs/ODD.md, "Process overview and scheduling"):
-
-1. policy      claims on each region's budget are filed and rationed
-2. governance  cluster organizations are funded, pool SME R&D, get brokerage capacity
-3. market      demand grows, firms share it, employment adjusts, profit is booked
-4. learning    by doing, along links, from local spillovers; universities advance
-5. innovation  incremental, then recombination with partners (novel pairs = radical)
-6. diversification  firms open divisions in industries their knowledge fits
-7. networking  links expire or renew, firms search partners, customers find suppliers
-8. demography  exits, spin-offs, academic spin-offs, entrants
-9. governance  clusters are founded where a chain reaches critical mass; organizations
-               keep or seek partners in other regions
-10. record     aggregates, panel, cluster table; targeting of the next year
+Each mechanism lives in its own module as functions of the state arrays; the order of a
+year is the tuple of stages ``self.schedule`` (:data:`~clusterlab.model.schedule.YEARLY_SCHEDULE`,
+listed and numbered in :mod:`clusterlab.model.schedule`, plus the stages of any
+:class:`~clusterlab.model.extension.Extension` given). ``step`` runs it once and records
+the year (aggregates, panel, cluster table; the targeting of the next year). docs/ODD.md,
+"Process overview and scheduling"; docs/extending.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from types import MappingProxyType
 from typing import Any
 
 import mesa
@@ -25,23 +19,18 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from clusterlab.model.agents import ClusterOrganization, Firm, University
-from clusterlab.model.demography import academic_spinoffs, entrants, exits, spinoffs
-from clusterlab.model.diversification import diversify
-from clusterlab.model.emergence import found_clusters
 from clusterlab.model.errors import ParameterError
-from clusterlab.model.governance import fund_organizations, update_partnerships
+from clusterlab.model.extension import Extension, resolve_extensions, schedule_with
 from clusterlab.model.industries import build_economy
-from clusterlab.model.innovation import run_incremental, run_radical
-from clusterlab.model.learning import run_learning
-from clusterlab.model.market import input_coefficients, run_market, set_rd_budgets, total_demand
+from clusterlab.model.market import input_coefficients, total_demand
 from clusterlab.model.mesa_compat import forget_agent_ids
 from clusterlab.model.metrics.novelty import last_combined_from
-from clusterlab.model.networking import network_nodes, renew_or_expire, search_partners
 from clusterlab.model.params import ModelParams
-from clusterlab.model.policy import missing_link_fields, run_policy
+from clusterlab.model.policy import missing_link_fields
 from clusterlab.model.presets import preset
 from clusterlab.model.record import Recorder
 from clusterlab.model.regions import is_table_economy
+from clusterlab.model.schedule import YEARLY_SCHEDULE, Year
 from clusterlab.model.state import (
     SPENDING_INSTRUMENTS,
     EventLog,
@@ -74,14 +63,25 @@ class ClusterModel(mesa.Model):
         Seed of the run's generator ``self.rng``: firms' sizes, productivity and
         knowledge, and every draw from the burn-in on. The economy (industries, clusters,
         firm placement, universities) comes from the ``economy_seed`` parameter instead.
+    extensions : iterable of Extension or str, optional
+        Stages added to the yearly schedule (:mod:`clusterlab.model.extension`), as objects
+        or ``"package.module:object"`` references; they change this model only.
     **overrides
         Parameters changed by name, e.g. ``cross_cluster_subsidy=0.5``.
+
+    Attributes
+    ----------
+    schedule : tuple of Stage
+        The yearly schedule this model runs (:mod:`clusterlab.model.schedule`).
+    extensions : tuple of Extension
+    extension_params : mapping
+        Every extension parameter's value by name.
 
     Raises
     ------
     ParameterError
-        If a parameter name is unknown, a value out of range, or ``shock_industry`` not
-        below the number of industries of the economy built.
+        If a parameter name is unknown, a value out of range, ``shock_industry`` not
+        below the number of industries of the economy built, or an extension misplaced.
     """
 
     def __init__(
@@ -90,12 +90,16 @@ class ClusterModel(mesa.Model):
         params: ModelParams | None = None,
         preset_name: str = "baseline",
         rng: int | None = None,
+        extensions: Iterable[Extension | str] = (),
         **overrides: Any,
     ) -> None:
         if rng is not None and not isinstance(rng, int | np.integer):
             raise ParameterError(
                 f"The 'rng' argument of ClusterModel must be an integer seed. Got {rng!r}."
             )
+        self.extensions = resolve_extensions(extensions)
+        self.schedule, settings = schedule_with(YEARLY_SCHEDULE, self.extensions)
+        self.extension_params = MappingProxyType(settings)
         super().__init__(rng=rng)
         try:
             self._build(params, preset_name, overrides)
@@ -211,7 +215,16 @@ class ClusterModel(mesa.Model):
         n = self.state.geo.n_regions
         kinds = ("incremental", "recombinant", "radical", "radical_new_to_region")
         moved = ("knowledge_moved", "knowledge_moved_outside")
-        return {k: np.zeros(n, np.int64) for k in kinds} | {k: np.zeros(n) for k in moved}
+        added = {k: np.zeros(n) for stage in self.schedule for k in stage.records}
+        return {k: np.zeros(n, np.int64) for k in kinds} | {k: np.zeros(n) for k in moved} | added
+
+    def _extension_records(self, year: Year) -> dict[str, np.ndarray]:
+        """Return the columns the extensions' stages declare (0 where not recorded this year)."""
+        declared = {k: np.zeros(self.state.geo.n_regions) for s in self.schedule for k in s.records}
+        undeclared = sorted(set(year.records) - set(declared))
+        if undeclared:
+            raise RuntimeError(f"Stages recorded {undeclared}, declared in no Stage.records.")
+        return declared | year.records
 
     def step(self) -> None:
         """Advance one year and record it."""
@@ -220,46 +233,26 @@ class ClusterModel(mesa.Model):
         self.record(counts, spend)
 
     def _advance(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Run the yearly schedule once (also used, with policy off, for the burn-in)."""
+        """Run the yearly schedule once (also used, with policy off, for the burn-in).
+
+        Returns the year's counts by region (time-series columns) and its spend matrix
+        (regions x instruments; extension instruments in extra columns).
+        """
         ws, p, rng = self.state, self.params, self.rng
         ws.compact()  # drop last year's exited firms and ended links
-        sme = ws.firms.employees < p.market.sme_employee_limit
-        set_rd_budgets(ws.firms, sme, p, ws.policy_on)
-        year = run_policy(ws, p, sme, rng)
-        ws.ratio, ws.spend = year.ratio, year.spend
-        fund_organizations(ws, year.org_funding, sme, p.governance)
-        self.demand = run_market(ws, p, year, rng)
-        moved = run_learning(ws, p)
-        n = ws.geo.n_regions
-        counts = {"incremental": np.bincount(run_incremental(ws, p, rng), minlength=n)}
-        recombinant, radical, new_to_region = run_radical(ws, p, rng)
-        counts["recombinant"] = np.bincount(recombinant, minlength=n)
-        counts["radical"] = np.bincount(radical, minlength=n)
-        counts["radical_new_to_region"] = np.bincount(new_to_region, minlength=n)
-        counts |= moved
-        born = [diversify(ws, p, self.demand, rng)]
-        nodes = network_nodes(ws)  # knowledge does not change while links are made
-        renew_or_expire(ws, p, nodes)
-        search_partners(ws, p, rng, nodes)
-        dead = exits(ws, p)
-        born += [
-            spinoffs(ws, p, rng, self.demand > 0),
-            academic_spinoffs(ws, p, rng),
-            entrants(ws, p, self.demand, rng),
-        ]
-        rewire_supply(
-            ws.firms,
-            ws.links,
-            ws.industries.supplies,
-            p.networking.suppliers_per_firm,
-            p.networking.supplier_distance,
-            ws.step,
-            rng,
-        )
-        self._add_org_agents(found_clusters(ws, p))
-        update_partnerships(ws, p.learning.optimal_cognitive_distance, p.governance)
-        self._sync_firm_agents(dead, np.concatenate(born))
-        return counts, year.spend
+        year = Year(settings=self.extension_params)
+        for stage in self.schedule:
+            stage.run(ws, p, rng, year)
+        self.demand = year.demand
+        self._add_org_agents(year.founded)
+        self._sync_firm_agents(year.dead, np.concatenate(year.born))
+        counts = year.innovations | year.knowledge_moved
+        if self.extensions:
+            counts |= self._extension_records(year)
+        spend = year.policy.spend
+        if year.extra_spend:
+            spend = np.column_stack([spend, *year.extra_spend.values()])
+        return counts, spend
 
     def _sync_firm_agents(self, dead: np.ndarray, born: np.ndarray) -> None:
         """Remove the agents of this year's exits and add those of this year's survivors.

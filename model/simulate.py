@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 from clusterlab.model.change import PERSISTENT_ENTRY_COLUMNS, PERSISTENT_EVENT_COLUMNS
 from clusterlab.model.cluster_model import ClusterModel
 from clusterlab.model.errors import ParameterError
+from clusterlab.model.extension import Extension
 from clusterlab.model.params import ModelParams
 from clusterlab.model.presets import preset
 from clusterlab.model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMNS, funnel_summary
@@ -75,6 +76,7 @@ class SimulationResult:
     regions: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     snapshots: dict[str, pd.DataFrame] = field(default_factory=dict)
+    extensions: list[str] = field(default_factory=list)
 
 
 def _panel(model: ClusterModel) -> pd.DataFrame:
@@ -275,6 +277,7 @@ def simulate(
     snapshots: Collection[str] = (),
     *,
     events: bool = True,
+    extensions: Iterable[Extension | str] = (),
 ) -> SimulationResult:
     """Build a model, run it for ``steps`` years and return its outputs as plain data.
 
@@ -292,6 +295,9 @@ def simulate(
     events : bool, default=True
         Build the event tables; with False, ``events`` is empty (the experiment runner
         skips them when a sweep does not keep them: about 5% of a 1,000-firm run).
+    extensions : iterable of Extension or str, optional
+        Stages added to the yearly schedule (:mod:`clusterlab.model.extension`,
+        docs/extending.md); their parameters are recorded in ``params``.
 
     Returns
     -------
@@ -329,7 +335,7 @@ def simulate(
             f"The 'steps' argument of simulate must be an integer >= 0. Got {steps!r}."
         )
     with threadpool_limits(limits=1, user_api="blas"):
-        return _run(params, int(seed), int(steps), tuple(snapshots), events)
+        return _run(params, int(seed), int(steps), tuple(snapshots), events, tuple(extensions))
 
 
 def compile_kernels() -> None:
@@ -350,9 +356,10 @@ def _run(
     steps: int,
     snapshots: tuple[str, ...] = (),
     events: bool = True,
+    extensions: tuple[Extension | str, ...] = (),
 ) -> SimulationResult:
     """Run a validated ``simulate`` call."""
-    model = ClusterModel(params=params, rng=seed)
+    model = ClusterModel(params=params, rng=seed, extensions=extensions)
     kept = SnapshotCollector(snapshots)
     try:
         kept.year(model.state)
@@ -362,7 +369,8 @@ def _run(
         ws = model.state
         timeseries = pd.DataFrame(model.recorder.rows)
         return SimulationResult(
-            params=model.params.to_flat(),  # a region table sets n_regions (and n_firms)
+            # a region table sets n_regions (and n_firms); extensions add their parameters
+            params=model.params.to_flat() | dict(model.extension_params),
             seed=seed,
             steps=steps,
             timeseries=timeseries,
@@ -374,6 +382,7 @@ def _run(
             regions=list(ws.geo.region_names),
             fields=list(ws.space.field_names),
             snapshots=kept.tables(ws),
+            extensions=[e.name for e in model.extensions],
         )
     finally:
         model.release()

@@ -32,7 +32,7 @@ def test_simulate_leaves_no_model_in_mesa_registries(live_models):
 
 
 def test_a_model_failing_half_built_leaves_nothing_in_mesa_registries(monkeypatch, live_models):
-    import clusterlab.model.cluster_model as model_module
+    import clusterlab.model.schedule as model_module  # the stages call its names
 
     def broken(*args, **kwargs):
         raise RuntimeError("market down")

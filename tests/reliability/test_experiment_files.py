@@ -133,6 +133,27 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ("levers a list", toml({"levers": "[1]"}), r"'levers' must be of type dict"),
     ("uncertainties a text", toml({"uncertainties": '"x"'}), r"'uncertainties' must be of type"),
     ("satisficing a number", toml({"satisficing": "3"}), r"'satisficing' must be of type dict"),
+    ("extensions a text", toml({"extensions": '"x"'}), r"'extensions' must be of type list"),
+    (
+        "extensions a number list",
+        toml({"extensions": "[1]"}),
+        r"'extensions' must be a list of str",
+    ),
+    (
+        "extension a path",
+        toml({"extensions": '["../x:y"]'}),
+        r"'extensions' cannot be used: An extension reference must read 'package\.module:object'",
+    ),
+    (
+        "extension not importable",
+        toml({"extensions": '["no_such_module_x:EXT"]'}),
+        r"'extensions' cannot be used: No module named 'no_such_module_x'",
+    ),
+    (
+        "extension not an Extension",
+        toml({"extensions": '["clusterlab.model.schedule:ACTORS"]'}),
+        r"'extensions' cannot be used: Not an Extension",
+    ),
     ("economies negative", toml({"economies": "-1"}), r"'economies' must be an integer in \[1,"),
     # --- unknown keys
     ("unknown key", toml({"replicate": "2"}), r"'replicate' is not a known key\. Did you mean "),
