@@ -20,6 +20,10 @@ from collections.abc import Collection, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
+# Mesa before the model: importing it walks the call stack against every loaded module
+# (Mesa 3.3.1's logging decorators), which costs a worker less the shallower it happens.
+import mesa  # noqa: F401
+
 from clusterlab.model.simulate import compile_kernels, limit_blas_threads
 
 __all__ = ["init_worker", "local_executor", "stop_workers"]
