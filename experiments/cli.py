@@ -75,6 +75,10 @@ def _overrides(pairs: Sequence[str]) -> dict[str, object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one simulation and write its outputs."""
+    # Mesa first: importing it walks the call stack against every loaded module (Mesa 3.3.1's
+    # logging decorators), 0.2-0.3 s less here than under the imports of the modules below.
+    import mesa  # noqa: F401, PLC0415 - imported when used (start-up)
+
     from clusterlab.experiments.output import write_run  # noqa: PLC0415 - imported when used (start-up)
     from clusterlab.model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
     from clusterlab.model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)

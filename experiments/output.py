@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from clusterlab.experiments.errors import OutputError
 from clusterlab.experiments.folders import (
@@ -24,6 +25,7 @@ from clusterlab.experiments.folders import (
 )
 from clusterlab.experiments.plots import plot_trajectories
 from clusterlab.experiments.provenance import provenance
+from clusterlab.experiments.store import arrow_table
 from clusterlab.model.simulate import SimulationResult
 
 __all__ = ["write_run"]
@@ -99,7 +101,8 @@ def write_run(result: SimulationResult, out: Path, *, preset: str, force: bool =
     tmp = _new_sibling(out, "new")
     try:
         for name, df in _tables(result).items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
+            # the file df.to_parquet(index=False) writes, without pandas' own route
+            pq.write_table(arrow_table(df), str(tmp / f"{name}.parquet"), compression="snappy")
             df.to_csv(tmp / f"{name}.csv", index=False)
         meta = {
             "preset": preset,

@@ -1,19 +1,27 @@
-"""Figures (matplotlib, Agg backend: no display needed)."""
+"""Figures (matplotlib, drawn without pyplot: no display and no GUI backend needed).
+
+Every figure is a :class:`matplotlib.figure.Figure` saved through its Agg canvas, the
+documented way for scripts and servers; matplotlib is imported when the first figure is
+drawn, not with this module (``clusterlab run`` starts faster). Other modules that still
+draw with pyplot get it here as ``plt`` (the Agg backend selected first).
+"""
 
 from __future__ import annotations
 
+import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
 
 from clusterlab.model.params import param_specs
 from clusterlab.model.record import ECONOMY
 from clusterlab.model.simulate import SimulationResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "TRAJECTORY_PANELS",
@@ -27,6 +35,52 @@ __all__ = [
     "plot_spend_curves",
     "plot_trajectories",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``plt``: pyplot on the Agg backend, imported when a module first asks for it."""
+    if name != "plt":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import matplotlib as mpl  # noqa: PLC0415 - matplotlib: only when used (start-up)
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    globals()["plt"] = plt
+    return plt
+
+
+def _figure(**kwargs: Any) -> Figure:
+    """Make a figure on an Agg canvas (``kwargs`` go to :class:`~matplotlib.figure.Figure`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - when drawn
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any
+) -> tuple[Figure, Any]:
+    """Make a constrained-layout figure and its axes, as ``pyplot.subplots`` does."""
+    fig = _figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def _fonts() -> AbstractContextManager[Any]:
+    """Projector-readable fonts (:data:`FONT`) for the figures made inside the block."""
+    import matplotlib as mpl  # noqa: PLC0415 - matplotlib: only when used (start-up)
+
+    return mpl.rc_context(FONT)
+
+
+def _close(fig: Figure) -> None:
+    """Forget a figure pyplot made (figures made here are freed with their last reference)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)
+
 
 TRAJECTORY_PANELS: tuple[tuple[str, str, bool], ...] = (
     ("radical", "Radical innovations (novel pairs, per year)", False),
@@ -42,7 +96,7 @@ TRAJECTORY_PANELS: tuple[tuple[str, str, bool], ...] = (
 def plot_trajectories(result: SimulationResult, path: Path) -> Path:
     """Six panels of the main trajectories, economy and per region; saved to ``path``."""
     ts = result.timeseries
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8), constrained_layout=True)
+    fig, axes = _subplots(2, 3, figsize=(15, 8))
     for ax, (col, title, by_region) in zip(axes.ravel(), TRAJECTORY_PANELS, strict=True):
         eco = ts[ts["scope"] == ECONOMY]
         ax.plot(eco["step"], eco[col], color="black", lw=2, label="economy")
@@ -56,7 +110,6 @@ def plot_trajectories(result: SimulationResult, path: Path) -> Path:
     axes[0, 1].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"ClusterLab run: seed {result.seed}, {result.steps} years", fontsize=13)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)
 
 
@@ -64,12 +117,12 @@ FONT = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fon
 """Projector-readable font sizes for report figures."""
 
 
-def save(fig: plt.Figure, base: Path) -> list[Path]:
+def save(fig: Figure, base: Path) -> list[Path]:
     """Save a figure as PNG and SVG next to each other; close it."""
     paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
     fig.savefig(paths[0], dpi=120)
     fig.savefig(paths[1])
-    plt.close(fig)
+    _close(fig)
     return paths
 
 
@@ -80,10 +133,8 @@ def plot_scenarios(
     outcomes = [o for o in labels if o in set(table["outcome"])]
     cols = 2
     rows = -(-len(outcomes) // cols)
-    with plt.rc_context(FONT):
-        fig, axes = plt.subplots(
-            rows, cols, figsize=(13, 3.2 * rows), constrained_layout=True, squeeze=False
-        )
+    with _fonts():
+        fig, axes = _subplots(rows, cols, figsize=(13, 3.2 * rows), squeeze=False)
         for ax, outcome in zip(axes.ravel(), outcomes, strict=False):
             sub = table[table["outcome"] == outcome].reset_index(drop=True)
             y = np.arange(len(sub))[::-1]
@@ -112,8 +163,8 @@ def plot_cost_effectiveness(
     """Difference to the baseline (with interval) against extra public spend."""
     sub = table[table["outcome"] == outcome].set_index("scenario")
     x = spend.reindex(sub.index)
-    with plt.rc_context(FONT):
-        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+    with _fonts():
+        fig, ax = _subplots(figsize=(9, 6))
         ax.errorbar(
             x,
             sub["diff"],
@@ -133,8 +184,8 @@ def plot_cost_effectiveness(
 
 def plot_dose_response(data: pd.DataFrame, lever: str, label: str, base: Path) -> list[Path]:
     """Mean and 95% interval of an outcome against a swept lever."""
-    with plt.rc_context(FONT):
-        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+    with _fonts():
+        fig, ax = _subplots(figsize=(9, 6))
         ax.fill_between(data[lever], data["low"], data["high"], alpha=0.25, label="95% interval")
         ax.plot(data[lever], data["mean"], "o-", label="mean over replicates")
         ax.set_xlabel(lever)
@@ -151,13 +202,12 @@ def _grid(
     """Return a figure of ``n`` small panels in rows of ``cols``, spare panels hidden."""
     cols = max(1, min(cols, n))
     rows = -(-n // cols)
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         rows,
         cols,
         figsize=(panel[0] * cols, panel[1] * rows),
         sharex=sharex,
         sharey=sharey,
-        constrained_layout=True,
         squeeze=False,
     )
     for ax in axes.ravel()[n:]:
@@ -173,7 +223,7 @@ def plot_fan(data: pd.DataFrame, label: str, base: Path) -> list[Path]:
     """
     scenarios = list(dict.fromkeys(data["scenario"]))
     reference = data[data["scenario"] == scenarios[0]]
-    with plt.rc_context(FONT):
+    with _fonts():
         fig, axes = _grid(len(scenarios), 3, (4.6, 3.2))
         for ax, scenario in zip(axes, scenarios, strict=True):
             grp = data[data["scenario"] == scenario]
@@ -197,7 +247,7 @@ def plot_dose_panels(table: pd.DataFrame, outcome: str, label: str, base: Path) 
     """
     sub = table[table["outcome"] == outcome]
     levers = list(dict.fromkeys(sub["lever"]))
-    with plt.rc_context(FONT):
+    with _fonts():
         fig, axes = _grid(len(levers), 4, (3.8, 3.0), sharex=False)
         for ax, lever in zip(axes, levers, strict=True):
             grp = sub[sub["lever"] == lever].sort_values("dose")
@@ -216,7 +266,7 @@ def plot_dose_panels(table: pd.DataFrame, outcome: str, label: str, base: Path) 
 def plot_spend_curves(table: pd.DataFrame, labels: dict[str, str], base: Path) -> list[Path]:
     """One panel per outcome: effect (95% interval) against realised spend, a line per lever."""
     outcomes = [o for o in labels if o in set(table["outcome"])]
-    with plt.rc_context(FONT):
+    with _fonts():
         fig, axes = _grid(len(outcomes), 3, (5.0, 3.6), sharey=False)
         for ax, outcome in zip(axes, outcomes, strict=True):
             sub = table[table["outcome"] == outcome]
@@ -243,8 +293,8 @@ def plot_spend_curves(table: pd.DataFrame, labels: dict[str, str], base: Path) -
 
 def plot_sobol(table: pd.DataFrame, label: str, base: Path) -> list[Path]:
     """First-order and total Sobol' indices with 95% intervals, one bar pair per parameter."""
-    with plt.rc_context(FONT):
-        fig, ax = plt.subplots(figsize=(10, 0.6 * len(table) + 2.5), constrained_layout=True)
+    with _fonts():
+        fig, ax = _subplots(figsize=(10, 0.6 * len(table) + 2.5))
         y = np.arange(len(table))
         ax.barh(y + 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="first order S1", capsize=3)
         ax.barh(y - 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="total ST", capsize=3)
@@ -258,8 +308,8 @@ def plot_sobol(table: pd.DataFrame, label: str, base: Path) -> list[Path]:
 
 def plot_morris(table: pd.DataFrame, label: str, base: Path) -> list[Path]:
     """Morris mu* against sigma: far right = influential, high = non-linear or interacting."""
-    with plt.rc_context(FONT):
-        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+    with _fonts():
+        fig, ax = _subplots(figsize=(9, 6))
         ax.errorbar(
             table["mu_star"], table["sigma"], xerr=table["mu_star_conf"], fmt="o", capsize=3
         )

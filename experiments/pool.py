@@ -20,7 +20,11 @@ from collections.abc import Collection, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
-from clusterlab.model.simulate import compile_kernels
+# Mesa before the model: importing it walks the call stack against every loaded module
+# (Mesa 3.3.1's logging decorators), which costs a worker less the shallower it happens.
+import mesa  # noqa: F401
+
+from clusterlab.model.simulate import compile_kernels, limit_blas_threads
 
 __all__ = ["init_worker", "local_executor", "stop_workers"]
 
@@ -36,7 +40,10 @@ def init_worker() -> None:
     - A watchdog thread ends the worker within a second of its parent's death (a parent
       killed with SIGKILL cannot stop its workers, which would otherwise live on).
     - At its exit the worker skips the interpreter's teardown (:func:`_exit_now`).
+    - BLAS runs one thread for the worker's life, set once rather than on every run
+      (:func:`~clusterlab.model.simulate.limit_blas_threads`).
     """
+    limit_blas_threads()
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(

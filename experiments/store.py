@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -51,13 +52,70 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     The file is what ``df.to_parquet(path, index=False)`` writes (the same Arrow table,
     pandas metadata and snappy compression), written by pyarrow straight to the path:
     pandas' own route (its engine checks and a Python file handle) costs about twice the
-    CPU for the small tables of a run (about 4 ms a file, paid by a sweep's parent).
+    CPU for the small tables of a run, paid by a sweep's parent; the table itself is
+    built by :func:`arrow_table`.
     """
     if df.attrs:  # pandas keeps them in the file's metadata; its own writer knows how
         atomic_write(path, lambda p: df.to_parquet(p, index=False))
         return
-    table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)  # no thread pool
+    table = arrow_table(df)
     atomic_write(path, lambda p: pq.write_table(table, str(p), compression="snappy"))
+
+
+_SCHEMAS: dict[tuple[Any, ...], pa.Schema] = {}
+"""Schemas (pandas metadata included) that ``Table.from_pandas`` gave, by frame layout."""
+_MAX_SCHEMAS = 256
+
+
+def arrow_table(df: pd.DataFrame) -> pa.Table:
+    """Make the Arrow table ``pa.Table.from_pandas(df, preserve_index=False)`` makes, faster.
+
+    A sweep writes frames of a few layouts over and over (every run's time series and
+    summary row). ``from_pandas`` spends most of its time per column, on pandas look-ups
+    and on the pandas metadata. Here the numeric and boolean columns are taken a dtype at
+    a time as numpy arrays and converted as ``from_pandas`` converts them
+    (``pa.array(values, from_pandas=True)``: NaN is null), other columns one by one as it
+    does, and the schema with its metadata is the one ``from_pandas`` made for the first
+    frame of the same layout (column names and index, dtypes, Arrow types): the same
+    table, so the same file byte for byte.
+    """
+    columns = df.columns
+    if df.shape[1] == 0 or not columns.is_unique:
+        return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
+    dtypes = tuple(df.dtypes)
+    arrays = _column_arrays(df, dtypes)
+    key = (
+        tuple(columns),
+        columns.dtype,
+        tuple(columns.names),
+        dtypes,
+        tuple(a.type for a in arrays),
+    )
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)  # no thread pool
+        if len(_SCHEMAS) >= _MAX_SCHEMAS:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = table.schema
+        return table
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _column_arrays(df: pd.DataFrame, dtypes: tuple[Any, ...]) -> list[pa.Array]:
+    """Each column as ``from_pandas`` converts it; numbers a numpy dtype at a time."""
+    arrays: list[pa.Array | None] = [None] * df.shape[1]
+    groups: dict[np.dtype, list[int]] = {}
+    for i, dtype in enumerate(dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            groups.setdefault(dtype, []).append(i)
+    for positions in groups.values():
+        values = df.iloc[:, positions].to_numpy()
+        for j, i in enumerate(positions):
+            arrays[i] = pa.array(values[:, j], from_pandas=True)
+    for i, array in enumerate(arrays):
+        if array is None:
+            arrays[i] = pa.array(df[df.columns[i]], from_pandas=True)
+    return arrays  # type: ignore[return-value]
 
 
 def read_parquet(path: Path, fix: str) -> pd.DataFrame:

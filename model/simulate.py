@@ -20,7 +20,14 @@ from clusterlab.model.record import ECONOMY, LINK_INSTRUMENT_NAMES, SPEND_COLUMN
 from clusterlab.model.snapshot import SnapshotCollector
 from clusterlab.model.state import Instrument, Origin
 
-__all__ = ["SimulationResult", "compile_kernels", "region_summary", "simulate", "summarise"]
+__all__ = [
+    "SimulationResult",
+    "compile_kernels",
+    "limit_blas_threads",
+    "region_summary",
+    "simulate",
+    "summarise",
+]
 
 EVENT_TABLES = (
     "innovation",
@@ -334,8 +341,25 @@ def simulate(
         raise ParameterError(
             f"The 'steps' argument of simulate must be an integer >= 0. Got {steps!r}."
         )
+    if _PROCESS_BLAS_LIMIT:  # one BLAS thread already, for the whole process
+        return _run(params, int(seed), int(steps), tuple(snapshots), events)
     with threadpool_limits(limits=1, user_api="blas"):
         return _run(params, int(seed), int(steps), tuple(snapshots), events, tuple(extensions))
+
+
+_PROCESS_BLAS_LIMIT: list[threadpool_limits] = []
+"""The limit :func:`limit_blas_threads` set for the whole process (empty: none)."""
+
+
+def limit_blas_threads() -> None:
+    """Keep BLAS at one thread for the rest of this process (the runner's workers).
+
+    :func:`simulate` then skips its own limit per run (about 3 ms: threadpoolctl looks up
+    the loaded libraries every time). A BLAS library loaded later would not be limited;
+    numpy's and scipy's are loaded with this module.
+    """
+    if not _PROCESS_BLAS_LIMIT:
+        _PROCESS_BLAS_LIMIT.append(threadpool_limits(limits=1, user_api="blas"))
 
 
 def compile_kernels() -> None:

@@ -3,6 +3,7 @@
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -169,6 +170,39 @@ def test_write_parquet_writes_what_pandas_writes(tmp_path: Path) -> None:
         df.to_parquet(tmp_path / f"{name}.pandas.parquet", index=False)
         ours = (tmp_path / f"{name}.ours.parquet").read_bytes()
         assert ours == (tmp_path / f"{name}.pandas.parquet").read_bytes()
+
+
+def test_write_parquet_is_pandas_file_for_repeated_layouts(tmp_path: Path) -> None:
+    # The second and later frames of one layout reuse the first one's schema (a sweep's
+    # runs): still pandas' file byte for byte, whatever the values (NaN, None, booleans,
+    # integers of several widths, strings), and a new layout (a column now all None, a
+    # float32 instead of a float64) gets its own schema.
+    def frame(k: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "scope": ["economy", "r0", None if k else "r1"],
+                "step": [0, 0, k],
+                "x": [1.5, float("nan"), 2.0] if k % 2 else [float("nan"), 0.0, -1.0],
+                "ok": [True, False, k == 1],
+                "small": np.array([1, 2, 3], dtype="uint8"),
+                "y": np.array([k, 2.5, float("nan")], dtype="float32" if k == 3 else "float64"),
+                "note": [None, None, None] if k == 2 else ["a", None, "b"],
+            }
+        )
+
+    for k in range(5):
+        df = frame(k)
+        write_parquet(df, tmp_path / "ours.parquet")
+        df.to_parquet(tmp_path / "pandas.parquet", index=False)
+        assert (tmp_path / "ours.parquet").read_bytes() == (
+            tmp_path / "pandas.parquet"
+        ).read_bytes(), k
+        row = pd.DataFrame([{"run_id": k, "gini": float("nan") if k else 0.4, "host": "h"}])
+        write_parquet(row, tmp_path / "ours.parquet")
+        row.to_parquet(tmp_path / "pandas.parquet", index=False)
+        assert (tmp_path / "ours.parquet").read_bytes() == (
+            tmp_path / "pandas.parquet"
+        ).read_bytes(), k
 
 
 def test_write_parquet_keeps_a_frames_attrs(tmp_path: Path) -> None:

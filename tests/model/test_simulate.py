@@ -319,3 +319,30 @@ def _documented_names(section: str) -> set[str]:
 def test_odd_documents_every_time_series_column_and_summary_key(small_result):
     assert set(small_result.timeseries.columns) == _documented_names("9.1 Time series")
     assert set(small_result.summary) == _documented_names("9.5 Run summary")
+
+
+BLAS_ONCE_CHECK = """
+from threadpoolctl import threadpool_info
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import limit_blas_threads, simulate
+
+params = preset("baseline", n_firms=60, burn_in=1)
+before = simulate(params, seed=3, steps=2).timeseries
+limit_blas_threads()
+after = simulate(params, seed=3, steps=2).timeseries
+blas = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+print(after.equals(before), max(blas, default=1))
+"""
+
+
+def test_limit_blas_threads_holds_for_the_process_and_changes_no_result():
+    # a new process: the limit stays for the rest of the process (the runner's workers)
+    done = subprocess.run(
+        [sys.executable, "-c", BLAS_ONCE_CHECK],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True 1"
