@@ -341,10 +341,11 @@ def simulate(
         raise ParameterError(
             f"The 'steps' argument of simulate must be an integer >= 0. Got {steps!r}."
         )
+    args = (params, int(seed), int(steps), tuple(snapshots), events, tuple(extensions))
     if _PROCESS_BLAS_LIMIT:  # one BLAS thread already, for the whole process
-        return _run(params, int(seed), int(steps), tuple(snapshots), events)
+        return _run(*args)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _run(params, int(seed), int(steps), tuple(snapshots), events, tuple(extensions))
+        return _run(*args)
 
 
 _PROCESS_BLAS_LIMIT: list[threadpool_limits] = []
