@@ -324,6 +324,10 @@ def _sweep_with_workers(
         text=True,
     )
     _wait_for_runs(out, 1, proc)
+    # Hold the parent still (SIGSTOP; a signal sent now waits for SIGCONT): on a loaded
+    # machine the 16 short runs could otherwise all finish before the test's signal lands.
+    os.kill(proc.pid, signal.SIGSTOP)
+    assert proc.poll() is None, "the sweep ended before it could be interrupted"
     workers = [p for p in _children(proc.pid) if _alive(p)]
     assert workers, "the sweep has no worker processes"
     return proc, workers
@@ -343,6 +347,7 @@ def test_sigterm_and_ctrl_c_stop_the_workers_and_say_how_to_resume(
     out = tmp_path / "results"
     proc, workers = _sweep_with_workers(cli_command, slow_file, out)
     proc.send_signal(sig)
+    os.kill(proc.pid, signal.SIGCONT)  # the signal is delivered as the parent resumes
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == status
     assert "Traceback" not in err
