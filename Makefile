@@ -6,6 +6,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist; a test module stays on one process, so its module-scoped
+# runs are made once). TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: demo test test-other-cpu test-no-numba test-mesa-latest lint bench clean
 
@@ -24,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/python .ci/lint_imports.py
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 # The model tests as a CPU without AVX2 and FMA computes them (docs/reproducibility.md):
 # numpy's baseline loops (every SIMD dispatch target off), OpenBLAS's SSE4.2 kernel, and
@@ -34,7 +38,7 @@ test-other-cpu: $(STAMP)
 	cache=$$(mktemp -d); \
 	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" OPENBLAS_CORETYPE=Nehalem \
 	NUMBA_CPU_NAME=generic \
-	NUMBA_CACHE_DIR=$$cache $(BIN)/python -m pytest tests/model -p no:cacheprovider; \
+	NUMBA_CACHE_DIR=$$cache $(BIN)/python -m pytest tests/model $(XDIST) -p no:cacheprovider; \
 	status=$$?; rm -rf $$cache; exit $$status
 
 # The model tests without numba (docs/reproducibility.md, "Kernel backends"): .ci/no-numba
@@ -66,7 +70,7 @@ test-mesa-latest:
 		exit 1; \
 	fi; \
 	$(LATEST)/bin/python -c "import mesa, sys; print('test-mesa-latest: Mesa', mesa.__version__, 'on Python', sys.version.split()[0], '(no numba)')"; \
-	$(LATEST)/bin/python -m pytest tests/model $(LATEST_APP_TESTS) -p no:cacheprovider
+	$(LATEST)/bin/python -m pytest tests/model $(LATEST_APP_TESTS) $(XDIST) -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
