@@ -246,7 +246,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Run (or finish) a sobol/morris experiment, then analyse it."""
     from clusterlab.experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
-    from clusterlab.experiments.report import SENSITIVITY_OUTCOMES, sensitivity_report  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.report_sensitivity import SENSITIVITY_OUTCOMES, sensitivity_report  # noqa: PLC0415 - imported when used (start-up)
 
     exp = load_experiment(args.experiment)
     if exp.kind.value not in ("sobol", "morris"):

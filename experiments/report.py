@@ -19,39 +19,38 @@ import pandas as pd
 
 from clusterlab.experiments.analysis import (
     MAIN_OUTCOMES,
-    additionality_table,
-    channel_funnel,
     compare_scenarios,
-    dose_response,
-    fan_chart_data,
 )
 from clusterlab.experiments.effects import lever_doses
 from clusterlab.experiments.errors import OutputError
 from clusterlab.experiments.folders import TMP_MARK
 from clusterlab.experiments.plots import (
     plot_cost_effectiveness,
-    plot_dose_response,
-    plot_fan,
-    plot_morris,
     plot_scenarios,
-    plot_sobol,
 )
 from clusterlab.experiments.region_effects import region_section
 from clusterlab.experiments.report_effects import dose_section, equal_cost_section
-from clusterlab.experiments.sensitivity import SensitivityResult, sensitivity_tables, write_tables
-from clusterlab.experiments.sensitivity_checks import add_checks
+from clusterlab.experiments.report_sections import (
+    additionality_section,
+    dose_figures,
+    fan_scenarios,
+    fan_section,
+    funnel_section,
+    interval_text,
+)
 from clusterlab.experiments.store import Results, load_results, replicates_text
 from clusterlab.experiments.surface import SAMPLED_DESIGNS, surface_section
 from clusterlab.model.params import suggest
 
-__all__ = ["Report", "compare_report", "render_html", "render_markdown", "sensitivity_report"]
+__all__ = [
+    "Report",
+    "compare_report",
+    "render_html",
+    "render_markdown",
+    "staged_folder",
+    "write_report",
+]
 
-FAN_COLUMNS = {
-    "radical": "Radical innovations per year",
-    "cross_cluster_share": "Cross-cluster share of collaboration links",
-    "diversity": "Diversity (industries with RCA >= 1, mean over regions)",
-    "spend_total": "Policy spend (M€ per year)",
-}
 HEADLINE = (
     "radical_innovations",
     "persistent_entries",
@@ -132,18 +131,13 @@ def render_html(report: Report) -> str:
     return "\n".join(parts)
 
 
-def _fmt(mean: float, low: float, high: float) -> str:
-    if pd.isna(low):
-        return f"{mean:.3g}"
-    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
-
-
 def headline_table(table: pd.DataFrame, outcomes: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
     """Scenarios x outcomes: 'mean [95% interval]' strings."""
     sub = table[table["outcome"].isin(outcomes)]
     cells = sub.assign(
         cell=[
-            _fmt(m, lo, hi) for m, lo, hi in zip(sub["mean"], sub["low"], sub["high"], strict=True)
+            interval_text(m, lo, hi)
+            for m, lo, hi in zip(sub["mean"], sub["low"], sub["high"], strict=True)
         ]
     )
     wide = cells.pivot(index="scenario", columns="outcome", values="cell")
@@ -161,7 +155,7 @@ def difference_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
             "scenario": sub["scenario"],
             "outcome": sub["outcome"].map(MAIN_OUTCOMES),
             "difference [95% interval]": [
-                _fmt(m, lo, hi)
+                interval_text(m, lo, hi)
                 for m, lo, hi in zip(sub["diff"], sub["diff_low"], sub["diff_high"], strict=True)
             ],
             "per M€ extra spend": sub["per_meur"].map(lambda v: "" if pd.isna(v) else f"{v:.3g}"),
@@ -170,7 +164,8 @@ def difference_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
     )
 
 
-def _problems(results: Results, report: Report) -> None:
+def report_problems(results: Results, report: Report) -> None:
+    """Say in the report which design points or runs are missing or failed."""
     m = results.manifest
     missing_points = set(results.design["scenario"]) - set(results.summary.get("scenario", []))
     done = len(results.summary)
@@ -193,7 +188,7 @@ def _problems(results: Results, report: Report) -> None:
 
 
 @contextmanager
-def _staged(root: Path) -> Iterator[Path]:
+def staged_folder(root: Path) -> Iterator[Path]:
     """Yield a hidden folder inside ``root``; its entries move into ``root`` if the block ends well.
 
     A report is written whole or not at all: an error half-way (a corrupt run file, a
@@ -255,7 +250,7 @@ def compare_report(
     asked = _check_baseline(results, baseline)
     if "timeseries" in results.manifest.get("outputs", []) and not results.summary.empty:
         results.timeseries  # noqa: B018 - read every run file now: a corrupt one stops us here
-    with _staged(root) as stage:
+    with staged_folder(root) as stage:
         _compare(results, asked if baseline else None, stage, satisficing)
     return root / "report.html"
 
@@ -274,18 +269,18 @@ def _compare(
         f"{m['steps']} years; root seed {m['root_seed']}; fingerprint {m['fingerprint']}; "
         f"ClusterLab commit {m['provenance'].get('git_commit')}."
     )
-    _problems(results, report)
+    report_problems(results, report)
     if results.summary.empty:
         report.text("No finished runs: nothing to compare.")
-        return _write(report, root)
+        return write_report(report, root)
     if m["design"] == "xlrm":
         from clusterlab.experiments.report_robustness import robustness_section  # noqa: PLC0415
 
         robustness_section(results, report, fig_dir, tab_dir, satisficing)
-        return _write(report, root)
+        return write_report(report, root)
     if m["design"] in SAMPLED_DESIGNS:  # no baseline point: surfaces, not differences
         surface_section(results, report, fig_dir, tab_dir)
-        return _write(report, root)
+        return write_report(report, root)
     summary = results.summary
     scenarios = list(dict.fromkeys(summary.sort_values("point")["scenario"]))
     baseline = baseline or scenarios[0]
@@ -324,201 +319,19 @@ def _compare(
         )[0],
         "Extra radical innovations against extra public spend",
     )
-    _additionality(summary, baseline, paired, report, tab_dir)
-    _funnel(summary, baseline, report, tab_dir)
+    additionality_section(summary, baseline, paired, report, tab_dir)
+    funnel_section(summary, baseline, report, tab_dir)
     region_section(results, baseline, paired, report, fig_dir, tab_dir)
     doses = dose_section(results, baseline, paired, report, fig_dir, tab_dir)
     if doses.empty:
-        _dose(results, report, fig_dir, tab_dir)
-    _fans(results, report, fig_dir, _fan_scenarios(results.design, scenarios, baseline, doses))
-    return _write(report, root)
+        dose_figures(results, report, fig_dir, tab_dir)
+    fan_section(results, report, fig_dir, fan_scenarios(results.design, scenarios, baseline, doses))
+    return write_report(report, root)
 
 
-MAX_FAN_PANELS = 12
-"""Trajectory figures show at most this many scenarios (one panel each)."""
-
-
-def _fan_scenarios(
-    design: pd.DataFrame, scenarios: list[str], baseline: str, doses: pd.DataFrame
-) -> list[str]:
-    """Scenarios of the trajectory panels: the baseline first; of a dose design, top doses."""
-    if not doses.empty:
-        top = doses.loc[doses.groupby("lever", sort=False)["dose"].idxmax(), "point"]
-        named = set(design.loc[design["point"].isin(top), "scenario"])
-        chosen = [s for s in scenarios if s in named]
-    else:
-        chosen = scenarios
-    return [baseline, *[s for s in chosen if s != baseline][: MAX_FAN_PANELS - 1]]
-
-
-DOSE_OUTCOMES = (
-    "radical_innovations",
-    "persistent_entries",
-    "absolute_diversity_change",
-    "mean_cross_cluster_share",
-)
-
-
-def _additionality(
-    summary: pd.DataFrame, baseline: str, paired: bool, report: Report, tab_dir: Path
-) -> None:
-    """Table of extra links per M€ and deadweight of each link subsidy paid."""
-    table = additionality_table(summary, baseline, paired)
-    if table.empty:
-        return
-    table.to_csv(tab_dir / "additionality.csv", index=False)
-    report.heading("Additionality of link subsidies")
-    report.text(
-        f"Links of each subsidised type formed over the run minus those formed in the "
-        f"'{baseline}' run with the same seed, per M€ spent on the instrument; and the "
-        "in-run deadweight share: subsidised links whose both ends valued them above the "
-        "full fee (they would have formed without the subsidy)."
-    )
-    report.table(
-        pd.DataFrame(
-            {
-                "scenario": table["scenario"],
-                "instrument": table["instrument"],
-                "spend (M€)": table["spend"].map(lambda v: f"{v:.3g}"),
-                "extra links [95% interval]": [
-                    _fmt(m, lo, hi)
-                    for m, lo, hi in zip(
-                        table["extra_links"], table["extra_low"], table["extra_high"], strict=True
-                    )
-                ],
-                "extra links per M€": table["extra_per_meur"].map(lambda v: f"{v:.3g}"),
-                "deadweight share": table["deadweight_share"].map(
-                    lambda v: "" if pd.isna(v) else f"{v:.2f}"
-                ),
-            }
-        )
-    )
-
-
-def _funnel(summary: pd.DataFrame, baseline: str, report: Report, tab_dir: Path) -> None:
-    """Table of where each scenario's effect on diversification stops (ODD §8.1)."""
-    table = channel_funnel(summary, baseline)
-    if table.empty:
-        return
-    table.to_csv(tab_dir / "funnel.csv", index=False)
-    report.heading("Channel funnel: where the effect stops")
-    report.text(
-        f"Paired differences to the '{baseline}' run with the same seed at each stage, links "
-        "formed -> knowledge moved -> fits crossing the division threshold -> divisions "
-        "opened -> divisions alive at age 5 -> persistent entries; the first stage whose "
-        "95% interval includes 0 is where the effect stops."
-    )
-    report.table(
-        pd.DataFrame(
-            {
-                "scenario": table["scenario"],
-                "stage": table["stage"],
-                "baseline": table["baseline"].map(lambda v: f"{v:.3g}"),
-                "difference [95% interval]": [
-                    _fmt(m, lo, hi)
-                    for m, lo, hi in zip(
-                        table["diff"], table["diff_low"], table["diff_high"], strict=True
-                    )
-                ],
-                "stops here": table["stops_here"].map(lambda v: "<-" if v else ""),
-            }
-        )
-    )
-
-
-def _dose(results: Results, report: Report, fig_dir: Path, tab_dir: Path) -> None:
-    if results.manifest["design"] != "grid":
-        return
-    levers = [c for c in results.design.columns if c not in ("point", "scenario", "preset")]
-    for lever in levers:
-        report.heading(f"Dose-response: {lever}")
-        for outcome in DOSE_OUTCOMES:
-            data = dose_response(results.summary, results.design, lever, outcome)
-            data.to_csv(tab_dir / f"dose_{lever}_{outcome}.csv", index=False)
-            report.figure(
-                plot_dose_response(
-                    data, lever, MAIN_OUTCOMES[outcome], fig_dir / f"dose_{lever}_{outcome}"
-                )[0],
-                f"{MAIN_OUTCOMES[outcome]} against {lever}",
-            )
-
-
-def _fans(results: Results, report: Report, fig_dir: Path, scenarios: list[str]) -> None:
-    if "timeseries" not in results.manifest.get("outputs", []) or results.summary.empty:
-        return
-    # Results.table reads every run's file, also of runs without a summary (a sweep killed
-    # between its two writes, or a deleted summary): plot the finished runs only.
-    ts = results.timeseries
-    ts = ts[ts["run_id"].isin(results.summary["run_id"]) & ts["scenario"].isin(scenarios)]
-    report.heading("Trajectories")
-    report.text(
-        f"One panel per scenario ({', '.join(scenarios)}), same axes; the dashed line "
-        f"repeats the median of '{scenarios[0]}'."
-    )
-    for column, label in FAN_COLUMNS.items():
-        data = fan_chart_data(ts, column)
-        data = data.set_index("scenario").loc[[s for s in scenarios if s in set(data["scenario"])]]
-        report.figure(
-            plot_fan(data.reset_index(), label, fig_dir / f"fan_{column}")[0],
-            f"{label}: median and 5-95% band, one panel per scenario",
-        )
-
-
-def _write(report: Report, root: Path) -> Path:
+def write_report(report: Report, root: Path) -> Path:
+    """Write ``report.md`` and ``report.html`` into ``root``; return the HTML's path."""
     (root / "report.md").write_text(render_markdown(report, root))
     out = root / "report.html"
     out.write_text(render_html(report))
     return out
-
-
-SENSITIVITY_OUTCOMES = ("radical_innovations", "persistent_entries", "absolute_diversity_change")
-
-
-def sensitivity_report(root: str | Path, outcomes: tuple[str, ...] = SENSITIVITY_OUTCOMES) -> Path:
-    """Sobol' or Morris analysis of a results folder: tables, figures, report files."""
-    results = load_results(root)
-    root = Path(root)
-    found = sensitivity_tables(results, list(outcomes))
-    with _staged(root) as stage:
-        _sensitivity(results, found, stage)
-    return root / "report.html"
-
-
-def _sensitivity(results: Results, found: list[SensitivityResult], root: Path) -> None:
-    fig_dir = root / "figures"
-    fig_dir.mkdir(exist_ok=True)
-    write_tables(found, root / "tables")
-    m = results.manifest
-    report = Report(f"ClusterLab sensitivity analysis '{m['experiment']}'")
-    report.text(m.get("description") or "")
-    report.text(
-        f"{m['design']} design over {', '.join(m['problem']['names'])}; {m['n_points']} "
-        f"points x {replicates_text(m)} of {m['steps']} years; outputs averaged "
-        "over replicates per point and analysed in SALib's sample order."
-    )
-    _problems(results, report)
-    for r in found:
-        label = MAIN_OUTCOMES.get(r.outcome, r.outcome)
-        report.heading(label)
-        if m["n_runs"] > m["n_points"]:
-            report.text(
-                f"Replicate noise: {r.noise_share:.0%} of the variance of run outcomes "
-                "lies within design points (averaged out by the replicates)."
-            )
-        else:
-            report.text(
-                "One replicate per point: simulation noise is not separated from the "
-                "parameters' effects; use more replicates for firm conclusions."
-            )
-        if r.method == "sobol":
-            report.text(
-                f"Convergence: largest change of a total index between N/2 and N base "
-                f"samples: {r.convergence:.3f}."
-            )
-            path = plot_sobol(r.indices, label, fig_dir / f"sobol_{r.outcome}")[0]
-        else:
-            path = plot_morris(r.indices, label, fig_dir / f"morris_{r.outcome}")[0]
-        report.table(r.indices.round(4))
-        report.figure(path, f"{r.method.capitalize()} indices: {label}")
-        add_checks(results, r, label, report, root)
-    return _write(report, root)

@@ -23,14 +23,13 @@ from clusterlab.experiments.design import load_experiment, parse_experiment
 from clusterlab.experiments.effects import EFFECT_OUTCOMES
 from clusterlab.experiments.plots import plot_fan
 from clusterlab.experiments.report import (
-    SENSITIVITY_OUTCOMES,
     Report,
     compare_report,
     headline_table,
     render_html,
     render_markdown,
-    sensitivity_report,
 )
+from clusterlab.experiments.report_sensitivity import SENSITIVITY_OUTCOMES, sensitivity_report
 from clusterlab.experiments.runner import run_experiment
 from clusterlab.experiments.store import ResultStore, load_results
 
@@ -376,7 +375,7 @@ def test_deleted_runs_are_reported_and_left_out_of_the_trajectories(smoke, tmp_p
         plotted.append(set(data["scenario"]))
         return plot_fan(data, label, base)
 
-    monkeypatch.setattr("clusterlab.experiments.report.plot_fan", spy)
+    monkeypatch.setattr("clusterlab.experiments.report_sections.plot_fan", spy)
     compare_report(folder)
     text = (folder / "report.md").read_text()
     assert (
