@@ -238,14 +238,14 @@ class MarketParams(_ParamGroup):
         "How fast the s.d. of market-share shocks falls with employment (s.d. ~ E^-this).",
     )
     related_input_saving: float = _p(
-        0.1,
+        0.0,
         0.0,
         1.0,
         "share of input cost per unit density",
         "Input costs a firm saves per unit relatedness density of its region (0-1).",
     )
     related_labour_premium: float = _p(
-        0.0,
+        0.2,
         0.0,
         2.0,
         "share of competitiveness per unit density",

@@ -342,6 +342,27 @@ def test_related_labour_premium_moves_market_share_to_related_regions(make_model
     assert compared > 0
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_default_related_labour_pool_tilts_each_industry_toward_related_regions(make_model, seed):
+    # The default pool is on. Same draws with lambda = default and 0: each firm's share
+    # is multiplied by (1 + lambda d)^sigma / (industry mean), so in every industry with
+    # firms in regions of different density the revenue-weighted mean density rises, and
+    # the industry's revenue is only moved between its firms, not created (no procurement).
+    assert MarketParams().related_labour_premium > 0
+    _, r0, industry, density = _one_market(make_model, seed, related_labour_premium=0.0)
+    _, r1, _, _ = _one_market(make_model, seed)
+    compared = 0
+    for q in np.unique(industry):
+        rows = (industry == q) & (r0 > 0)
+        if np.ptp(density[rows]) == 0:
+            continue
+        compared += 1
+        np.testing.assert_allclose(r1[rows].sum(), r0[rows].sum(), rtol=1e-9)
+        before = np.average(density[rows], weights=r0[rows])
+        assert np.average(density[rows], weights=r1[rows]) > before
+    assert compared > 0
+
+
 # --- run_market in a model -------------------------------------------------------------------
 
 
@@ -386,7 +407,7 @@ def test_procurement_raises_challenge_firms_revenue(make_model):
 
 
 def test_market_books_profit_to_cash_and_balances_the_accounts(make_model):
-    model = make_model(n_firms=150)
+    model = make_model(n_firms=150, related_input_saving=0.1)  # off by default: book it too
     ws, p = model.state, model.params
     ws.compact()
     f = ws.firms
