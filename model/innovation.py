@@ -22,7 +22,7 @@ from clusterlab.model.governance import capacity_factor
 from clusterlab.model.kernels import own_recipe_fit
 from clusterlab.model.knowledge import absorptive_capacity, cognitive_distance_rows
 from clusterlab.model.learning import link_pairs
-from clusterlab.model.local_search import frontier_knowledge, unpartnered_firms
+from clusterlab.model.local_search import absorptive_base, frontier_knowledge, unpartnered_firms
 from clusterlab.model.metrics.novelty import classify_novelty
 from clusterlab.model.params import InnovationParams, ModelParams
 from clusterlab.model.state import WorldState
@@ -596,6 +596,11 @@ def run_radical(
         params.learning.optimal_cognitive_distance,
         ip,
     )
+    if ip.unrelated_absorption_exponent > 0.0:  # new unrelated pairs need the home base
+        base = absorptive_base(family_emp, ip.unrelated_absorption_exponent)
+        fresh = ws.step - ws.last_combined[a, b] > ip.novelty_memory
+        new_unrelated = fresh & (ws.space.family[a] != ws.space.family[b])
+        p = np.where(new_unrelated, p * base[f.region[firm]], p)
     ok = np.flatnonzero(rng.random(firm.size) < p)
     firm, uni, a, b, pooled, source, distance = (
         x[ok] for x in (firm, uni, a, b, pooled, source, distance)

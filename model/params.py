@@ -424,6 +424,13 @@ class InnovationParams(_ParamGroup):
         "1/year",
         "Probability a firm without a partner recombines with its region's knowledge pool.",
     )
+    unrelated_absorption_exponent: float = _p(
+        1.0,
+        0.0,
+        3.0,
+        "exponent",
+        "Unrelated recombinations succeed x (effective number of regional families / G)^this.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from clusterlab.model.innovation import regional_pool, run_radical
-from clusterlab.model.local_search import frontier_knowledge, unpartnered_firms
+from clusterlab.model.local_search import absorptive_base, frontier_knowledge, unpartnered_firms
 from clusterlab.model.metrics import variety_decomposition
 
 
@@ -61,7 +61,8 @@ def test_local_search_only_draws_fields_the_region_holds(make_model, seed):
 def test_local_search_unrelated_pairs_follow_the_regions_unrelated_variety(make_model, seed):
     # pooled over one year of every unpartnered firm searching: the region with the higher
     # unrelated variety makes the larger share of its local-search pairs across families
-    model = make_model("baseline", rng=seed, n_firms=1000)
+    # (the pool draw alone: the absorptive base, tested below, is off)
+    model = make_model("baseline", rng=seed, n_firms=1000, unrelated_absorption_exponent=0.0)
     for _ in range(5):
         model.step()
     ws, f = model.state, model.state.firms
@@ -80,4 +81,55 @@ def test_local_search_unrelated_pairs_follow_the_regions_unrelated_variety(make_
         np.add.at(shares, region, unrelated)
         np.add.at(hits, region, 1)
     rate = shares / np.maximum(hits, 1)
+    assert rate[np.argmax(uv)] > rate[np.argmin(uv)]
+
+
+def test_absorptive_base_hand_values():
+    # family shares (1/4 each): UV = ln 4, e^UV = 4 families of G = 4 -> 1
+    # one family: UV = 0, e^0 = 1 -> (1/4)^mu; two equal families: e^(ln 2) = 2 -> (2/4)^mu
+    emp = np.array([[1.0, 1.0, 1.0, 1.0], [4.0, 0.0, 0.0, 0.0], [2.0, 2.0, 0.0, 0.0]])
+    np.testing.assert_allclose(absorptive_base(emp, 2.0), [1.0, 1 / 16, 1 / 4])
+    np.testing.assert_allclose(absorptive_base(emp, 0.0), [1.0, 1.0, 1.0])
+    # an empty region has no base: e^0 / G
+    np.testing.assert_allclose(absorptive_base(np.zeros((1, 4)), 1.0), [0.25])
+
+
+def _keys(ev):
+    """(firm, field a, field b) of each event of one run_radical call."""
+    return set(zip(*(ev[k].tolist() for k in ("firm", "field_a", "field_b")), strict=True))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_new_unrelated_successes_survive_the_absorptive_base_in_proportion_to_variety(
+    make_model, seed
+):
+    # same draws with the base off (mu = 0) and on (mu = 2): the successes with the base
+    # on are a subset of those without it, every success that is not a new unrelated
+    # pair survives, and new unrelated pairs survive more often in the region with the
+    # higher unrelated variety
+    model = make_model("baseline", rng=seed, n_firms=1000)
+    for _ in range(5):
+        model.step()
+    ws, f = model.state, model.state.firms
+    live = np.flatnonzero(f.alive)
+    emp = np.zeros((ws.geo.n_regions, ws.industries.family.size))
+    np.add.at(emp, (f.region[live], f.industry[live]), f.employees[live])
+    uv = variety_decomposition(emp, ws.industries.family)[2]
+    kept, tried = np.zeros(ws.geo.n_regions), np.zeros(ws.geo.n_regions)
+    fam, memory = ws.space.family, model.params.innovation.novelty_memory
+
+    def new_unrelated(ev):
+        a, b = ev["field_a"], ev["field_b"]
+        return (fam[a] != fam[b]) & (ws.step - ws.last_combined[a, b] > memory)
+
+    for k in range(4):
+        off = _one_year(model, 100 * seed + k, unrelated_absorption_exponent=0.0)
+        on = _one_year(model, 100 * seed + k, unrelated_absorption_exponent=2.0)
+        assert _keys(on) <= _keys(off)
+        fresh_off, fresh_on = new_unrelated(off), new_unrelated(on)
+        assert int((~fresh_on).sum()) == int((~fresh_off).sum())
+        np.add.at(tried, f.region[f.rows_of(off["firm"][fresh_off])], 1)
+        np.add.at(kept, f.region[f.rows_of(on["firm"][fresh_on])], 1)
+    assert tried.min() > 0
+    rate = kept / tried
     assert rate[np.argmax(uv)] > rate[np.argmin(uv)]
