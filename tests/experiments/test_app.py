@@ -275,10 +275,15 @@ def test_page_survives_rapid_play_reload_and_two_sessions(app_server, tmp_path):
             _page_is_whole(first)
         finally:
             browser.close()
-    # Every page is gone: its world must stop stepping, so the server goes idle.
-    time.sleep(8)
-    before, start = _cpu_seconds(pid), time.monotonic()
-    time.sleep(4)
-    busy = (_cpu_seconds(pid) - before) / (time.monotonic() - start)
+    # Every page is gone: its world must stop stepping, so the server goes idle. A world
+    # left playing keeps a core busy for good; the closing sessions' clean-up can take a
+    # while on a loaded machine, so the server has a minute to settle into one quiet 4 s.
+    deadline = time.monotonic() + 60
+    while True:
+        before, start = _cpu_seconds(pid), time.monotonic()
+        time.sleep(4)
+        busy = (_cpu_seconds(pid) - before) / (time.monotonic() - start)
+        if busy < 0.25 or time.monotonic() > deadline:
+            break
     assert busy < 0.25, f"the server still works {busy:.0%} of a core with no page open"
     assert "Traceback" not in log.read_text()

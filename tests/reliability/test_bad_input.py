@@ -152,7 +152,7 @@ def test_an_unknown_baseline_is_one_line_and_writes_nothing(
 def test_a_report_that_fails_half_way_leaves_the_folder_as_it_was(
     small_results, tmp_path, capsys, monkeypatch, snapshot
 ):
-    import clusterlab.experiments.report
+    import clusterlab.experiments.report_sections
 
     out = tmp_path / "results"
     shutil.copytree(small_results, out)
@@ -161,7 +161,7 @@ def test_a_report_that_fails_half_way_leaves_the_folder_as_it_was(
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(clusterlab.experiments.report, "plot_fan", full_disk)
+    monkeypatch.setattr(clusterlab.experiments.report_sections, "plot_fan", full_disk)
     assert main(["compare", str(out)]) == 2
     assert "No space left on device" in capsys.readouterr().err
     assert snapshot(out) == before

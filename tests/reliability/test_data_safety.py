@@ -317,12 +317,18 @@ def _wait_gone(pids: list[int], seconds: float) -> list[int]:
 def _sweep_with_workers(
     cli_command, slow_file: Path, out: Path
 ) -> tuple[subprocess.Popen[str], list[int]]:
-    proc = subprocess.Popen(
-        cli_command("sweep", str(slow_file), "--out", str(out), "--workers", "2"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # As from a terminal: Ctrl+C not ignored, whatever this test process was left with
+    # (a child inherits an ignored SIGINT; seen under pytest-xdist).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            cli_command("sweep", str(slow_file), "--out", str(out), "--workers", "2"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     _wait_for_runs(out, 1, proc)
     # Hold the parent still (SIGSTOP; a signal sent now waits for SIGCONT): on a loaded
     # machine the 16 short runs could otherwise all finish before the test's signal lands.
