@@ -569,7 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_validate_parser(sub: argparse._SubParsersAction) -> None:
     val = sub.add_parser("validate", help="check the model against empirical stylised facts")
-    val.add_argument("--replicates", type=int, default=8, help="runs per preset (default 8)")
+    val.add_argument("--replicates", type=int, default=16, help="runs per preset (default 16)")
     val.add_argument(
         "--presets",
         default="all",

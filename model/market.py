@@ -339,10 +339,10 @@ def related_labour_premium(ws: WorldState, live: IntArray, market: MarketParams)
     industry without related local activities loses ground and leaves the region
     (Neffke, Henning & Boschma 2011, Economic Geography 87, 237). The saving alone (0.1,
     the former default) lowered exit from a region's specialisations only weakly while
-    raising entry strongly; the pool supplies the exit channel, and the default (0.2, with
+    raising entry strongly; the pool supplies the exit channel, and the default (0.1, with
     the saving at 0) keeps the rise of entry with density within the 15-60% per 10
-    points the validation asks (DESIGN.md section 2). 0 leaves the market unchanged (the
-    factor is 1).
+    points the validation asks (DESIGN.md section 2; docs/calibration.md). 0 leaves the
+    market unchanged (the factor is 1).
     """
     if market.related_labour_premium == 0.0:
         return np.ones(live.size)

@@ -245,7 +245,7 @@ class MarketParams(_ParamGroup):
         "Input costs a firm saves per unit relatedness density of its region (0-1).",
     )
     related_labour_premium: float = _p(
-        0.2,
+        0.1,
         0.0,
         2.0,
         "share of competitiveness per unit density",

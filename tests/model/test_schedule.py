@@ -127,7 +127,8 @@ def _undeclared(stage: Stage, before: dict, after: dict) -> set[str]:
 
 WORLDS = {
     "baseline": {},
-    "ris3_call": {"allocation": "call", "policy_budget": 2.0, "sme_rd_grant": 0.5},
+    # a budget the call exhausts (2 M€ funded every claim in full after the relatedness change)
+    "ris3_call": {"allocation": "call", "policy_budget": 1.0, "sme_rd_grant": 0.5},
     "baseline_founding": {"cluster_founding_mass": 2},
     "governance_missing_link": {"subsidy_targeting": "missing_link"},
     "governance_extended": {},  # with the extensions of docs/examples
