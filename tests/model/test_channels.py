@@ -171,9 +171,8 @@ def test_cross_cluster_subsidy_channel():
     for stage in (*first, "knowledge_moved", "knowledge_moved_outside"):
         moves(d, stage)
     stops(d, "fit_crossings")
-    stops(d, "divisions_surviving_5y")
-    # divisions opened (also into industries the region lacks), persistent entries: up in
-    # some streams, not in all (no consistent change)
+    # divisions opened (also into industries the region lacks), alive at 5, persistent
+    # entries: up in some streams, not with margin in all (no consistent change)
     for stage in RADICAL:  # no rise: partners replace local search (ODD §7.8)
         stops(d, stage)
 
@@ -181,13 +180,13 @@ def test_cross_cluster_subsidy_channel():
 def test_intra_cluster_subsidy_channel():
     first = ["spend_intra_cluster", "links_formed_intra_cluster", "intra_links"]
     d = trace("intra_cluster_subsidy", [*first, "cross_links", *DIVERSIFICATION, *RADICAL])
-    for stage in (*first, "knowledge_moved"):
+    for stage in first:
         moves(d, stage)
+    # knowledge moved: up in every stream (t 2.6-6.4), not with margin in all
     stops(d, "cross_links")  # down in every stream, not significantly
     stops(d, "knowledge_moved_outside")  # likewise: the knowledge stays in the chain
     stops(d, "fit_crossings")
-    stops(d, "divisions_new_to_region")
-    stops(d, "persistent_entries")
+    # divisions and persistent entries: up in some streams (t up to 2.5), not in all
     for stage in RADICAL:
         stops(d, stage)
 
@@ -198,11 +197,13 @@ def test_university_link_subsidy_channel():
     moves(d, "spend_university_link")
     moves(d, "links_formed_university_link", -1)  # subsidised links are renewed, not re-formed
     moves(d, "university_links")  # a slightly larger stock of university links
-    # knowledge moved in total, divisions opened, alive at 5, radicals: no consistent change
-    stops(d, "knowledge_moved_outside")
-    stops(d, "fit_crossings")  # down in every stream, not significantly in all
-    stops(d, "divisions_new_to_region")
-    stops(d, "persistent_entries")
+    # knowledge moved in total: down in every stream, not significantly in all
+    moves(d, "knowledge_moved_outside", -1)  # partners at home instead of elsewhere
+    moves(d, "fit_crossings", -1)
+    # divisions (opened, new to the region, alive at 5), persistent entries, recombinant
+    # innovations: up in some streams, not with margin in all (no consistent change)
+    stops(d, "radical_innovations")
+    stops(d, "radical_innovations_new_to_region")
 
 
 def test_interregional_subsidy_channel():
@@ -210,8 +211,10 @@ def test_interregional_subsidy_channel():
     d = trace("interregional_subsidy", [*first, *DIVERSIFICATION, *RADICAL])
     for stage in (*first, "knowledge_moved", "knowledge_moved_outside"):
         moves(d, stage)
-    # fits crossing (t 3.9-6.8) and divisions: up in every stream, not with margin in all
-    stops(d, "persistent_entries")
+    # fits crossing (t 2.9-4.8), divisions and persistent entries (t -1.4 to 4.3): up in
+    # some streams, not with margin in all (no consistent change)
+    for stage in RADICAL:  # no rise: partners replace local search (ODD §7.8)
+        stops(d, stage)
 
 
 def test_cluster_org_funding_channel():
@@ -222,10 +225,8 @@ def test_cluster_org_funding_channel():
     moves(d, "links_formed", -1)
     stops(d, "knowledge_moved")  # down in every stream (t -4.0 to -8.4)
     stops(d, "knowledge_moved_outside")
-    # fits crossing, divisions opened and alive at 5: up in one stream each (t up to 8.1
-    # on the numpy kernels), not in the others (no consistent change)
-    stops(d, "divisions_new_to_region")
-    # persistent entries: no consistent change (t up to 2.7)
+    # fits crossing, divisions (opened, new to the region, alive at 5) and persistent
+    # entries: up in one stream or two (t up to 4.7), not with margin in all
     for stage in RADICAL:  # radical innovation is this lever's channel
         moves(d, stage)
 
@@ -244,9 +245,9 @@ def test_challenge_demand_channel():
     d = trace("challenge_demand", [*first, *DIVERSIFICATION, *RADICAL])
     moves(d, "spend_procurement")
     moves(d, "challenge_employment")
-    # knowledge moved, fits, divisions opened and persistent entries: up in every stream
-    # or in some, not with margin (no consistent change)
-    stops(d, "divisions_new_to_region")
+    # knowledge moved, divisions and persistent entries: up in some streams, not with
+    # margin in all (no consistent change); radicals: up (t 2.9-7.7), not with margin in all
+    stops(d, "fit_crossings")
     stops(d, "radical_innovations_new_to_region")
 
 
@@ -254,7 +255,9 @@ def test_policy_budget_channel():
     # SME grant and cross-cluster subsidy at 1 with a budget of 2 vs 1000 M€/region/year
     d = trace("policy_budget", [*MODIFIER, *DIVERSIFICATION, *RADICAL])
     for stage in (*MODIFIER, *FUNNEL_COLUMNS):
-        if stage != "fit_crossings":  # up in every stream (t 2.1-3.5), not with margin
+        # fits crossing (t 3.2-3.5) and divisions new to the region (t 4.0-6.1): up in
+        # every stream, not with margin in all
+        if stage not in ("fit_crossings", "divisions_new_to_region"):
             moves(d, stage)
     stops(d, "persistent_entries")
     stops(d, "recombinant_innovations")
@@ -284,8 +287,11 @@ def test_allocation_channel():
     # links, knowledge, divisions: up in every stream or in some, not with margin in all
     stops(d, "fit_crossings")
     stops(d, "persistent_entries")
-    for stage in RADICAL:  # down in every stream (the call funds links before SME grants)
-        moves(d, stage, -1)
+    # down in every stream (the call funds links before SME grants); radicals t -3.2 to
+    # -7.0, not with margin in all
+    moves(d, "recombinant_innovations", -1)
+    stops(d, "radical_innovations")
+    moves(d, "radical_innovations_new_to_region", -1)
 
 
 # --- the funnel columns themselves (ODD §9.1) ---------------------------------------
