@@ -73,7 +73,7 @@ EXERCISES: tuple[Exercise, ...] = (
             "marche, no shock": ("marche_teaching", {}),
             "marche, footwear shock": (
                 "marche_teaching",
-                {"shock_industry": 1, "shock_year": SHOCK_YEAR, "shock_size": 0.5},
+                {"shock_industry": 1, "shock_year": SHOCK_YEAR, "shock_size": 0.7},
             ),
         },
     ),
