@@ -59,13 +59,13 @@ MECHANISMS = {
     "realised cost. At this small budget few links are subsidised; partner choice and "
     "radical search (§7.8, §7.10) depend far more on the seed than on which links the "
     "money paid for.",
-    3: "The shock cuts the final demand of footwear by half in year 10, in every region and "
-    "for good (ODD §7.5 step 2); footwear firms shed jobs (§7.5) and some exit (§7.11); their "
+    3: "The shock cuts the final demand of footwear by seven tenths in year 10, in every region "
+    "and for good (ODD §7.5 step 2); footwear firms shed jobs (§7.5) and some exit (§7.11); their "
     "suppliers lose orders through the Leontief chain (§7.5; leather tanning is upstream, "
-    "§5.3). The Marche-like region is the treated one: about a fifth of its jobs are in the "
-    "footwear chain (footwear and tanning, year 1 of seed 1: 1,050 of 5,160). The partner "
+    "§5.3). The Marche-like region is the treated one: nearly a quarter of its jobs are in the "
+    "footwear chain (footwear and tanning, year 1 of seed 1: 1,050 of 4,460). The partner "
     "region is a control that is less exposed, not untouched: about 8 % of its jobs are in "
-    "the same chain (420 of 4,980), so it loses jobs too, but fewer. A real control region "
+    "the same chain (400 of 4,980), so it loses jobs too, but fewer. A real control region "
     "is rarely clean either.",
     4: "New clusters are founded during the run where a value chain's unclustered firms "
     "reach critical mass (ODD §7.16, model/emergence.py). The cross-cluster subsidy pays "
