@@ -62,16 +62,22 @@ def test_local_search_only_draws_fields_the_region_holds(make_model, seed):
 SEED_OFFSET = int(os.environ.get("CLUSTERLAB_TEST_SEED_OFFSET", "0"))
 
 
-def _unrelated_rates(make_model, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unrelated variety by region, and the unrelated share of its local-search pairs."""
-    model = make_model("baseline", rng=seed, n_firms=1000, unrelated_absorption_exponent=0.0)
+def _five_years_on(model) -> np.ndarray:
+    """Step ``model`` 5 years; return each region's unrelated variety of employment then."""
     for _ in range(5):
         model.step()
     ws, f = model.state, model.state.firms
     live = np.flatnonzero(f.alive)
     emp = np.zeros((ws.geo.n_regions, ws.industries.family.size))
     np.add.at(emp, (f.region[live], f.industry[live]), f.employees[live])
-    uv = variety_decomposition(emp, ws.industries.family)[2]
+    return variety_decomposition(emp, ws.industries.family)[2]
+
+
+def _unrelated_rates(make_model, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unrelated variety by region, and the unrelated share of its local-search pairs."""
+    model = make_model("baseline", rng=seed, n_firms=1000, unrelated_absorption_exponent=0.0)
+    uv = _five_years_on(model)
+    ws, f = model.state, model.state.firms
     shares = np.zeros(ws.geo.n_regions)
     hits = np.zeros(ws.geo.n_regions)
     fam = ws.space.family
@@ -122,13 +128,8 @@ def test_new_unrelated_successes_survive_the_absorptive_base_in_proportion_to_va
     # pair survives, and new unrelated pairs survive more often in the region with the
     # higher unrelated variety
     model = make_model("baseline", rng=seed, n_firms=1000)
-    for _ in range(5):
-        model.step()
+    uv = _five_years_on(model)
     ws, f = model.state, model.state.firms
-    live = np.flatnonzero(f.alive)
-    emp = np.zeros((ws.geo.n_regions, ws.industries.family.size))
-    np.add.at(emp, (f.region[live], f.industry[live]), f.employees[live])
-    uv = variety_decomposition(emp, ws.industries.family)[2]
     kept, tried = np.zeros(ws.geo.n_regions), np.zeros(ws.geo.n_regions)
     fam, memory = ws.space.family, model.params.innovation.novelty_memory
 
