@@ -16,6 +16,7 @@ Floats are compared in one of two ways (docs/reproducibility.md):
 
 import gc
 import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -122,6 +123,37 @@ def _kernels(info: dict[str, str | None]) -> str:
     import numba
 
     return f"numba {info['numba']}, CPU {numba.config.CPU_NAME or 'host'}"
+
+
+def _ignored_signals() -> int:
+    """The process's ignored-signal mask as the kernel sees it (Linux; 0 elsewhere).
+
+    A C library can ignore a signal without Python's ``signal.getsignal`` seeing it.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1], 16) for line in status if line.startswith("SigIgn"))
+    except (OSError, StopIteration):
+        return 0
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """Each test leaves SIGINT and SIGTERM as it found them.
+
+    A handler left behind changes every later test of the process (a child process
+    inherits an ignored signal: a sweep then ignores Ctrl+C).
+    """
+    watched = (signal.SIGINT, signal.SIGTERM)
+    before = {sig: signal.getsignal(sig) for sig in watched}
+    ignored = _ignored_signals()
+    yield
+    changed = [sig.name for sig, h in before.items() if signal.getsignal(sig) != h]
+    now = _ignored_signals()
+    changed += [f"{sig.name} (ignored in C)" for sig in watched if (now ^ ignored) >> (sig - 1) & 1]
+    for sig in watched:
+        signal.signal(sig, before[sig])
+    assert not changed, f"the test left the handler of {', '.join(changed)} changed"
 
 
 @pytest.fixture
