@@ -4,6 +4,7 @@ docs/tutorial.ipynb (about 30 s) and docs/tutorial_policy_lab.ipynb (about 30 s 
 a region table, a comparison, an xlrm design, scenario discovery, a GraphML export).
 """
 
+import signal
 from pathlib import Path
 
 import nbformat
@@ -29,7 +30,14 @@ def _execute(name: str, tmp_path: Path, monkeypatch) -> list[nbformat.NotebookNo
     client = NotebookClient(
         nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute()  # raises CellExecutionError at the first failing cell
+    # nbclient installs SIGINT/SIGTERM handlers for its clean-up and can leave SIGINT
+    # ignored: a later test's child process would inherit that (tests/conftest.py checks)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        client.execute()  # raises CellExecutionError at the first failing cell
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
     assert errors == []
