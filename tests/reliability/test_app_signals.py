@@ -50,6 +50,9 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_app_stops_with_its_server_and_frees_the_port(sig):
     port = _free_port()
+    # As from a terminal: Ctrl+C not ignored, whatever this test process was started with
+    # (a child inherits an ignored SIGINT; seen under pytest-xdist).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -65,6 +68,7 @@ def test_app_stops_with_its_server_and_frees_the_port(sig):
         stderr=subprocess.PIPE,
         text=True,
     )
+    signal.signal(signal.SIGINT, previous)
     try:
         deadline = time.monotonic() + 120
         while not _port_open(port) and proc.poll() is None and time.monotonic() < deadline:
