@@ -10,9 +10,10 @@ the year (aggregates, panel, cluster table; the targeting of the next year). doc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -30,7 +31,7 @@ from clusterlab.model.policy import missing_link_fields
 from clusterlab.model.presets import preset
 from clusterlab.model.record import Recorder
 from clusterlab.model.regions import is_table_economy
-from clusterlab.model.schedule import YEARLY_SCHEDULE, Year
+from clusterlab.model.schedule import YEARLY_SCHEDULE, Stage, Year
 from clusterlab.model.state import (
     SPENDING_INSTRUMENTS,
     EventLog,
@@ -47,7 +48,13 @@ from clusterlab.model.world import (
     economy_streams,
 )
 
+if TYPE_CHECKING:
+    from clusterlab.model.trace import StageChange
+
 __all__ = ["ClusterModel"]
+
+Around = Callable[[Stage, Year, Callable[[], None]], None]
+"""A wrapper run around each stage: ``around(stage, year, run)`` calls ``run()`` once."""
 
 
 class ClusterModel(mesa.Model):
@@ -100,6 +107,7 @@ class ClusterModel(mesa.Model):
         self.extensions = resolve_extensions(extensions)
         self.schedule, settings = schedule_with(YEARLY_SCHEDULE, self.extensions)
         self.extension_params = MappingProxyType(settings)
+        self._around: Around | None = None  # set while trace_year runs
         super().__init__(rng=rng)
         try:
             self._build(params, preset_name, overrides)
@@ -232,17 +240,37 @@ class ClusterModel(mesa.Model):
         counts, spend = self._advance()
         self.record(counts, spend)
 
+    def trace_year(self) -> list[StageChange]:
+        """Advance one year as :meth:`step` does; return what each stage changed.
+
+        The year is the one ``step`` would have run (same draws and outputs), slower: the
+        world is copied around every stage (:mod:`clusterlab.model.trace`).
+        """
+        from clusterlab.model.trace import Tracer  # noqa: PLC0415 - a debugging tool
+
+        self._around = tracer = Tracer(self.state)
+        try:
+            self.step()
+        finally:
+            self._around = None
+        return tracer.changes
+
     def _advance(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Run the yearly schedule once (also used, with policy off, for the burn-in).
 
         Returns the year's counts by region (time-series columns) and its spend matrix
-        (regions x instruments; extension instruments in extra columns).
+        (regions x instruments; extension instruments in extra columns). While
+        :meth:`trace_year` runs, each stage runs inside its tracer.
         """
         ws, p, rng = self.state, self.params, self.rng
         ws.compact()  # drop last year's exited firms and ended links
         year = Year(settings=self.extension_params)
+        around = self._around
         for stage in self.schedule:
-            stage.run(ws, p, rng, year)
+            if around is None:
+                stage.run(ws, p, rng, year)
+            else:
+                around(stage, year, functools.partial(stage.run, ws, p, rng, year))
         self.demand = year.demand
         self._add_org_agents(year.founded)
         self._sync_firm_agents(year.dead, np.concatenate(year.born))

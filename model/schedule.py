@@ -33,9 +33,11 @@ tables in place and hands its results on by setting fields of ``year``; it retur
 nothing. Everything a stage may change is named in its ``writes``: ``"firms.cash"`` (a
 column, values of existing rows), ``"firms"`` (rows added), ``"spend"`` (a world array),
 ``"events.birth"`` (an event kind), ``"year.demand"`` (a field of the year).
-``tests/model/test_schedule.py`` runs every stage on a copy of a world and checks that
-nothing outside its ``writes`` changed. Each mechanism's equations live in the module named
-in ``module``; the wrappers below only unpack the year. How to add a stage:
+What a stage changed in a year is returned, stage by stage, by
+:meth:`ClusterModel.trace_year <clusterlab.model.cluster_model.ClusterModel.trace_year>`
+(:mod:`clusterlab.model.trace`); ``tests/model/test_schedule.py`` traces every stage and
+checks that nothing outside its ``writes`` changed. Each mechanism's equations live in the
+module named in ``module``; the wrappers below only unpack the year. How to add a stage:
 ``docs/extending.md``.
 """
 

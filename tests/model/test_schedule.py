@@ -3,29 +3,28 @@
 - the numbered list of the module docstring, and each agent class's list of what it does,
   match ``YEARLY_SCHEDULE``;
 - every stage changes only what its ``writes`` names: each stage of a year is run on a
-  world after a few years, and every table column, world array, event kind and field of
-  the year is compared before and after it.
+  world after a few years (``ClusterModel.trace_year``), and every table column, world
+  array, event kind and field of the year is compared before and after it;
+- the tracer (model/trace.py) counts what a stage changed, and tracing a year does not
+  change the run.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from clusterlab.model import ClusterModel, schedule
 from clusterlab.model.agents import ClusterOrganization, Firm, University
 from clusterlab.model.presets import preset
 from clusterlab.model.schedule import ACTORS, YEARLY_SCHEDULE, Stage, Year, stages_of
+from clusterlab.model.trace import compare, snapshot, trace_table
 
-TABLES = ("firms", "links", "unis", "orgs")
-ARRAYS = ("final_demand", "coefficients", "last_combined", "region_last_combined", "ratio",
-          "spend", "target_fields")  # fmt: skip
-EVENT_KINDS = ("innovation", "birth", "death", "link")
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
@@ -71,60 +70,6 @@ def test_a_stage_rejects_an_unknown_actor():
         Stage("x", ("household",), lambda *a: None, (), (), "market", "")
 
 
-def _event_rows(ws) -> dict[str, int]:
-    out = {}
-    for kind in EVENT_KINDS:
-        columns = ws.events.columns(kind)
-        out[f"events.{kind}"] = len(next(iter(columns.values()))) if columns else 0
-    return out
-
-
-def _snapshot(ws, year: Year) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for name in TABLES:
-        table = getattr(ws, name)
-        for f in dataclasses.fields(table):
-            out[f"{name}.{f.name}"] = getattr(table, f.name).copy()
-    out |= {name: np.array(getattr(ws, name), copy=True) for name in ARRAYS}
-    out |= {"firm_ids_issued": ws.firm_ids_issued, "step": ws.step, "policy_on": ws.policy_on}
-    out |= _event_rows(ws)
-    for f in dataclasses.fields(year):
-        value = getattr(year, f.name)
-        out[f"year.{f.name}"] = value.copy() if isinstance(value, dict | list) else value
-    return out
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return a is b or a == b
-
-
-def _changes(before: dict, after: dict) -> set[str]:
-    """What changed: a column's name when rows it had changed, its table's when rows came."""
-    out = set()
-    for key, old in before.items():
-        new = after[key]
-        if _same(old, new):
-            continue
-        grew = key.split(".")[0] in TABLES and len(new) > len(old)
-        if grew:
-            out.add(key.split(".")[0])  # rows added
-        if not grew or not _same(old, new[: len(old)]):
-            out.add(key)
-    return out
-
-
-def _undeclared(stage: Stage, before: dict, after: dict) -> set[str]:
-    """Changes not in ``writes``; ``"firms"`` there means rows added, not old rows changed."""
-    return _changes(before, after) - set(stage.writes)
-
-
 WORLDS = {
     "baseline": {},
     # a budget the call exhausts (2 M€ funded every claim in full after the relatedness change)
@@ -145,19 +90,10 @@ def test_every_stage_changes_only_what_it_declares(name, monkeypatch):
     model = ClusterModel(params=preset(preset_name, n_firms=200, burn_in=3), rng=4,
                          extensions=extensions, **WORLDS[name])  # fmt: skip
     seen: dict[str, set[str]] = {s.name: set() for s in model.schedule}
-    ws = model.state
     for _ in range(8):
-        ws.step += 1
-        ws.compact()
-        year = Year(settings=model.extension_params)
-        for stage in model.schedule:
-            before = _snapshot(ws, year)
-            stage.run(ws, model.params, model.rng, year)
-            after = _snapshot(ws, year)
-            assert _undeclared(stage, before, after) == set(), stage.name
-            seen[stage.name] |= _changes(before, after)
-        model._sync_firm_agents(year.dead, np.concatenate(year.born))
-        model._add_org_agents(year.founded)
+        for change in model.trace_year():
+            assert change.undeclared == (), change.stage
+            seen[change.stage] |= change.names
     assert seen["market"] >= {"firms.cash", "firms.employees", "year.demand"}
     assert seen["entry"] >= {"firms", "events.birth", "year.born"}
     if name == "baseline_founding":  # the declarations of a founding were exercised
@@ -167,3 +103,46 @@ def test_every_stage_changes_only_what_it_declares(name, monkeypatch):
     if extensions:
         assert seen["innovation_vouchers"] >= {"firms.knowledge", "year.extra_spend"}
         assert seen["rd_cuts"] >= {"firms.rd_budget", "year.records"}
+
+
+def test_the_tracer_counts_the_rows_a_stage_changed_and_added():
+    model = ClusterModel(params=preset("baseline", n_firms=120, burn_in=1), rng=3)
+    ws, year = model.state, Year()
+    rows = np.flatnonzero(ws.firms.alive)[:3]
+
+    def pay(ws, params, rng, year):  # three firms are paid 1 M€; the year learns the demand
+        ws.firms.cash[rows] += 1.0
+        year.demand = np.ones(2)
+
+    stage = Stage("pay", ("firm",), pay, (), ("firms.cash",), "market", "")
+    before = snapshot(ws, year)
+    pay(ws, None, None, year)
+    change = compare(stage, before, snapshot(ws, year))
+    assert change.changed == {"firms.cash": 3, "year.demand": 1}
+    assert change.added == {}
+    assert change.undeclared == ("year.demand",)  # not in the stage's writes
+    assert "UNDECLARED: year.demand" in trace_table([change])
+
+
+def test_tracing_a_year_runs_the_same_year_as_step():
+    params = preset("baseline", n_firms=200, burn_in=2)
+    stepped, traced = ClusterModel(params=params, rng=9), ClusterModel(params=params, rng=9)
+    for _ in range(3):
+        stepped.step()
+    stepped.step()
+    for _ in range(3):
+        traced.step()
+    changes = traced.trace_year()
+    assert [c.stage for c in changes] == [s.name for s in traced.schedule]
+    assert any(c.added.get("firms", 0) for c in changes)  # the year had entrants
+    assert pd.DataFrame(stepped.recorder.rows).equals(pd.DataFrame(traced.recorder.rows))
+    assert np.array_equal(stepped.state.firms.cash, traced.state.firms.cash)
+    assert traced.steps == stepped.steps == 4  # Mesa's step counter too
+
+
+def test_the_tracer_example_runs():
+    import doctest
+
+    from clusterlab.model import trace
+
+    assert doctest.testmod(trace, raise_on_error=True).attempted >= 4
