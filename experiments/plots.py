@@ -92,11 +92,19 @@ TRAJECTORY_PANELS: tuple[tuple[str, str, bool], ...] = (
 )
 """(column, title with unit, one line per region)."""
 
+TRAJECTORY_MARGINS = {"left": 0.045, "right": 0.985, "bottom": 0.07, "top": 0.9,
+                      "wspace": 0.2, "hspace": 0.3}  # fmt: skip
+"""Fractions of the figure around and between the six panels of :func:`plot_trajectories`."""
+
 
 def plot_trajectories(result: SimulationResult, path: Path) -> Path:
     """Six panels of the main trajectories, economy and per region; saved to ``path``."""
     ts = result.timeseries
-    fig, axes = _subplots(2, 3, figsize=(15, 8))
+    # fixed margins, not the constrained layout of the report figures: this figure's labels
+    # are known, and laying it out costs about half of drawing it (``clusterlab run`` start-up)
+    fig = _figure(figsize=(15, 8))
+    fig.subplots_adjust(**TRAJECTORY_MARGINS)
+    axes = fig.subplots(2, 3)
     for ax, (col, title, by_region) in zip(axes.ravel(), TRAJECTORY_PANELS, strict=True):
         eco = ts[ts["scope"] == ECONOMY]
         ax.plot(eco["step"], eco[col], color="black", lw=2, label="economy")
