@@ -21,6 +21,7 @@ from clusterlab.model.errors import ClusterLabError, ParameterError
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
+    from contextlib import AbstractContextManager
 
     from clusterlab.experiments.design import Experiment
     from clusterlab.experiments.runner import SweepReport
@@ -83,12 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from clusterlab.model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
     from clusterlab.model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)
 
-    params = preset(args.preset, **_overrides(args.set or []))
+    refs = args.extension or []
+    with _extension_params(refs):  # --set may name an extension's parameters too
+        params = preset(args.preset, **_overrides(args.set or []))
     if args.steps < 0:
         raise ParameterError(f"--steps must be an integer >= 0. Got {args.steps}.")
     if not 0 <= args.seed < 2**63:
         raise ParameterError(f"--seed must be an integer in [0, 2**63). Got {args.seed}.")
-    result = simulate(params, seed=args.seed, steps=args.steps)
+    result = simulate(params, seed=args.seed, steps=args.steps, extensions=refs)
     out = write_run(result, Path(args.out), preset=args.preset, force=args.force)
     print(f"ClusterLab run: preset '{args.preset}', seed {args.seed}, {args.steps} years")
     width = max(len(label) for _, label, _ in SUMMARY_ROWS)
@@ -96,6 +99,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {label:<{width}}  {result.summary[key]:>10.3f}  {unit}")
     print(f"Outputs written to {out}/")
     return 0
+
+
+def _extension_params(refs: list[str]) -> AbstractContextManager[None]:
+    """Make the extensions' parameters known by name; one line if a reference is unusable."""
+    from clusterlab.model.extension import extension_params  # noqa: PLC0415 - imported when used (start-up)
+
+    try:  # importing runs the module's code: name only modules you trust
+        return extension_params(refs)
+    except Exception as exc:  # whatever the import raises: one line
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ParameterError(
+            f"--extension cannot be used: {first}. Give 'package.module:object', importable "
+            "here (installed, or on PYTHONPATH)."
+        ) from None
 
 
 @contextmanager
@@ -430,6 +447,8 @@ def cmd_params(args: argparse.Namespace) -> int:
     """List every parameter with group, default, range, unit and meaning."""
     from clusterlab.model.params import param_specs  # noqa: PLC0415 - imported when used (start-up)
 
+    with _extension_params(args.extension or []):  # theirs after the built-in ones
+        specs = param_specs()
     if args.json:
         _print_json(
             [
@@ -444,15 +463,16 @@ def cmd_params(args: argparse.Namespace) -> int:
                     "unit": spec.unit,
                     "meaning": spec.doc,
                 }
-                for spec in param_specs().values()
+                for spec in specs.values()
             ]
         )
         return 0
-    print(f"{'name':<30} {'group':<15} {'default':>10}  {'allowed':<28} {'unit':<22} meaning")
-    for spec in param_specs().values():
+    wide = max(15, *(len(spec.group) for spec in specs.values()))
+    print(f"{'name':<30} {'group':<{wide}} {'default':>10}  {'allowed':<28} {'unit':<22} meaning")
+    for spec in specs.values():
         default = getattr(spec.default, "value", spec.default)
         allowed = "|".join(spec.choices) if spec.choices else f"[{spec.low:g}, {spec.high:g}]"
-        cells = f"{spec.name:<30} {spec.group:<15} {default!s:>10}  {allowed:<28}"
+        cells = f"{spec.name:<30} {spec.group:<{wide}} {default!s:>10}  {allowed:<28}"
         print(f"{cells} {spec.unit:<22} {spec.doc}")
     return 0
 
@@ -521,6 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a parameter (repeatable)",
     )
+    run.add_argument(
+        "--extension",
+        action="append",
+        metavar="MODULE:OBJECT",
+        help="add an extension's stages (docs/extending.md; repeatable); --set may then "
+        "set its parameters",
+    )
     run.add_argument("--out", default="results/run", help="output folder (default results/run)")
     run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     run.set_defaults(func=cmd_run)
@@ -563,6 +590,13 @@ def build_parser() -> argparse.ArgumentParser:
         listing = sub.add_parser(name, help=what)
         listing.add_argument("--json", action="store_true", help="print JSON (machine-readable)")
         listing.set_defaults(func=func)
+        if name == "params":
+            listing.add_argument(
+                "--extension",
+                action="append",
+                metavar="MODULE:OBJECT",
+                help="list this extension's parameters too (repeatable)",
+            )
     _add_app_parser(sub)
     return parser
 

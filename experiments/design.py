@@ -34,6 +34,7 @@ import numpy as np
 from clusterlab.experiments import design_checks as checks
 from clusterlab.experiments import region_tables
 from clusterlab.experiments.design_checks import MAX_POINTS, MAX_RUNS, NAME_PATTERN, ExperimentError
+from clusterlab.model.extension import extension_params
 from clusterlab.model.params import ModelParams, param_specs
 from clusterlab.model.presets import preset
 
@@ -274,6 +275,24 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     seed = checks.checked_int(
         source, "seed", data.get("seed", 0), 0, checks.MAX_TOML_INT, "2**63 - 1"
     )
+    # an extension's parameters may be set and swept by name like the built-in ones
+    extensions = checks.checked_extensions(source, data.get("extensions", []))
+    with extension_params(extensions):
+        return _parse_design(data, source, name, outputs, base, steps, replicates, seed, extensions)
+
+
+def _parse_design(
+    data: dict[str, Any],
+    source: str,
+    name: str,
+    outputs: tuple[str, ...],
+    base: str,
+    steps: int,
+    replicates: int,
+    seed: int,
+    extensions: tuple[str, ...],
+) -> Experiment:
+    """Parse the rest of :func:`parse_experiment`: fixed values, the design, the points."""
     economies = data.get("economies")
     if economies is not None:
         economies = checks.checked_int(source, "economies", economies, 1, 100_000)
@@ -299,7 +318,6 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     if economies is not None:
         checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
     region_tables.check_tables(source, [{**fixed, **p.overrides} for p in points])
-    extensions = checks.checked_extensions(source, data.get("extensions", []))
     return Experiment(
         name=name,
         description=data.get("description", ""),
@@ -490,5 +508,6 @@ def _economy_seed(preset_name: str, overrides: dict[str, Any]) -> int:
 
 
 def base_params(spec: RunSpec) -> ModelParams:
-    """Parameters of one run."""
-    return preset(spec.preset, **spec.overrides)
+    """Parameters of one run (its extensions' parameters may be set by name)."""
+    with extension_params(spec.extensions):
+        return preset(spec.preset, **spec.overrides)

@@ -113,6 +113,7 @@ def write_run(result: SimulationResult, out: Path, *, preset: str, force: bool =
             "regions": result.regions,
             "industries": result.industries,
             "fields": result.fields,
+            "extensions": result.extensions,
             "provenance": provenance(),
         }
         write_json(meta, tmp / "summary.json")

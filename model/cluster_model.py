@@ -21,7 +21,13 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from clusterlab.model.agents import ClusterOrganization, Firm, University
 from clusterlab.model.errors import ParameterError
-from clusterlab.model.extension import Extension, resolve_extensions, schedule_with
+from clusterlab.model.extension import (
+    Extension,
+    configured,
+    extension_params,
+    resolve_extensions,
+    schedule_with,
+)
 from clusterlab.model.industries import build_economy
 from clusterlab.model.market import input_coefficients, total_demand
 from clusterlab.model.mesa_compat import forget_agent_ids
@@ -105,8 +111,6 @@ class ClusterModel(mesa.Model):
                 f"The 'rng' argument of ClusterModel must be an integer seed. Got {rng!r}."
             )
         self.extensions = resolve_extensions(extensions)
-        self.schedule, settings = schedule_with(YEARLY_SCHEDULE, self.extensions)
-        self.extension_params = MappingProxyType(settings)
         self._around: Around | None = None  # set while trace_year runs
         super().__init__(rng=rng)
         try:
@@ -120,7 +124,11 @@ class ClusterModel(mesa.Model):
     ) -> None:
         """Set up the world, the Mesa grid and agents, run the burn-in, record step 0."""
         base = params if params is not None else preset(preset_name)
-        self.params = base.replace(**overrides) if overrides else base
+        with extension_params(self.extensions):  # an extension's parameters by name too
+            self.params = base.replace(**overrides) if overrides else base
+        self.extensions = configured(self.extensions, self.params.extension)
+        self.schedule, settings = schedule_with(YEARLY_SCHEDULE, self.extensions)
+        self.extension_params = MappingProxyType(settings)
         if is_table_economy(self.params.world.economy):  # the table sets regions (and firms)
             self.params = table_sizes(self.params)
         self.state = self._build_world()

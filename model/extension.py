@@ -13,15 +13,31 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from clusterlab.model.errors import ParameterError
-from clusterlab.model.params import ParamSpec, _check_value, param_specs, suggest
+from clusterlab.model.params import (
+    EXTENSION_GROUP,
+    ParamSpec,
+    _check_value,
+    param_specs,
+    suggest,
+    with_specs,
+)
 from clusterlab.model.schedule import Stage
 
-__all__ = ["REFERENCE", "Extension", "ExtensionParam", "resolve_extensions", "schedule_with"]
+__all__ = [
+    "REFERENCE",
+    "Extension",
+    "ExtensionParam",
+    "configured",
+    "extension_params",
+    "resolve_extensions",
+    "schedule_with",
+]
 
 REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 """An extension named by reference: ``package.module:object`` (absolute module path)."""
@@ -42,7 +58,7 @@ class ExtensionParam:
         """Return the parameter as a :class:`~clusterlab.model.params.ParamSpec`."""
         return ParamSpec(
             name=self.name,
-            group=f"extension:{extension}",
+            group=f"{EXTENSION_GROUP}{extension}",
             owner=f"extension '{extension}'",
             kind=type(self.default),
             default=self.default,
@@ -127,7 +143,7 @@ def _check_names(extensions: tuple[Extension, ...], schedule: tuple[Stage, ...])
     """Reject repeated extension, stage or parameter names, and clashes with built-ins."""
     seen_ext: set[str] = set()
     stages = {s.name for s in schedule}
-    params = set(param_specs())
+    params = {n for n, spec in param_specs().items() if not spec.group.startswith(EXTENSION_GROUP)}
     for ext in extensions:
         if ext.name in seen_ext:
             raise ParameterError(f"Extension '{ext.name}' is given twice.")
@@ -177,3 +193,45 @@ def schedule_with(
         added |= {s.name for s in ext.stages}
         settings |= ext.settings()
     return tuple(out), settings
+
+
+def extension_params(extensions: Iterable[Extension | str]) -> AbstractContextManager[None]:
+    """Accept the extensions' parameters by name inside the block, as built-in ones.
+
+    ``with extension_params([VOUCHER]): params = preset("baseline", voucher_amount=0.02)``
+    (also how an experiment's ``[design]`` sweeps them, and ``clusterlab run --extension
+    REF --set name=value``); the values go to ``params.extension`` and the model hands
+    them to their extension (:func:`configured`).
+
+    Raises
+    ------
+    ParameterError
+        If two extensions, or an extension and the model, name a parameter alike.
+    """
+    resolved = resolve_extensions(extensions)
+    _check_names(resolved, ())
+    return with_specs({p.name: p.spec(ext.name) for ext in resolved for p in ext.params})
+
+
+def configured(
+    extensions: tuple[Extension, ...], values: Iterable[tuple[str, Any]]
+) -> tuple[Extension, ...]:
+    """Return the extensions with the parameter values set by name (``params.extension``).
+
+    Raises
+    ------
+    ParameterError
+        For a value of a parameter none of the extensions declares.
+    """
+    values = dict(values)
+    out = []
+    for ext in extensions:
+        own = {p.name: values.pop(p.name) for p in ext.params if p.name in values}
+        out.append(ext.configure(**own) if own else ext)
+    if values:
+        names = sorted(values)
+        raise ParameterError(
+            f"Parameter(s) {names} belong to no extension of this model; give the extension "
+            "that declares them (extensions=[...], or --extension on the command line)."
+        )
+    return tuple(out)

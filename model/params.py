@@ -16,8 +16,12 @@ import dataclasses
 import difflib
 import math
 import numbers
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -41,6 +45,7 @@ __all__ = [
     "SubsidyTargeting",
     "WorldParams",
     "param_specs",
+    "with_specs",
 ]
 
 
@@ -781,13 +786,42 @@ def _specs_of(group: str, cls: type) -> list[ParamSpec]:
     return specs
 
 
+_EXTRA_SPECS: ContextVar[Mapping[str, ParamSpec]] = ContextVar(
+    "clusterlab_extension_specs", default=MappingProxyType({})
+)
+"""Parameters of the extensions in use (:func:`with_specs`), beside the built-in ones."""
+
+EXTENSION_GROUP = "extension:"
+"""Prefix of the ``group`` of an extension's parameter (``extension:<name>``)."""
+
+
 def param_specs() -> dict[str, ParamSpec]:
-    """Return every parameter's specification, keyed by its (unique) name."""
+    """Return every parameter's specification, keyed by its (unique) name.
+
+    Inside :func:`with_specs` (an experiment's or a run's extensions), their parameters
+    are listed too, after the built-in ones.
+    """
     out: dict[str, ParamSpec] = {}
     for group, cls in GROUPS.items():
         for spec in _specs_of(group, cls):
             out[spec.name] = spec
-    return out
+    return out | dict(_EXTRA_SPECS.get())
+
+
+@contextmanager
+def with_specs(extra: Mapping[str, ParamSpec]) -> Iterator[None]:
+    """Accept the parameters ``extra`` (extensions') by name inside the block.
+
+    :meth:`ModelParams.replace`, :func:`~clusterlab.model.presets.preset`,
+    :func:`param_specs` and :func:`parse_value` then know them; their values are kept in
+    :attr:`ModelParams.extension`. Use
+    :func:`clusterlab.model.extension.extension_params` to build ``extra``.
+    """
+    token = _EXTRA_SPECS.set(MappingProxyType({**_EXTRA_SPECS.get(), **extra}))
+    try:
+        yield
+    finally:
+        _EXTRA_SPECS.reset(token)
 
 
 def _is_table(value: Any) -> bool:
@@ -856,6 +890,10 @@ class ModelParams:
     demography: DemographyParams = field(default_factory=DemographyParams)
     governance: GovernanceParams = field(default_factory=GovernanceParams)
     policy: PolicyParams = field(default_factory=PolicyParams)
+    extension: tuple[tuple[str, Any], ...] = ()
+    """``(name, value)`` of extensions' parameters set by name (:func:`with_specs`), sorted
+    (hashable, picklable); the model hands each to its extension
+    (:func:`clusterlab.model.extension.configured`)."""
 
     def __post_init__(self) -> None:
         """Check constraints that tie several parameters together."""
@@ -882,6 +920,8 @@ class ModelParams:
         """Return a copy with parameters changed by name (``group.name`` also accepted)."""
         specs = param_specs()
         by_group: dict[str, dict[str, Any]] = {}
+        extension = dict(self.extension)
+        before = dict(extension)
         for raw_name, value in overrides.items():
             name = raw_name.split(".", 1)[1] if "." in raw_name else raw_name
             if name not in specs:
@@ -889,8 +929,15 @@ class ModelParams:
                     f"Unknown parameter '{raw_name}'.{suggest(name, list(specs))} "
                     "Run 'clusterlab params' to list them."
                 )
-            by_group.setdefault(specs[name].group, {})[name] = value
-        groups = {g: dataclasses.replace(getattr(self, g), **vals) for g, vals in by_group.items()}
+            if specs[name].group.startswith(EXTENSION_GROUP):
+                extension[name] = _check_value(specs[name], value)
+            else:
+                by_group.setdefault(specs[name].group, {})[name] = value
+        groups: dict[str, Any] = {
+            g: dataclasses.replace(getattr(self, g), **vals) for g, vals in by_group.items()
+        }
+        if extension != before:
+            groups["extension"] = tuple(sorted(extension.items()))
         return dataclasses.replace(self, **groups)
 
     def to_flat(self) -> dict[str, Any]:

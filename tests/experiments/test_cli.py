@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -284,3 +285,28 @@ def test_verbose_logs_what_clusterlab_does_to_stderr(tmp_path, capsys):
     args = ["sweep", str(exp_file), "--out", str(out), "--workers", "0"]
     assert main(["-v", *args]) == 0
     assert "Took over the lock of pid 999999" in capsys.readouterr().err
+
+
+def test_run_with_an_extension_sets_its_parameters_by_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
+    ref = ["--extension", "innovation_voucher:INNOVATION_VOUCHER"]
+    out = tmp_path / "run"
+    argv = ["run", *SMALL_RUN, *ref, "--set", "voucher_amount=0.03", "--out", str(out)]
+    assert main(argv) == 0
+    meta = json.loads((out / "summary.json").read_text())
+    assert meta["params"]["voucher_amount"] == 0.03
+    assert meta["extensions"] == ["innovation_voucher"]
+    assert "spend_innovation_voucher" in pd.read_parquet(out / "timeseries.parquet")
+    capsys.readouterr()
+    assert main(["params", "--json", *ref]) == 0
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert listed["voucher_amount"]["group"] == "extension:innovation_voucher"
+    bad = [
+        (["run", *SMALL_RUN, "--set", "voucher_amount=0.03"], "Unknown parameter 'voucher_amount'"),
+        (["run", *SMALL_RUN, *ref, "--set", "voucher_amount=3"], "must be a number in [0, 1]"),
+        (["run", *SMALL_RUN, "--extension", "no_such_module:X"], "--extension cannot be used"),
+    ]
+    for args, fragment in bad:
+        assert main([*args, "--out", str(tmp_path / "bad")]) == EXIT_BAD_INPUT
+        _one_error_line(capsys, fragment)
+    assert not (tmp_path / "bad").exists()

@@ -83,3 +83,56 @@ def test_an_extension_that_does_not_fit_is_refused_in_one_line(voucher_file):
     with pytest.raises(ExperimentError, match=r"'extensions' cannot be used: Extension "
                        r"'innovation_voucher' is given twice"):  # fmt: skip
         parse_experiment({**data, "extensions": [REFERENCE, REFERENCE]})
+
+
+SWEPT = f"""
+name = "voucher_dose"
+steps = 3
+replicates = 2
+seed = 8
+extensions = ["{REFERENCE}"]
+
+[fixed]
+n_firms = 120
+burn_in = 2
+policy_budget = 5.0
+
+[design]
+type = "grid"
+
+[design.parameters]
+voucher_amount = [0.0, 0.03]
+"""
+
+
+def test_an_extension_lever_is_swept_by_name_like_a_built_in_one(voucher_file, tmp_path):
+    path = tmp_path / "dose.toml"
+    path.write_text(SWEPT)
+    exp = load_experiment(path)
+    assert [p.overrides for p in exp.points] == [{"voucher_amount": 0.0}, {"voucher_amount": 0.03}]
+    with local_executor(2) as pool:
+        report = run_experiment(exp, tmp_path / "out", executor=pool, workers=2)
+    assert (report.completed, report.failed) == (4, 0)
+    ts = load_results(tmp_path / "out").timeseries
+    spend = ts[ts["scope"] == "economy"].groupby("point")["spend_innovation_voucher"].sum()
+    assert spend[0] == 0.0  # the lever at zero pays nothing
+    assert spend[1] > 0.0
+
+
+@pytest.mark.parametrize(
+    ("design", "message"),
+    [
+        ({"type": "grid", "parameters": {"voucher_amount": [2.0]}},
+         r"\[design.parameters\] The 'voucher_amount' parameter of extension "
+         r"'innovation_voucher' must be a number in \[0, 1\]"),
+        ({"type": "lhs", "samples": 4, "bounds": {"voucher_amount": [0.0, 3.0]}},
+         r"design.bounds.voucher_amount' must lie in the range of the parameter"),
+    ],
+)  # fmt: skip
+def test_an_extension_lever_out_of_its_range_is_refused_in_one_line(voucher_file, design, message):
+    data = {"name": "x", "extensions": [REFERENCE], "design": design}
+    with pytest.raises(ExperimentError, match=message):
+        parse_experiment(data)
+    grid = {"type": "grid", "parameters": {"voucher_amount": [0.1]}}
+    with pytest.raises(ExperimentError, match="Unknown parameter 'voucher_amount'"):
+        parse_experiment({"name": "x", "design": grid})

@@ -16,7 +16,7 @@ import pytest
 
 from clusterlab.model import ClusterModel
 from clusterlab.model.errors import ParameterError
-from clusterlab.model.extension import Extension, ExtensionParam
+from clusterlab.model.extension import Extension, ExtensionParam, extension_params
 from clusterlab.model.presets import preset
 from clusterlab.model.schedule import YEARLY_SCHEDULE, Stage, Year
 from clusterlab.model.simulate import simulate
@@ -111,6 +111,38 @@ def test_extension_parameters_are_validated_like_the_built_in_ones(voucher):
         ext.configure(voucher_amount=2.0)
     with pytest.raises(ParameterError, match=r"must be a number in \[0, 1\] \(1/year\)"):
         ext.configure(voucher_learning_rate="fast")
+
+
+def test_extension_parameters_set_by_name_run_as_a_configured_extension(
+    voucher, assert_frames_identical
+):
+    ext = voucher.INNOVATION_VOUCHER
+    with extension_params([ext]):
+        params = _params(voucher_amount=0.02, policy_budget=2.0)
+    assert params.extension == (("voucher_amount", 0.02),)
+    assert _params(policy_budget=2.0).extension == ()  # no value: every default holds
+    by_name = simulate(params, seed=2, steps=4, extensions=[ext])
+    configured = _run(2, [ext.configure(voucher_amount=0.02)], steps=4, policy_budget=2.0)
+    assert_frames_identical(by_name.timeseries, configured.timeseries)
+    assert by_name.params["voucher_amount"] == 0.02
+    model = ClusterModel(params=_params(), rng=0, extensions=[ext], voucher_amount=0.03)
+    assert model.extension_params["voucher_amount"] == 0.03  # keyword arguments too
+    model.release()
+
+
+def test_extension_parameters_by_name_are_checked_and_need_their_extension(voucher):
+    ext = voucher.INNOVATION_VOUCHER
+    with pytest.raises(ParameterError, match="Unknown parameter 'voucher_amount'"):
+        _params(voucher_amount=0.02)  # outside the block the name is unknown
+    with extension_params([ext]):
+        with pytest.raises(ParameterError, match=r"must be a number in \[0, 1\]"):
+            _params(voucher_amount=2.0)
+        params = _params(voucher_amount=0.02)
+    with pytest.raises(ParameterError, match=r"\['voucher_amount'\] belong to no extension"):
+        simulate(params, seed=0, steps=1)  # a value without the extension that reads it
+    clash = _extension(params=(ExtensionParam("policy_budget", 1.0, 0.0, 2.0, "M€", ""),))
+    with pytest.raises(ParameterError, match="'policy_budget' of extension 'x' is already"):
+        extension_params([clash])
 
 
 # --- the policy lever: innovation vouchers --------------------------------------------------
