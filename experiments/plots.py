@@ -112,7 +112,7 @@ def plot_trajectories(result: SimulationResult, path: Path) -> Path:
             for region in result.regions:
                 sub = ts[ts["scope"] == region]
                 ax.plot(sub["step"], sub[col], lw=1, alpha=0.8, label=region)
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=11, y=1.0)  # a fixed place: no search for overlaps
         ax.set_xlabel("year")
         ax.grid(alpha=0.3)
     axes[0, 1].legend(fontsize=8, loc="upper left")
