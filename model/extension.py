@@ -54,6 +54,20 @@ class ExtensionParam:
     unit: str
     doc: str
 
+    def __post_init__(self) -> None:
+        """Refuse an integer default on a range of numbers: the type would be ambiguous.
+
+        The parameter's type is its default's: ``0`` with bounds ``0.0, 1.0`` would make
+        an integer parameter whose sampled values (LHS, Sobol', Morris) are rounded.
+        """
+        whole = isinstance(self.default, int) and not isinstance(self.default, bool)
+        if whole and not all(float(b).is_integer() for b in (self.low, self.high)):
+            raise ValueError(
+                f"ExtensionParam '{self.name}': an integer default ({self.default}) makes an "
+                f"integer parameter, but its range [{self.low}, {self.high}] is not whole; "
+                f"give a float default ({float(self.default)}) for a number."
+            )
+
     def spec(self, extension: str) -> ParamSpec:
         """Return the parameter as a :class:`~clusterlab.model.params.ParamSpec`."""
         return ParamSpec(
@@ -227,6 +241,12 @@ def configured(
     out = []
     for ext in extensions:
         own = {p.name: values.pop(p.name) for p in ext.params if p.name in values}
+        for name, value in own.items():
+            if name in ext.values and ext.values[name] != value:
+                raise ParameterError(
+                    f"The '{name}' parameter of extension '{ext.name}' is set twice: "
+                    f"{ext.values[name]!r} by configure() and {value!r} by name. Set it once."
+                )
         out.append(ext.configure(**own) if own else ext)
     if values:
         names = sorted(values)

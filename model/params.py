@@ -941,7 +941,11 @@ class ModelParams:
         return dataclasses.replace(self, **groups)
 
     def to_flat(self) -> dict[str, Any]:
-        """Return every parameter as a flat ``{name: value}`` dict (enums as strings)."""
+        """Return every built-in parameter as a flat ``{name: value}`` dict (enums as strings).
+
+        Extensions' values set by name are in :attr:`extension`, not here (a run's
+        ``result.params`` has both: every extension parameter's value, defaults too).
+        """
         out: dict[str, Any] = {}
         for group in GROUPS:
             obj = getattr(self, group)

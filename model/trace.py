@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +47,11 @@ ARRAYS = ("final_demand", "coefficients", "last_combined", "region_last_combined
 """The world's arrays that are not tables."""
 
 SCALARS = ("firm_ids_issued", "step", "policy_on")
-EVENT_KINDS = ("innovation", "birth", "death", "link")
+"""The world's counters and flags."""
+
+NOT_TRACED = ("space", "industries", "geo")
+"""The economy's fixed parts (knowledge space, industries, geography), built once and
+read by the stages; a stage that changed them would not be seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +85,20 @@ class StageChange:
 
 
 def _event_rows(ws: WorldState) -> dict[str, int]:
+    """Events logged so far, by kind (every kind, an extension's too)."""
     out = {}
-    for kind in EVENT_KINDS:
+    for kind in ws.events.kinds():
         columns = ws.events.columns(kind)
         out[f"events.{kind}"] = len(next(iter(columns.values()))) if columns else 0
     return out
 
 
 def snapshot(ws: WorldState, year: Year) -> dict[str, Any]:
-    """Copy everything a stage may change: columns, arrays, scalars, events, the year."""
+    """Copy everything a stage may change: columns, arrays, scalars, events, the year.
+
+    Fields of the year are deep-copied (a stage that changes ``year.policy`` in place is
+    seen); the economy's fixed parts (:data:`NOT_TRACED`) are not copied.
+    """
     out: dict[str, Any] = {}
     for name in TABLES:
         table = getattr(ws, name)
@@ -98,8 +108,8 @@ def snapshot(ws: WorldState, year: Year) -> dict[str, Any]:
     out |= {name: getattr(ws, name) for name in SCALARS}
     out |= _event_rows(ws)
     for f in dataclasses.fields(year):
-        value = getattr(year, f.name)
-        out[f"year.{f.name}"] = value.copy() if isinstance(value, dict | list) else value
+        if f.name != "settings":  # read-only parameter values
+            out[f"year.{f.name}"] = copy.deepcopy(getattr(year, f.name))
     return out
 
 
@@ -111,7 +121,9 @@ def _same(a: object, b: object) -> bool:
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return a is b or a == b
+    if dataclasses.is_dataclass(a) and type(a) is type(b):  # e.g. year.policy, year.nodes
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return a is b or bool(a == b)
 
 
 def _rows_differing(old: np.ndarray, new: np.ndarray) -> int:
@@ -127,6 +139,8 @@ def compare(stage: Stage, before: dict[str, Any], after: dict[str, Any]) -> Stag
     """Return the :class:`StageChange` between two :func:`snapshot` of one stage."""
     changed: dict[str, int] = {}
     added: dict[str, int] = {}
+    for key in after.keys() - before.keys():  # a kind of event logged for the first time
+        added[key] = after[key]
     for key, old in before.items():
         new = after[key]
         if key.startswith("events."):

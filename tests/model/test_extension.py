@@ -240,3 +240,20 @@ def test_a_cut_of_zero_changes_nothing(rd_cuts, seed, assert_frames_identical):
     off = rd_cuts.RD_CUTS.configure(rd_cut_share=0.0)
     with_cut, without = _run(seed, [off]), _run(seed)
     assert_frames_identical(with_cut.timeseries.drop(columns=["rd_cuts"]), without.timeseries)
+
+
+def test_a_value_set_by_configure_and_by_name_must_agree(voucher):
+    ext = voucher.INNOVATION_VOUCHER.configure(voucher_amount=0.05)
+    with extension_params([ext]):
+        same, other = _params(voucher_amount=0.05), _params(voucher_amount=0.02)
+    assert simulate(same, seed=0, steps=1, extensions=[ext]).params["voucher_amount"] == 0.05
+    with pytest.raises(ParameterError, match="'voucher_amount' parameter of extension "
+                       r"'innovation_voucher' is set twice: 0\.05 by configure"):  # fmt: skip
+        simulate(other, seed=0, steps=1, extensions=[ext])
+
+
+def test_an_integer_default_on_a_range_of_numbers_is_refused():
+    with pytest.raises(ValueError, match="give a float default"):
+        ExtensionParam("share", 0, 0.0, 0.5, "share", "")
+    assert ExtensionParam("count", 2, 0, 10, "firms", "").spec("x").kind is int
+    assert ExtensionParam("share", 0.0, 0.0, 0.5, "share", "").spec("x").kind is float

@@ -146,3 +146,22 @@ def test_the_tracer_example_runs():
     from clusterlab.model import trace
 
     assert doctest.testmod(trace, raise_on_error=True).attempted >= 4
+
+
+def test_the_tracer_sees_new_event_kinds_and_changes_inside_year_fields():
+    model = ClusterModel(params=preset("baseline", n_firms=120, burn_in=1), rng=3)
+    ws, year = model.state, Year()
+    model.state.step += 1
+    stage = YEARLY_SCHEDULE[0]  # rd_budgets: sets year.sme
+    stage.run(ws, model.params, model.rng, year)
+
+    def poke(ws, params, rng, year):  # an extension's own events; year.sme changed in place
+        ws.events.add("voucher", firm=np.arange(5))
+        year.sme[:2] = ~year.sme[:2]
+
+    before = snapshot(ws, year)
+    poke(ws, None, None, year)
+    change = compare(Stage("poke", ("firm",), poke, (), (), "x", ""), before, snapshot(ws, year))
+    assert change.added == {"events.voucher": 5}
+    assert change.changed == {"year.sme": 2}
+    assert set(change.undeclared) == {"events.voucher", "year.sme"}
