@@ -817,6 +817,9 @@ def with_specs(extra: Mapping[str, ParamSpec]) -> Iterator[None]:
     :attr:`ModelParams.extension`. Use
     :func:`clusterlab.model.extension.extension_params` to build ``extra``.
     """
+    clash = sorted(set(extra) & {s.name for g, c in GROUPS.items() for s in _specs_of(g, c)})
+    if clash:
+        raise ParameterError(f"Parameter(s) {clash} are built-in; an extension needs its own.")
     token = _EXTRA_SPECS.set(MappingProxyType({**_EXTRA_SPECS.get(), **extra}))
     try:
         yield
