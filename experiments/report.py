@@ -36,7 +36,7 @@ from clusterlab.experiments.report_sections import (
     fan_scenarios,
     fan_section,
     funnel_section,
-    interval_text,
+    intervals,
 )
 from clusterlab.experiments.store import Results, load_results, replicates_text
 from clusterlab.experiments.surface import SAMPLED_DESIGNS, surface_section
@@ -134,12 +134,7 @@ def render_html(report: Report) -> str:
 def headline_table(table: pd.DataFrame, outcomes: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
     """Scenarios x outcomes: 'mean [95% interval]' strings."""
     sub = table[table["outcome"].isin(outcomes)]
-    cells = sub.assign(
-        cell=[
-            interval_text(m, lo, hi)
-            for m, lo, hi in zip(sub["mean"], sub["low"], sub["high"], strict=True)
-        ]
-    )
+    cells = sub.assign(cell=intervals(sub, "mean", "low", "high"))
     wide = cells.pivot(index="scenario", columns="outcome", values="cell")
     wide = wide.reindex(
         index=list(dict.fromkeys(sub["scenario"])), columns=[o for o in outcomes if o in wide]
@@ -154,10 +149,7 @@ def difference_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
         {
             "scenario": sub["scenario"],
             "outcome": sub["outcome"].map(MAIN_OUTCOMES),
-            "difference [95% interval]": [
-                interval_text(m, lo, hi)
-                for m, lo, hi in zip(sub["diff"], sub["diff_low"], sub["diff_high"], strict=True)
-            ],
+            "difference [95% interval]": intervals(sub, "diff", "diff_low", "diff_high"),
             "per M€ extra spend": sub["per_meur"].map(lambda v: "" if pd.isna(v) else f"{v:.3g}"),
             "method": sub["method"],
         }

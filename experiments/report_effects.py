@@ -20,6 +20,7 @@ from clusterlab.experiments.effects import (
     spend_check,
 )
 from clusterlab.experiments.plots import plot_dose_panels, plot_spend_curves
+from clusterlab.experiments.report_sections import interval_text
 from clusterlab.model.errors import ParameterError
 from clusterlab.model.presets import preset
 from clusterlab.model.regions import is_table_economy
@@ -37,12 +38,6 @@ PER_MEUR = {
     "radical_innovations": "M€ per extra radical (world)",
 }
 """Outcomes whose cost per extra unit the tables show, and the column label."""
-
-
-def _cell(mean: float, low: float, high: float) -> str:
-    if pd.isna(low):
-        return f"{mean:.3g}"
-    return f"{mean:+.3g} [{low:+.3g}, {high:+.3g}]"
 
 
 def wide_effects(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -63,7 +58,7 @@ def wide_effects(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         for outcome, label in EFFECT_OUTCOMES.items():
             if outcome in g.index:
                 r = g.loc[outcome]
-                row[f"Δ {label}"] = _cell(r["diff"], r["low"], r["high"])
+                row[f"Δ {label}"] = interval_text(r["diff"], r["low"], r["high"], signed=True)
         for outcome, label in PER_MEUR.items():
             if outcome in g.index:
                 v = g.loc[outcome, "meur_per_unit"]

@@ -35,6 +35,7 @@ __all__ = [
     "fan_section",
     "funnel_section",
     "interval_text",
+    "intervals",
 ]
 
 FAN_COLUMNS = {
@@ -45,11 +46,23 @@ FAN_COLUMNS = {
 }
 
 
-def interval_text(mean: float, low: float, high: float) -> str:
-    """'mean [low, high]' to 3 significant digits (the mean alone without an interval)."""
+def interval_text(mean: float, low: float, high: float, *, signed: bool = False) -> str:
+    """'mean [low, high]' to 3 significant digits (the mean alone without an interval).
+
+    ``signed``: every number with its sign (differences: '+0.5 [-0.1, +1.2]').
+    """
+    form = "+.3g" if signed else ".3g"
     if pd.isna(low):
         return f"{mean:.3g}"
-    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
+    return f"{mean:{form}} [{low:{form}}, {high:{form}}]"
+
+
+def intervals(table: pd.DataFrame, mean: str, low: str, high: str) -> list[str]:
+    """:func:`interval_text` of each row of ``table`` (columns ``mean``, ``low``, ``high``)."""
+    return [
+        interval_text(m, lo, hi)
+        for m, lo, hi in zip(table[mean], table[low], table[high], strict=True)
+    ]
 
 
 MAX_FAN_PANELS = 12
@@ -98,12 +111,9 @@ def additionality_section(
                 "scenario": table["scenario"],
                 "instrument": table["instrument"],
                 "spend (M€)": table["spend"].map(lambda v: f"{v:.3g}"),
-                "extra links [95% interval]": [
-                    interval_text(m, lo, hi)
-                    for m, lo, hi in zip(
-                        table["extra_links"], table["extra_low"], table["extra_high"], strict=True
-                    )
-                ],
+                "extra links [95% interval]": intervals(
+                    table, "extra_links", "extra_low", "extra_high"
+                ),
                 "extra links per M€": table["extra_per_meur"].map(lambda v: f"{v:.3g}"),
                 "deadweight share": table["deadweight_share"].map(
                     lambda v: "" if pd.isna(v) else f"{v:.2f}"
@@ -132,12 +142,7 @@ def funnel_section(summary: pd.DataFrame, baseline: str, report: Report, tab_dir
                 "scenario": table["scenario"],
                 "stage": table["stage"],
                 "baseline": table["baseline"].map(lambda v: f"{v:.3g}"),
-                "difference [95% interval]": [
-                    interval_text(m, lo, hi)
-                    for m, lo, hi in zip(
-                        table["diff"], table["diff_low"], table["diff_high"], strict=True
-                    )
-                ],
+                "difference [95% interval]": intervals(table, "diff", "diff_low", "diff_high"),
                 "stops here": table["stops_here"].map(lambda v: "<-" if v else ""),
             }
         )
