@@ -598,9 +598,12 @@ NOTES = [
     "(about 6 s, once) and cached on disk; each new process loads them (the *first run* "
     "column: about 0.15-0.3 s more than a later run). They run on one thread: parallel "
     "runs are the runner's job.",
-    "- **Runner workers** freeze the objects their imports allocated (`gc.freeze()` in "
-    "`clusterlab.experiments.runner.init_worker`), so the garbage collector's full passes during a "
-    "run scan only the run's own objects; this benchmark's processes do the same.",
+    "- **Runner workers and `clusterlab run`** freeze the objects their imports allocated "
+    "(`gc.freeze()`, `clusterlab.experiments.process.settle_imports`), so the garbage "
+    "collector's full passes during a run scan only the run's own objects; this "
+    "benchmark's processes do the same. Both also end without the interpreter's "
+    "teardown once their outputs are written and closed (`process.exit_now`), which "
+    "otherwise frees every module's objects one by one (0.3-0.5 s).",
     "- **What is left.** At 1,000 firms a year is spread over some hundred small steps of "
     "the ten mechanisms (see the phases), each a few tens of microseconds of numpy calls. "
     "At 10,000 firms the largest shares are partner search (candidates and the value of "

@@ -1,6 +1,6 @@
 """``python -m clusterlab``: the ``clusterlab`` command."""
 
-from clusterlab.experiments.cli import main
+from clusterlab.experiments.cli import console_main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console_main())

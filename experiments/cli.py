@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # Start-up: the parser and --help need only argparse; each command imports what it uses
 # (numpy, pandas, Mesa, matplotlib, numba kernels) when it runs.
 
-__all__ = ["main"]
+__all__ = ["console_main", "main"]
 
 EXIT_BAD_INPUT = 2
 
@@ -81,8 +81,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import mesa  # noqa: F401, PLC0415 - imported when used (start-up)
 
     from clusterlab.experiments.output import write_run  # noqa: PLC0415 - imported when used (start-up)
+    from clusterlab.experiments.process import settle_imports, skip_teardown  # noqa: PLC0415
     from clusterlab.model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
     from clusterlab.model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)
+
+    settle_imports()  # no full collection scans the libraries' objects again (process.py)
 
     refs = args.extension or []
     with _extension_params(refs):  # --set may name an extension's parameters too
@@ -98,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for key, label, unit in SUMMARY_ROWS:
         print(f"  {label:<{width}}  {result.summary[key]:>10.3f}  {unit}")
     print(f"Outputs written to {out}/")
+    skip_teardown()  # everything is written and closed (the console script exits at once)
     return 0
 
 
@@ -769,5 +773,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def console_main() -> int:
+    """Run :func:`main` as the ``clusterlab`` console script, in a process it owns.
+
+    A command whose outputs are written and closed (``run``) ends without the
+    interpreter's teardown, after every library's exit handler (:mod:`.process`).
+    """
+    from clusterlab.experiments.process import record_status, register_ending  # noqa: PLC0415
+
+    register_ending()
+    status = main()
+    record_status(status)
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -9,11 +9,9 @@ workers are stopped at once (:func:`stop_workers`).
 from __future__ import annotations
 
 import atexit
-import gc
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Collection, Iterator
@@ -24,6 +22,7 @@ from contextlib import contextmanager
 # (Mesa 3.3.1's logging decorators), which costs a worker less the shallower it happens.
 import mesa  # noqa: F401
 
+from clusterlab.experiments.process import exit_now, settle_imports
 from clusterlab.model.simulate import compile_kernels, limit_blas_threads
 
 __all__ = ["init_worker", "local_executor", "stop_workers"]
@@ -32,37 +31,28 @@ __all__ = ["init_worker", "local_executor", "stop_workers"]
 def init_worker() -> None:
     """Set up a worker process of the local pool.
 
-    - ``gc.freeze()`` moves the objects alive now (modules and the libraries' objects,
-      about 125,000) out of the garbage collector's reach, so the full collections that a
-      simulation triggers scan only its own objects (about 0.07 s less per collection).
+    - The objects alive now (modules and the libraries' objects, about 125,000) are put
+      out of the garbage collector's reach
+      (:func:`~clusterlab.experiments.process.settle_imports`), so the full collections
+      that a simulation triggers scan only its own objects (about 0.07 s less per
+      collection).
     - Ctrl+C in a terminal reaches every process of the group: the worker ignores it and
       the parent, which owns the sweep, stops the workers (no traceback per worker).
     - A watchdog thread ends the worker within a second of its parent's death (a parent
       killed with SIGKILL cannot stop its workers, which would otherwise live on).
-    - At its exit the worker skips the interpreter's teardown (:func:`_exit_now`).
+    - At its exit the worker skips the interpreter's teardown
+      (:func:`~clusterlab.experiments.process.exit_now`): its results went back through the
+      pool's queue, and it holds no files.
     - BLAS runs one thread for the worker's life, set once rather than on every run
       (:func:`~clusterlab.model.simulate.limit_blas_threads`).
     """
     limit_blas_threads()
-    gc.freeze()
+    settle_imports()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
         target=_exit_with_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True
     ).start()
-    atexit.register(_exit_now)
-
-
-def _exit_now() -> None:
-    """End this worker at once, without the interpreter's teardown.
-
-    Freeing every module's objects one by one costs a worker about 0.2 CPU-seconds, for
-    nothing: its results went back through the pool's queue, and it holds no files.
-    Standard streams are flushed first. The exit status is 0 (a pool never reads it; an
-    error that ended the worker has been printed by then).
-    """
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    os._exit(0)
+    atexit.register(exit_now)
 
 
 def _exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
