@@ -81,11 +81,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     import mesa  # noqa: F401, PLC0415 - imported when used (start-up)
 
     from clusterlab.experiments.output import write_run  # noqa: PLC0415 - imported when used (start-up)
-    from clusterlab.experiments.process import settle_imports, skip_teardown  # noqa: PLC0415
+    from clusterlab.experiments.process import (  # noqa: PLC0415
+        console_owned,
+        settle_imports,
+        skip_teardown,
+    )
     from clusterlab.model.presets import preset  # noqa: PLC0415 - imported when used (start-up)
     from clusterlab.model.simulate import simulate  # noqa: PLC0415 - imported when used (start-up)
 
-    settle_imports()  # no full collection scans the libraries' objects again (process.py)
+    if console_owned():  # the console script's process, not main() called from Python
+        settle_imports()  # no full collection scans the libraries' objects again
 
     refs = args.extension or []
     with _extension_params(refs):  # --set may name an extension's parameters too

@@ -27,7 +27,14 @@ import os
 import sys
 from contextlib import suppress
 
-__all__ = ["exit_now", "record_status", "register_ending", "settle_imports", "skip_teardown"]
+__all__ = [
+    "console_owned",
+    "exit_now",
+    "record_status",
+    "register_ending",
+    "settle_imports",
+    "skip_teardown",
+]
 
 _ending: dict[str, int | bool] = {}
 
@@ -51,6 +58,15 @@ def exit_now(status: int = 0) -> None:
     os._exit(status)
 
 
+def console_owned() -> bool:
+    """Whether the ``clusterlab`` console script owns this process (:func:`register_ending`).
+
+    ``main()`` called from Python (a notebook, a test) runs in a process its caller owns:
+    commands then leave the garbage collector and the teardown alone.
+    """
+    return "armed" in _ending
+
+
 def register_ending() -> None:
     """Arm the console script's ending: call before the command imports any library.
 
@@ -62,6 +78,7 @@ def register_ending() -> None:
     interpreter tears down as usual.
     """
     _ending.clear()
+    _ending["armed"] = True
     atexit.register(_end)
 
 

@@ -67,6 +67,23 @@ def test_the_console_run_writes_every_output_and_its_summary(tmp_path: Path, str
     assert {p.name for p in out.iterdir()} >= {"summary.json", "trajectories.png", "panel.csv"}
 
 
+def test_main_called_from_python_leaves_the_callers_process_alone(tmp_path: Path):
+    # a notebook or a test owns its process: no frozen objects, no ending armed
+    out = tmp_path / "r"
+    code = (
+        "import gc, sys\n"
+        "from clusterlab.experiments import process\n"
+        "from clusterlab.experiments.cli import main\n"
+        f"argv = ['run', '--steps', '1', '--set', 'n_firms=60', '--out', {str(out)!r}]\n"
+        "status = main(argv)\n"
+        "print(status, gc.get_freeze_count(), process.console_owned())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.stdout.splitlines()[-1] == "0 0 False"
+
+
 def test_the_console_script_still_exits_2_on_bad_input(tmp_path: Path):
     cmd = [sys.executable, "-m", "clusterlab", "run", "--set", "n_firm=3", "--out", str(tmp_path)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
