@@ -26,8 +26,10 @@ import logging
 import os
 import sys
 from contextlib import suppress
+from pathlib import Path
 
 __all__ = [
+    "EXIT_FLUSH_FAILED",
     "console_owned",
     "exit_now",
     "record_status",
@@ -49,11 +51,29 @@ def settle_imports() -> None:
     gc.freeze()
 
 
+EXIT_FLUSH_FAILED = 120
+"""Exit status when standard output cannot be written at exit (Python's own, for the same)."""
+
+
 def exit_now(status: int = 0) -> None:
-    """End this process with ``status`` at once: streams and logging flushed, no teardown."""
+    """End this process with ``status`` at once: streams and logging flushed, no teardown.
+
+    A reader that left early (``| head``) or a closed stream loses nothing the user waits
+    for; any other failure to write standard output (a full disk) is said on stderr and
+    turns a success into :data:`EXIT_FLUSH_FAILED`, as Python's own exit does.
+    """
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe or stream: nothing more to say
+        if stream is None:  # started with the stream closed (``>&-``)
+            continue
+        try:
             stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader left; the stream was closed
+            pass
+        except OSError as exc:
+            if stream is sys.stdout:
+                status = status or EXIT_FLUSH_FAILED
+                with suppress(OSError, ValueError, AttributeError):
+                    sys.stderr.write(f"clusterlab: error: standard output not written: {exc}\n")
     logging.shutdown()
     os._exit(status)
 
@@ -67,8 +87,12 @@ def console_owned() -> bool:
     return "armed" in _ending
 
 
-def register_ending() -> None:
-    """Arm the console script's ending: call before the command imports any library.
+def register_ending() -> bool:
+    """Arm the console script's ending, if ClusterLab is the program; say whether it did.
+
+    Call it before the command imports any library. Only the ``clusterlab`` console
+    script and ``python -m clusterlab`` arm it (:func:`_is_program`): a caller that runs
+    the console function inside its own program (a test, a notebook) keeps its exit.
 
     Exit handlers run last-registered first, so the one registered here runs after those
     of every library the command imported (temporary folders removed, file locks
@@ -78,8 +102,21 @@ def register_ending() -> None:
     interpreter tears down as usual.
     """
     _ending.clear()
+    if not _is_program():
+        return False
     _ending["armed"] = True
     atexit.register(_end)
+    return True
+
+
+def _is_program() -> bool:
+    """Whether this process runs the ``clusterlab`` command (its ``__main__``)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:  # python -m: the module it runs
+        return bool(spec.name == "clusterlab.__main__")
+    script = Path(str(getattr(main, "__file__", "") or ""))
+    return script.name.removesuffix(".exe").removesuffix("-script.py") == "clusterlab"
 
 
 def skip_teardown() -> None:
