@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import clusterlab.experiments.cli
+import clusterlab.experiments.commands
 from clusterlab.experiments.cli import main
 
 
@@ -59,7 +59,7 @@ def test_an_unwritable_output_folder_is_one_line(out, small_file, capsys, one_li
 def test_an_unreachable_dask_scheduler_is_one_line_and_writes_nothing(
     small_file, tmp_path, capsys, monkeypatch, one_line_error
 ):
-    monkeypatch.setattr(clusterlab.experiments.cli, "DASK_CONNECT_SECONDS", 1)
+    monkeypatch.setattr(clusterlab.experiments.commands, "DASK_CONNECT_SECONDS", 1)
     out = tmp_path / "results"
     for address in ("tcp://127.0.0.1:1", "not an address"):
         assert main(["sweep", str(small_file), "--out", str(out), "--dask", address]) == 2
