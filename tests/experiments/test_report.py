@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clusterlab.experiments import cli
+from clusterlab.experiments import cli, commands
 from clusterlab.experiments.analysis import MAIN_OUTCOMES, mean_interval
 from clusterlab.experiments.design import load_experiment, parse_experiment
 from clusterlab.experiments.effects import EFFECT_OUTCOMES
@@ -423,7 +423,7 @@ def test_cli_compare_with_a_baseline_without_runs_exits_2(broken, capsys):
 def test_cli_demo_runs_and_reports(tmp_path, monkeypatch, capsys):
     demo = tmp_path / "demo.toml"
     demo.write_text(DEMO_TOML)
-    monkeypatch.setattr(cli, "DEMO_FILE", demo)  # the real demo takes minutes
+    monkeypatch.setattr(commands, "DEMO_FILE", demo)  # the real demo takes minutes
     out = tmp_path / "demo"
     assert cli.main(["demo", "--out", str(out), "--workers", "0"]) == 0
     assert "Report:" in capsys.readouterr().out
