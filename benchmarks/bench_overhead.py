@@ -10,9 +10,10 @@ Two sections of docs/performance.md (``make bench``; alone:
   cache (the first run after installing or changing the code);
 - runner: ``run_experiment`` against ``mesa.batch_run`` tuned (model released, one BLAS
   thread) on the same runs and seeds (``benchmarks/bench_runner.py``: 2 presets x 10
-  replicates x 20 years x 1,000 firms, 2 workers), each call in a new process, in the
-  order ours, batch_run, batch_run, ours (drift over the minutes cancels); CPU seconds
-  of the process and its workers.
+  replicates x 20 years x 1,000 firms, 2 workers), each call in a new process, five
+  adjacent pairs of calls alternating which method goes first (drift over the minutes
+  cancels); CPU seconds of the process and its workers, the parent's apart, and the mean
+  pair ratio with its 95% interval.
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ import bench_runner
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_REPEATS = 5
 RUN_REPEATS = 3
-RUNNER_ORDER = ("ours", "batch_run", "batch_run", "ours", "ours", "batch_run")
-"""Each method three times, alternating, after an untimed warm-up call of each."""
+RUNNER_ORDER = ("ours", "batch_run", "batch_run", "ours") * 2 + ("ours", "batch_run")
+"""Each method five times in adjacent pairs, alternating which goes first, after an
+untimed warm-up call of each: a drift of the machine's speed, and whatever favours the
+first or second call of a pair, hits both alike."""
+OLD_RUNNER_ORDER = ("ours", "batch_run", "batch_run", "ours", "ours", "batch_run")
+"""The order of raw files written before the order was recorded in them."""
 SIM_PROCESSES = 3  # new processes timing the first and the warm simulations
 TARGET_START_S = 0.3  # --help, --version, argument errors
 TARGET_RUN_EXTRA_S = 1.0  # clusterlab run --steps 50 minus the simulation
@@ -173,7 +178,7 @@ def measure_runner(quick: bool) -> dict[str, Any]:
     for method in RUNNER_ORDER:
         rounds[method].append(bench_runner.measure(method, quick) | {"load": os.getloadavg()[0]})
     config = bench_runner.QUICK if quick else bench_runner.FULL
-    return {"config": config, "rounds": rounds}
+    return {"config": config, "rounds": rounds, "order": list(RUNNER_ORDER)}
 
 
 def _ok(met: bool) -> str:
@@ -300,6 +305,27 @@ def runner_ratio(raw: dict[str, Any]) -> float:
     return cpu["ours"] / cpu["batch_run"]
 
 
+def pair_ratios(raw: dict[str, Any]) -> list[float]:
+    """CPU seconds of each ``run_experiment`` call over the ``batch_run`` call next to it."""
+    rounds = raw["rounds"]
+    return [
+        o["cpu_seconds"] / b["cpu_seconds"]
+        for o, b in zip(rounds["ours"], rounds["batch_run"], strict=False)
+    ]
+
+
+def mean_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and its two-sided Student-t confidence interval at ``level``."""
+    from scipy import stats  # noqa: PLC0415 - only the report needs it
+
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * statistics.stdev(values)
+    half /= len(values) ** 0.5
+    return mean, mean - half, mean + half
+
+
 def runner_vs_batch_section(raw: dict[str, Any]) -> list[str]:
     """Markdown: run_experiment against tuned batch_run, CPU seconds side by side."""
     config, rounds = raw["config"], raw["rounds"]
@@ -317,31 +343,64 @@ def runner_vs_batch_section(raw: dict[str, Any]) -> list[str]:
         "run recorded and skipped) against `mesa.batch_run` with the model released after "
         "its last year and one BLAS thread (3 reporters kept in memory; no resume, one "
         "failure ends the batch). Each call runs in a new process, in the order "
-        f"{', '.join(RUNNER_ORDER)}, so that a drift of the machine's speed hits both "
-        "alike, after an untimed small call of each (so that neither pays for reading "
-        "files into the page cache for the other). *CPU*: user + system seconds of the "
-        "process and its workers over the call (starting the workers included).",
+        f"{', '.join(raw.get('order', OLD_RUNNER_ORDER))}, so that a drift of the "
+        "machine's speed hits both alike, after an untimed small call of each (so that "
+        "neither pays for reading files into the page cache for the other). *CPU*: "
+        "user + system seconds of the process and its workers over the call (starting "
+        "the workers included).",
         "",
-        "| method | call | wall (s) | CPU (s) | CPU per run (s) | load |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| method | call | wall (s) | CPU (s) | of which the parent (s) "
+        "| of which the workers (s) | CPU per run (s) | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for method, label in (("ours", "run_experiment"), ("batch_run", "batch_run, tuned")):
         for i, r in enumerate(rounds[method], 1):
+            parent = r.get("parent_cpu_seconds")  # absent from raw files before it existed
+            split = f"{parent:.2f} | {r['cpu_seconds'] - parent:.2f}" if parent is not None else "|"
             lines.append(
-                f"| {label} | {i} | {r['seconds']:.1f} | {r['cpu_seconds']:.2f} "
+                f"| {label} | {i} | {r['seconds']:.1f} | {r['cpu_seconds']:.2f} | {split} "
                 f"| {r['cpu_seconds'] / n_runs:.3f} | {r['load']:.1f} |"
             )
     same = "identical" if len(digests) == 1 else "DIFFERENT"
+    pairs = pair_ratios(raw)
+    mean, low, high = mean_interval(pairs)
     lines += [
         "",
         f"CPU seconds of `run_experiment` / tuned `batch_run`, summed over the calls: "
-        f"**{ratio:.2f}** (target: at most 1); call by call, each `run_experiment` call "
+        f"**{ratio:.2f}** (target: at most 1). Call by call, each `run_experiment` call "
         "against the `batch_run` call next to it: "
-        + ", ".join(
-            f"{o['cpu_seconds'] / b['cpu_seconds']:.2f}"
-            for o, b in zip(rounds["ours"], rounds["batch_run"], strict=False)
-        )
-        + ". Yearly firms and radical innovations of "
-        f"every run: {same} across methods and calls (hash {', '.join(sorted(digests))}).",
+        + ", ".join(f"{r:.2f}" for r in pairs)
+        + f"; their mean {mean:.2f}, 95% interval {low:.2f}-{high:.2f} (Student t over "
+        f"{len(pairs)} pairs): the spread of one machine's speed from call to call, which "
+        "a single pair cannot tell from a difference of the methods.",
+        *_parent_lines(rounds, n_runs),
+        "",
+        f"Yearly firms and radical innovations of every run: {same} across methods and "
+        f"calls (hash {', '.join(sorted(digests))}).",
     ]
     return lines
+
+
+def _parent_lines(rounds: dict[str, list[dict[str, Any]]], n_runs: int) -> list[str]:
+    """Where the methods differ: the parent (the store) and the workers, per run."""
+    if not all("parent_cpu_seconds" in r for rs in rounds.values() for r in rs):
+        return []
+
+    def per_run(method: str, part: str) -> float:
+        values = [
+            r["parent_cpu_seconds"]
+            if part == "parent"
+            else r["cpu_seconds"] - r["parent_cpu_seconds"]
+            for r in rounds[method]
+        ]
+        return statistics.fmean(values) / n_runs
+
+    return [
+        "",
+        "Per run, the mean over the calls: the parent process of `run_experiment` spends "
+        f"{per_run('ours', 'parent') * 1000:.0f} ms (writing the run's Parquet files, "
+        f"the manifest and the provenance) against {per_run('batch_run', 'parent') * 1000:.0f} "
+        f"ms for `batch_run`'s (keeping its rows); the workers {per_run('ours', 'workers'):.3f} "
+        f"against {per_run('batch_run', 'workers'):.3f} CPU-s (starting, importing, "
+        "simulating).",
+    ]
