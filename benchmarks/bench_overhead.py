@@ -111,12 +111,44 @@ from clusterlab.model import kernels
 c0 = time.process_time()
 kernels.use_backend()
 out["kernels' backend (" + kernels.backend() + ")"] = time.process_time() - c0
-print(json.dumps(out))
+first = {{}}
+if kernels.backend() == "numba":  # what numba builds once per process, on a first call
+    from numba.core.registry import cpu_target
+    c0 = time.process_time()
+    cpu_target.target_context.refresh()
+    first["numba's compiler context"] = time.process_time() - c0
+from clusterlab.model.presets import preset
+from clusterlab.model.simulate import compile_kernels, simulate
+c0 = time.process_time()
+compile_kernels()
+loaded = time.process_time() - c0
+c0 = time.process_time()
+compile_kernels()
+first["loading the cached kernels"] = loaded - (time.process_time() - c0)
+import gc
+full = [0.0, 0.0]
+def count(phase, info):
+    if info["generation"] == 2:
+        full[phase == "stop"] += time.process_time() * (1 if phase == "stop" else -1)
+gc.callbacks.append(count)
+c0 = time.process_time()
+simulate(preset("baseline"), seed=1, steps=50)
+one = time.process_time() - c0
+full_first = sum(full)
+full[:] = [0.0, 0.0]
+c0 = time.process_time()
+simulate(preset("baseline"), seed=1, steps=50)
+two = time.process_time() - c0
+first["full garbage collections in the first simulation"] = full_first
+first["the rest of the first simulation beyond the second"] = one - two - full_first + sum(full)
+print(json.dumps({{"imports": out, "first_call": first}}))
 """
-"""CPU seconds of each import a script that runs the model pays, in a clean new process."""
+"""CPU seconds of each import a script that runs the model pays, in a clean new process,
+and of what its first simulation pays once beyond a later one: numba's compiler context,
+loading the cached kernels, full garbage collections (timed by ``gc.callbacks``)."""
 
 
-def imports_cpu() -> dict[str, float]:
+def imports_cpu() -> dict[str, dict[str, float]]:
     """Run :data:`IMPORTS_SCRIPT` in a new process (nothing imported before it)."""
     done = subprocess.run(
         [sys.executable, "-c", IMPORTS_SCRIPT], capture_output=True, text=True, check=True
@@ -165,8 +197,9 @@ def measure_startup(child: Any, quick: bool) -> dict[str, Any]:
     out["simulation"] = ranked[len(ranked) // 2] | {
         "ratios": [r["first_s"] / r["warm_s"] for r in sims]
     }
-    runs = [imports_cpu() for _ in range(3)]  # the median of each import's CPU seconds
-    out["imports_cpu_s"] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    runs = [imports_cpu() for _ in range(3)]  # the median of each row's CPU seconds
+    for key, part in (("imports_cpu_s", "imports"), ("first_call_cpu_s", "first_call")):
+        out[key] = {k: statistics.median(r[part][k] for r in runs) for k in runs[0][part]}
     return out
 
 
@@ -253,7 +286,38 @@ def startup_section(raw: dict[str, Any]) -> list[str]:
     ]
     if "imports_cpu_s" in raw:
         lines += ["", *_floor_lines(raw["imports_cpu_s"], sim, script)]
+    if "first_call_cpu_s" in raw:
+        lines += ["", *_first_call_lines(raw["first_call_cpu_s"], sim)]
     return lines
+
+
+def _first_call_lines(first: dict[str, float], sim: dict[str, Any]) -> list[str]:
+    """What the first simulation of a new process pays once, part by part."""
+    return [
+        "**What the first simulation pays once**, beyond a later one (CPU seconds, median "
+        "of the same 3 new processes: after the imports above, numba's compiler context is "
+        "built, the kernels are loaded by a tiny simulation (timed against a second one), "
+        "and a full simulation is run twice; full garbage collections are timed by "
+        "`gc.callbacks`):",
+        "",
+        "| part | CPU (s) |",
+        "|---|---:|",
+        *(f"| {name} | {cpu:.2f} |" for name, cpu in first.items()),
+        f"| **sum** | **{sum(first.values()):.2f}** |",
+        "",
+        (
+            "The first two rows are numba's, whatever the kernels do; the collections scan "
+            "the objects numba and the libraries made (a script freezes none of them). "
+            if "numba's compiler context" in first
+            else "The numpy backend compiles nothing; the collections scan the objects the "
+            "libraries made (a script freezes none of them). "
+        )
+        + "With the "
+        f"warm simulation above ({sim['warm_cpu_s']:.2f} CPU-s), this sum alone makes a "
+        f"first run {1 + sum(first.values()) / sim['warm_cpu_s']:.2f}x a warm one: a fixed "
+        "cost, so the ratio falls when the warm run is longer (a slower machine, a bigger "
+        "economy) and rises when it is shorter.",
+    ]
 
 
 SCRIPT_ROW = "python -c <simulate, 50 years> (the same simulation as a script)"
