@@ -28,8 +28,13 @@ from clusterlab.model.simulate import compile_kernels, limit_blas_threads
 __all__ = ["init_worker", "local_executor", "stop_workers"]
 
 
-def init_worker() -> None:
+def init_worker(parent: int | None = None) -> None:
     """Set up a worker process of the local pool.
+
+    ``parent`` is the process id of the process that opened the pool (default: this
+    process's parent now). It is passed from the parent because a worker starts slowly
+    (its imports take a second or more): if the parent is killed meanwhile, the worker
+    is re-parented before it could read the id, and it exits here at once.
 
     - The objects alive now (modules and the libraries' objects, about 125,000) are put
       out of the garbage collector's reach
@@ -46,11 +51,14 @@ def init_worker() -> None:
     - BLAS runs one thread for the worker's life, set once rather than on every run
       (:func:`~clusterlab.model.simulate.limit_blas_threads`).
     """
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:  # the parent died while this worker was starting
+        os._exit(1)
     limit_blas_threads()
     settle_imports()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True
+        target=_exit_with_parent, args=(parent,), name="parent-watchdog", daemon=True
     ).start()
     atexit.register(exit_now)
 
@@ -94,6 +102,7 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
+        initargs=(os.getpid(),),
     )
     try:
         _load_kernels(pool, workers)

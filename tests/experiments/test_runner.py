@@ -465,3 +465,57 @@ def test_a_pool_worker_flushes_its_output_and_exits_0_without_teardown() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "written before exit", "")
+
+
+def test_a_worker_whose_parent_died_while_it_started_exits_at_once() -> None:
+    # The parent id is passed by the pool; a worker re-parented before its set-up (the
+    # parent was killed during the worker's imports) must not wait for a parent it lost.
+    code = (
+        "import os, time\n"
+        "from clusterlab.experiments.pool import init_worker\n"
+        "init_worker(parent=os.getppid() + 1_000_000)\n"  # not this process's parent
+        "time.sleep(600)\n"  # an orphan would sleep on: the run below times out
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stderr) == (1, b"")  # ended by the check, no traceback
+
+
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    # A parent killed with SIGKILL cannot stop its workers; their watchdog ends them.
+    pids = tmp_path / "pids"
+    code = (
+        "import os, time\n"
+        "from clusterlab.experiments.pool import local_executor\n"
+        "if __name__ == '__main__':\n"
+        "    with local_executor(1) as pool:\n"
+        "        pid = pool.submit(os.getpid).result()\n"
+        f"        open({str(pids)!r}, 'w').write(str(pid))\n"
+        "        pool.submit(time.sleep, 60)\n"
+        "        time.sleep(60)\n"
+    )
+    script = tmp_path / "parent.py"
+    script.write_text(code)
+    proc = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 120
+        while not (pids.is_file() and pids.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker = int(pids.read_text())
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker), "the worker outlived its killed parent"
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not reaped by init yet, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
