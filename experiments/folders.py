@@ -2,10 +2,12 @@
 
 Users' data is never ClusterLab's to delete. Two rules follow:
 
-- ``--force`` replaces only a folder ClusterLab wrote itself (a run folder with its
-  ``.clusterlab`` marker, or a results folder with its ``manifest.json``), whose every
-  entry is one ClusterLab writes; never the current directory, one of its parents, the
-  home directory or a file-system root. Anything else is refused in one line, untouched.
+- ``--force`` replaces only a folder ClusterLab wrote itself (its ``.clusterlab`` marker,
+  written first, says so; folders of earlier versions: a ClusterLab ``manifest.json`` or
+  ``summary.json``, read and checked, not only named), whose every entry is one
+  ClusterLab writes; never the current directory, one of its parents, the home directory
+  or a file-system root. Anything else is refused in one line, untouched: a folder whose
+  files merely have the names ClusterLab uses (``report.md``, ``tables/``) is not ours.
 - A results folder is locked while a sweep writes into it (an operating-system file lock,
   :mod:`filelock`): a second sweep on the same folder is refused with the first one's
   process id, or waits for it. The kernel drops the lock when its holder dies, so a lock
@@ -46,6 +48,7 @@ __all__ = [
     "make_folder",
     "names",
     "protected_reason",
+    "read_marker",
     "refuse_to_replace",
     "write_json",
     "write_marker",
@@ -163,15 +166,33 @@ def refuse_to_replace(folder: Path, ours: re.Pattern[str], *, written_by_us: boo
 
 
 def clear_entries(folder: Path, ours: re.Pattern[str]) -> None:
-    """Delete the entries of ``folder`` that ClusterLab writes; keep the folder and its lock."""
+    """Delete the entries of ``folder`` that ClusterLab writes; keep its bookkeeping files.
+
+    The folder, its lock and its marker stay.
+    """
     for path in folder.iterdir():
-        if path.name in (LOCK_FILE, OWNER_FILE):
+        if path.name in BOOKKEEPING:
             continue
-        if path.name == MARKER or TMP_MARK in path.name or ours.fullmatch(path.name):
+        if TMP_MARK in path.name or ours.fullmatch(path.name):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink()
+
+
+def read_marker(folder: Path) -> str | None:
+    """Return the kind ("run" or "results") ClusterLab's marker in ``folder`` names, or None.
+
+    None when there is no marker, or the file of that name is not one ClusterLab wrote
+    (not JSON, or not ``{"written_by": "clusterlab", ...}``).
+    """
+    try:
+        data = json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("written_by") != "clusterlab":
+        return None
+    return str(data.get("kind"))
 
 
 def write_marker(folder: Path, kind: str) -> None:

@@ -6,6 +6,7 @@ place only when complete, so an interrupted write never leaves a half-written re
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,9 +17,9 @@ import pyarrow.parquet as pq
 
 from clusterlab.experiments.errors import OutputError
 from clusterlab.experiments.folders import (
-    MARKER,
     TMP_MARK,
     make_folder,
+    read_marker,
     refuse_to_replace,
     write_json,
     write_marker,
@@ -47,9 +48,20 @@ RUN_ENTRIES = re.compile(
 """Entries of a run folder (besides its marker)."""
 
 
+RUN_SUMMARY_KEYS = {"preset", "seed", "steps", "summary", "params"}
+"""Keys of a run's summary.json (how a run folder of a version before the marker is known)."""
+
+
 def _written_by_us(out: Path) -> bool:
-    # Folders of earlier versions have no marker; their summary.json names the preset.
-    return (out / MARKER).is_file() or (out / "summary.json").is_file()
+    """ClusterLab's run marker; or (earlier versions) a summary.json that is a run's."""
+    kind = read_marker(out)
+    if kind is not None:
+        return kind == "run"
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.keys() >= RUN_SUMMARY_KEYS
 
 
 def _check_target(out: Path, force: bool) -> None:

@@ -32,10 +32,17 @@ from tqdm import tqdm
 
 from clusterlab.experiments.design import Experiment, RunSpec, base_params
 from clusterlab.experiments.errors import OutputError
-from clusterlab.experiments.folders import clear_entries, locked, make_folder, refuse_to_replace
+from clusterlab.experiments.folders import (
+    clear_entries,
+    locked,
+    make_folder,
+    read_marker,
+    refuse_to_replace,
+    write_marker,
+)
 from clusterlab.experiments.pool import init_worker, local_executor, stop_workers
 from clusterlab.experiments.provenance import provenance
-from clusterlab.experiments.store import MANIFEST, OURS, ResultStore
+from clusterlab.experiments.store import OURS, ResultStore
 from clusterlab.model.simulate import simulate
 
 SNAPSHOT_TABLES = {"firms", "links", "firms_yearly", "links_yearly"}
@@ -250,15 +257,19 @@ def check_folder(root: Path, force: bool) -> None:
     if root.exists() and not root.is_dir():
         raise OutputError(f"'{root}' is a file, not a results folder; choose another --out.")
     if root.is_dir():
-        ours = (root / MANIFEST).is_file() or store.unfinished_creation()
+        ours = store.written_by_us() or store.unfinished_creation()
         if force:
             refuse_to_replace(root, OURS, written_by_us=ours)
-        elif not ours and not (root / MANIFEST).is_file():
+        elif not ours:
+            kind = read_marker(root)
             raise OutputError(
-                f"Folder '{root}' exists and is not a ClusterLab results folder; choose "
-                "another --out."
+                f"Folder '{root}' exists and is not a ClusterLab results folder"
+                + (" (it holds one ClusterLab run)" if kind == "run" else "")
+                + "; choose another --out."
             )
     make_folder(root, "results folder")
+    if read_marker(root) is None:  # first: a sweep killed now leaves a folder known as ours
+        write_marker(root, "results")
 
 
 def _record(store: ResultStore, outcome: RunOutcome) -> None:

@@ -28,10 +28,12 @@ import pyarrow.parquet as pq
 from clusterlab.experiments.design import Experiment
 from clusterlab.experiments.errors import OutputError
 from clusterlab.experiments.folders import (
+    BOOKKEEPING,
     TMP_MARK,
     atomic_write,
     foreign_entries,
     names,
+    read_marker,
     write_json,
 )
 from clusterlab.experiments.provenance import provenance
@@ -211,14 +213,30 @@ class ResultStore:
     def unfinished_creation(self) -> bool:
         """Whether the folder is what a sweep killed before its manifest leaves behind.
 
-        That is: no manifest, nothing ClusterLab does not write, and no finished run (an
-        empty folder qualifies too).
+        That is: no manifest, ClusterLab's results marker (the first thing a sweep writes
+        into a folder), nothing ClusterLab does not write, and no finished run; or a folder
+        that holds nothing yet (bookkeeping files aside).
         """
-        return (
-            not (self.root / MANIFEST).exists()
-            and not self.foreign_entries()
-            and not any(self.runs_dir.glob("*.parquet"))
-        )
+        if (self.root / MANIFEST).exists() or any(self.runs_dir.glob("*.parquet")):
+            return False
+        if not self.root.is_dir():
+            return True
+        empty = all(p.name in BOOKKEEPING for p in self.root.iterdir())
+        return empty or (read_marker(self.root) == "results" and not self.foreign_entries())
+
+    def written_by_us(self) -> bool:
+        """Whether ClusterLab wrote this results folder.
+
+        Its results marker says so; in folders of versions before the marker, a manifest
+        that is ClusterLab's (read and checked, not only named).
+        """
+        if read_marker(self.root) == "results":
+            return True
+        try:
+            manifest = json.loads((self.root / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(manifest, dict) and manifest.keys() >= MANIFEST_KEYS
 
     def clean_temporaries(self) -> int:
         """Remove temporary files a killed sweep left behind. Returns how many."""

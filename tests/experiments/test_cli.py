@@ -139,6 +139,19 @@ def test_force_refuses_a_folder_clusterlab_did_not_write(tmp_path, capsys):
     assert _hidden_leftovers(tmp_path, "run") == []
 
 
+def test_force_refuses_a_folder_with_a_summary_json_that_is_not_a_runs(tmp_path, capsys):
+    # A file named summary.json is not proof that ClusterLab wrote the folder.
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text('{"my": 1}')
+    (out / "timeseries.csv").write_text("a,b")
+    assert main(["run", *SMALL_RUN, "--out", str(out), "--force"]) == 2
+    assert "ClusterLab did not write it" in capsys.readouterr().err
+    assert (out / "summary.json").read_text() == '{"my": 1}'
+    assert (out / "timeseries.csv").read_text() == "a,b"
+    assert _hidden_leftovers(tmp_path, "run") == []
+
+
 def test_run_a_preset_with_overrides_of_its_own_values(tmp_path):
     out = tmp_path / "marche"
     args = ["run", "--preset", "marche_teaching", "--set", "n_firms=120", "--steps", "2"]

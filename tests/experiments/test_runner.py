@@ -21,6 +21,7 @@ import clusterlab.experiments.runner
 from clusterlab.experiments.cli import main
 from clusterlab.experiments.design import load_experiment, parse_experiment
 from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import MARKER, read_marker
 from clusterlab.experiments.runner import RunOutcome, check_folder, local_executor, run_experiment
 from clusterlab.experiments.store import TMP_MARK, Results, ResultStore, load_results
 from clusterlab.model import ClusterModel
@@ -319,6 +320,50 @@ def test_force_never_deletes_a_folder_that_is_not_a_results_folder(
         err = capsys.readouterr().err
         assert re.search("is not a ClusterLab results folder|ClusterLab did not write it", err)
     assert [p.name for p in thesis.iterdir()] == ["thesis.tex"]
+
+
+USER_FOLDERS = {
+    # entries named as ClusterLab names its own, written by the user
+    "report": {"report.md": "notes", "tables/mydata.csv": "a,b", "figures/fig1.png": "img"},
+    "another tool's manifest": {"manifest.json": '{"name": "my pwa"}', "runs/log1.txt": "x"},
+    "a run's names": {"summary.json": '{"my": 1}', "design.parquet": "not parquet"},
+}
+
+
+@pytest.mark.parametrize("layout", sorted(USER_FOLDERS))
+def test_a_folder_with_clusterlab_names_but_not_written_by_it_is_left_alone(
+    layout: str,
+    write_toml: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Ownership is ClusterLab's marker (or, from earlier versions, its manifest read and
+    # checked), never the names of the entries: a user's report.md is not ours to delete.
+    path, folder = write_toml(ONE_RUN_TOML), tmp_path / "paper"
+    for name, text in USER_FOLDERS[layout].items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    before = sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*.*"))
+    for options in ([], ["--force"], ["--resume"]):
+        assert _sweep(path, folder, *options) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1
+        assert re.search("is not a ClusterLab results folder|ClusterLab did not write it", err)
+    after = sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*.*"))
+    assert after == before
+
+
+def test_a_results_folder_of_an_earlier_version_is_still_ours(
+    write_toml: Callable[..., Path], tmp_path: Path
+) -> None:
+    # Folders written before the marker existed are known by their manifest.
+    path, out = write_toml(ONE_RUN_TOML), tmp_path / "old"
+    assert _sweep(path, out) == 0
+    (out / MARKER).unlink()
+    assert ResultStore(out).written_by_us()
+    assert _sweep(path, out, "--resume") == 0
+    assert _sweep(path, out, "--force") == 0
+    assert read_marker(out) == "results"
 
 
 def test_output_path_that_is_a_file_is_a_one_line_error(

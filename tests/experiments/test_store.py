@@ -9,6 +9,7 @@ import pytest
 
 from clusterlab.experiments.design import load_experiment
 from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.folders import write_marker
 from clusterlab.experiments.store import (
     MANIFEST,
     TMP_MARK,
@@ -147,6 +148,9 @@ def test_unfinished_creation(tmp_path: Path) -> None:
     store.runs_dir.mkdir()
     (tmp_path / f"design.parquet{TMP_MARK}7").write_bytes(b"")
     (tmp_path / ".clusterlab.lock").write_bytes(b"")
+    assert not store.unfinished_creation()  # ClusterLab's names, but not its marker
+    assert not store.written_by_us()
+    write_marker(tmp_path, "results")  # what a sweep writes first into its folder
     assert store.unfinished_creation()  # a sweep killed before its manifest was written
     (store.runs_dir / "000001.summary.parquet").write_bytes(b"")
     assert not store.unfinished_creation()  # runs without a manifest: not ours to rewrite
