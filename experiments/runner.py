@@ -227,6 +227,8 @@ def prepare_folder(
             "finish missing runs or --force to start again."
         )
     store.write_design(exp)  # repairs a deleted or damaged design table
+    store.runs_dir.mkdir(exist_ok=True)  # and deleted run or failure folders
+    store.failed_dir.mkdir(exist_ok=True)
     return store
 
 

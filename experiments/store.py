@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from clusterlab.experiments.folders import (
     write_json,
 )
 from clusterlab.experiments.provenance import provenance
+from clusterlab.model.simulate import EVENT_TABLES
 
 __all__ = ["ResultStore", "Results", "load_results", "read_parquet", "write_json", "write_parquet"]
 
@@ -252,10 +254,18 @@ class ResultStore:
 
     # -- runs --------------------------------------------------------------------------
     def done(self) -> set[int]:
-        """Ids of finished runs (those with a summary file)."""
+        """Ids of finished runs: a summary file and every table the experiment keeps.
+
+        A run whose table was deleted (the repair for a corrupt file) is not finished, so
+        ``--resume`` computes it again.
+        """
         if not self.runs_dir.is_dir():
             return set()
-        return {int(p.name.split(".")[0]) for p in self.runs_dir.glob("*.summary.parquet")}
+        done = _run_ids(self.runs_dir, "summary")
+        manifest = self.manifest()
+        for table in kept_tables(manifest["outputs"] if manifest else ()):
+            done &= _run_ids(self.runs_dir, table)
+        return done
 
     def failed(self) -> set[int]:
         """Ids of runs recorded as failed."""
@@ -314,6 +324,18 @@ def resume_command(manifest: dict[str, Any], root: Path) -> str:
     return f"clusterlab sweep {source} --resume --out {root}"
 
 
+def kept_tables(outputs: Iterable[str]) -> list[str]:
+    """File names (``<run>.<name>.parquet``) of the tables a run keeps, for ``outputs``."""
+    names = []
+    for output in outputs:
+        names += [f"events_{kind}" for kind in EVENT_TABLES] if output == "events" else [output]
+    return names
+
+
+def _run_ids(runs_dir: Path, name: str) -> set[int]:
+    return {int(p.name.split(".")[0]) for p in runs_dir.glob(f"*.{name}.parquet")}
+
+
 def _run_files(runs_dir: Path, name: str) -> list[Path]:
     # Numeric order: the zero-padded ids outgrow their 6 digits at run 1,000,000.
     return sorted(runs_dir.glob(f"*.{name}.parquet"), key=lambda p: int(p.name.split(".")[0]))
@@ -355,6 +377,14 @@ class Results:
                 f"Results folder '{self.root}' has no '{name}' tables; kept: "
                 f"{', '.join(self.manifest.get('outputs', [])) or 'none'}."
             )
+        if not self.summary.empty:  # a finished run without this table: not a whole result
+            lacking = sorted(set(self.summary["run_id"]) - _run_ids(self.root / "runs", name))
+            if lacking:
+                raise OutputError(
+                    f"{len(lacking)} finished run(s) of '{self.root}' lack their {name} "
+                    f"table (first: runs/{lacking[0]:06d}.{name}.parquet); run "
+                    f"'{resume_command(self.manifest, self.root)}' to compute them again."
+                )
         return _read_runs(files, self.manifest, self.root)
 
     @property

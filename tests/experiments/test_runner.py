@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -564,3 +565,33 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_deleted_table_makes_its_run_unfinished_and_resume_computes_it_again(
+    write_toml: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The repair a corrupt table's message gives (delete it, resume) must give the whole
+    # result again, not a report over fewer runs.
+    path = write_toml(ONE_RUN_TOML.replace("replicates = 1", "replicates = 3"))
+    out = tmp_path / "res"
+    assert _sweep(path, out) == 0
+    before = load_results(out).timeseries
+    table = out / "runs" / "000001.timeseries.parquet"
+    table.write_bytes(table.read_bytes()[:100])  # truncated: corrupt
+    with pytest.raises(OutputError, match=r"delete that file and run .*--resume"):
+        _ = load_results(out).timeseries
+    table.unlink()
+    with pytest.raises(OutputError, match=r"1 finished run\(s\) .* lack their timeseries"):
+        _ = load_results(out).timeseries
+    assert ResultStore(out).done() == {0, 2}
+    capsys.readouterr()
+    assert main(["status", str(out)]) == 1  # not complete
+    assert "missing: 1" in capsys.readouterr().out
+    assert _sweep(path, out, "--resume") == 0
+    assert "1 runs completed now, 2 already done" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(load_results(out).timeseries, before)
+    shutil.rmtree(out / "runs")  # every run deleted: resume starts them again
+    shutil.rmtree(out / "failed")
+    assert _sweep(path, out, "--resume") == 0
+    assert "3 runs completed now, 0 already done" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(load_results(out).timeseries, before)
