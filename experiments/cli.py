@@ -57,6 +57,19 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def workers_count(text: str) -> int:
+    """``--workers``: an integer >= 0 (0: the runs execute in this process)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 0 (0: run in this process), not {text!r}"
+        )
+    return value
+
+
 def _add_network_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``network`` command: a run's collaboration network as GraphML."""
     network = sub.add_parser("network", help="write a run's collaboration network as GraphML")
@@ -106,14 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
     sens = sub.add_parser("sensitivity", help="Sobol'/Morris analysis of an experiment file")
     sens.add_argument("experiment", help="experiment file with a sobol or morris design")
-    sens.add_argument("--workers", type=int, default=None, help="worker processes")
+    sens.add_argument("--workers", type=workers_count, default=None, help="worker processes")
     sens.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
     sens.add_argument("--out", help="results folder (default results/<experiment name>)")
     sens.add_argument("--outcome", action="append", help="summary outcome to analyse (repeatable)")
     sens.set_defaults(func=cmd_sensitivity)
     demo = sub.add_parser("demo", help="run the default experiment and write its report")
     demo.add_argument("--out", default="results/demo", help="results folder (default results/demo)")
-    demo.add_argument("--workers", type=int, default=None, help="worker processes")
+    demo.add_argument("--workers", type=workers_count, default=None, help="worker processes")
     demo.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
     demo.add_argument("--force", action="store_true", help="start again from scratch")
     demo.set_defaults(func=cmd_demo)
@@ -160,7 +173,7 @@ def _add_validate_parser(sub: argparse._SubParsersAction) -> None:
     val.add_argument("--steps", type=int, default=50, help="years per run (default 50)")
     val.add_argument("--out", default="docs", help="folder of validation.md (default docs)")
     val.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a parameter")
-    val.add_argument("--workers", type=int, default=None, help="worker processes")
+    val.add_argument("--workers", type=workers_count, default=None, help="worker processes")
     val.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
     val.set_defaults(func=cmd_validate)
 
@@ -170,7 +183,7 @@ def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("experiment", help="experiment file (.toml)")
     sweep.add_argument(
         "--workers",
-        type=int,
+        type=workers_count,
         default=None,
         help="worker processes (default: all cores; 0: run in this process)",
     )

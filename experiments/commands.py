@@ -111,8 +111,14 @@ def _extension_params(refs: list[str]) -> AbstractContextManager[None]:
 
 
 @contextmanager
-def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]:
-    """Open the executor the options ask for; yield it and its parallelism."""
+def _executor(
+    args: argparse.Namespace, runs: int | None = None
+) -> Iterator[tuple[Executor | None, int]]:
+    """Open the executor the options ask for; yield it and its parallelism.
+
+    A local pool (or local Dask cluster) has at most ``runs`` workers: each more would
+    start an interpreter (a few hundred MB) for nothing.
+    """
     from clusterlab.experiments.runner import local_executor  # noqa: PLC0415 - imported when used (start-up)
 
     if args.dask:
@@ -123,7 +129,7 @@ def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]
                 "--dask needs dask.distributed; install it with: pip install 'clusterlab[dask]'."
             ) from None
         if args.dask == "local":
-            n = args.workers or os.cpu_count() or 1
+            n = _cap(args.workers or os.cpu_count() or 1, runs)
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True)
             client = Client(cluster)
         else:
@@ -137,8 +143,14 @@ def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int]]
                 cluster.close()
         return
     workers = os.cpu_count() or 1 if args.workers is None else args.workers
+    workers = _cap(workers, runs) if workers > 0 else 0
     with local_executor(workers) as pool:
         yield pool, workers
+
+
+def _cap(workers: int, runs: int | None) -> int:
+    """``workers``, but no more than ``runs`` (and at least 1)."""
+    return workers if runs is None else max(1, min(workers, runs))
 
 
 DASK_CONNECT_SECONDS = 10
@@ -164,7 +176,7 @@ def _run_sweep(
     from clusterlab.experiments.store import MANIFEST  # noqa: PLC0415 - imported when used (start-up)
 
     try:
-        with _executor(args) as (executor, workers):
+        with _executor(args, runs=len(exp.runs())) as (executor, workers):
             return run_experiment(
                 exp,
                 out,
@@ -192,8 +204,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from clusterlab.experiments.design import load_experiment  # noqa: PLC0415 - imported when used (start-up)
 
     exp = load_experiment(args.experiment)
-    if args.workers is not None and args.workers < 0:
-        raise ParameterError(f"--workers must be >= 0 (0: in this process). Got {args.workers}.")
     out = Path(args.out) if args.out else Path("results") / exp.name
     economies = f" x {exp.economies} economies" if exp.economies is not None else ""
     print(

@@ -323,3 +323,29 @@ def test_run_with_an_extension_sets_its_parameters_by_name(tmp_path, capsys, mon
         assert main([*args, "--out", str(tmp_path / "bad")]) == EXIT_BAD_INPUT
         _one_error_line(capsys, fragment)
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("command", ["sweep x.toml", "sensitivity x.toml", "demo", "validate"])
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_workers_must_be_a_count(command, value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*command.split(), "--workers", value])
+    assert exc.value.code == EXIT_BAD_INPUT
+    _one_error_line(capsys, "--workers", "must be an integer >= 0")
+
+
+def test_a_local_pool_has_no_more_workers_than_runs():
+    import argparse
+    import multiprocessing
+
+    from clusterlab.experiments import commands
+
+    before = {c.pid for c in multiprocessing.active_children()}
+    args = argparse.Namespace(workers=1000, dask=None)
+    with commands._executor(args, runs=1) as (pool, workers):
+        assert workers == 1
+        assert pool.submit(sum, [1, 2]).result() == 3
+        started = [c for c in multiprocessing.active_children() if c.pid not in before]
+        assert len(started) == 1  # one interpreter started, not a thousand
+    with commands._executor(argparse.Namespace(workers=0, dask=None), runs=5) as (pool, n):
+        assert (pool, n) == (None, 0)
