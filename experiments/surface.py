@@ -122,20 +122,28 @@ def surface_section(results: Results, report: Report, fig_dir: Path, tab_dir: Pa
     if not levers or not outcomes:
         return
     surface = pd.concat([response_surface(runs, levers, o) for o in outcomes], ignore_index=True)
-    surface.to_csv(tab_dir / "response_surface.csv", index=False)
     report.heading("Response surface (first order)")
-    report.text(
-        "A sampled design has no baseline: each row is the change of an outcome from the "
-        "low to the high end of one lever, the others held fixed, from a least-squares fit "
-        "of every run's outcome on the levers (95% intervals); R² says how much of the "
-        "variation the levers explain linearly (a low R² means interactions, curvature or "
-        "noise between replicates). tables/response_surface.csv."
-    )
-    shown = surface.assign(
-        effect=[f"{r.effect:+.3g} [{r.low:+.3g}, {r.high:+.3g}]" for r in surface.itertuples()],
-        r2=surface["r2"].map(lambda v: f"{v:.2f}"),
-    )
-    report.table(shown[["outcome", "lever", "effect", "r2", "n"]])
+    if surface.empty:  # no outcome has more runs than the fit has coefficients
+        report.text(
+            f"Not fitted: a first-order fit of {len(levers)} lever(s) needs more than "
+            f"{len(levers) + 1} runs with a finite outcome, and this design has "
+            f"{len(runs)}; add samples or replicates."
+        )
+    else:
+        surface.to_csv(tab_dir / "response_surface.csv", index=False)
+        report.text(
+            "A sampled design has no baseline: each row is the change of an outcome from "
+            "the low to the high end of one lever, the others held fixed, from a "
+            "least-squares fit of every run's outcome on the levers (95% intervals); R² "
+            "says how much of the variation the levers explain linearly (a low R² means "
+            "interactions, curvature or noise between replicates). "
+            "tables/response_surface.csv."
+        )
+        shown = surface.assign(
+            effect=[f"{r.effect:+.3g} [{r.low:+.3g}, {r.high:+.3g}]" for r in surface.itertuples()],
+            r2=surface["r2"].map(lambda v: f"{v:.2f}"),
+        )
+        report.table(shown[["outcome", "lever", "effect", "r2", "n"]])
     report.heading("Partial dependence")
     report.text(
         "Mean outcome (95% interval) in quantile bins of each lever, averaged over the other "

@@ -62,6 +62,7 @@ samples = 8
 
 [design.bounds]
 cross_cluster_subsidy = [0.0, 1.0]
+demand_growth = [0.0, 0.05]
 """
 
 TEN_LEVERS = (
@@ -286,6 +287,22 @@ MALFORMED = [
         r"a number in \[0, 1\] \(share of link fee\)\. Got \[0\.5, 2\.0\]\.",
     ),
     (
+        "sobol with one parameter",
+        SOBOL,
+        "demand_growth = [0.0, 0.05]\n",
+        "",
+        r"'design\.bounds' must give at least two parameters for a sobol design",
+    ),
+    (
+        "morris with one parameter",
+        SOBOL,
+        'type = "sobol"\nsamples = 8\n\n[design.bounds]\ncross_cluster_subsidy = [0.0, 1.0]\n'
+        "demand_growth = [0.0, 0.05]",
+        'type = "morris"\ntrajectories = 4\n\n[design.bounds]\n'
+        "cross_cluster_subsidy = [0.0, 1.0]",
+        r"'design\.bounds' must give at least two parameters for a morris design",
+    ),
+    (
         "morris odd levels",
         SOBOL,
         'type = "sobol"\nsamples = 8',
@@ -297,7 +314,7 @@ MALFORMED = [
         SOBOL,
         "samples = 8",
         "samples = 1099511627776",
-        r"'design\.samples' makes 3,298,534,883,328 design points x 1 replicates",
+        r"'design\.samples' makes 4,398,046,511,104 design points x 1 replicates",
     ),
     (
         "duplicate scenario names given",

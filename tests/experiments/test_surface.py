@@ -64,3 +64,15 @@ def test_compare_on_an_lhs_sweep_shows_surfaces_not_differences_to_point_0(tmp_p
     surface = pd.read_csv(tmp_path / "out" / "tables" / "response_surface.csv")
     assert set(surface["lever"]) == {"cross_cluster_subsidy", "demand_growth"}
     assert (tmp_path / "out" / "figures" / "partial_dependence.png").is_file()
+
+
+def test_compare_on_an_lhs_sweep_too_small_to_fit_says_so(tmp_path):
+    # samples >= 2 is a valid design; 3 runs cannot fit an intercept and two levers
+    path = tmp_path / "lhs.toml"
+    path.write_text(LHS.replace("samples = 8", "samples = 3"))
+    run_experiment(load_experiment(path), tmp_path / "out", executor=None, source=path)
+    compare_report(tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "Not fitted: a first-order fit of 2 lever(s) needs more than 3 runs" in text
+    assert not (tmp_path / "out" / "tables" / "response_surface.csv").exists()
+    assert "## Partial dependence" in text
