@@ -298,8 +298,7 @@ MALFORMED = [
         SOBOL,
         'type = "sobol"\nsamples = 8\n\n[design.bounds]\ncross_cluster_subsidy = [0.0, 1.0]\n'
         "demand_growth = [0.0, 0.05]",
-        'type = "morris"\ntrajectories = 4\n\n[design.bounds]\n'
-        "cross_cluster_subsidy = [0.0, 1.0]",
+        'type = "morris"\ntrajectories = 4\n\n[design.bounds]\ncross_cluster_subsidy = [0.0, 1.0]',
         r"'design\.bounds' must give at least two parameters for a morris design",
     ),
     (
