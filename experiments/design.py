@@ -318,6 +318,7 @@ def _parse_design(
     if economies is not None:
         checks.check_economy_seed_unset(source, fixed, [p.overrides for p in points])
     region_tables.check_tables(source, [{**fixed, **p.overrides} for p in points])
+    checks.check_shock_industries(source, fixed, points, economies)
     return Experiment(
         name=name,
         description=data.get("description", ""),

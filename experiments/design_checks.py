@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from clusterlab.model.errors import ClusterLabError
+from clusterlab.model.industries import build_economy
 from clusterlab.model.params import ParamSpec, param_specs, suggest
 from clusterlab.model.presets import PRESETS, preset
+from clusterlab.model.world import economy_streams
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -293,6 +295,40 @@ def validated_overrides(source: str, where: str, base: str, values: dict) -> Non
         preset(base, **values)
     except ClusterLabError as exc:
         raise error_in(source, f"[{where}] {exc}") from None
+
+
+def check_shock_industries(
+    source: str, fixed: dict, points: list[Any], economies: int | None
+) -> None:
+    """Refuse a ``shock_industry`` that the economy of some run does not have.
+
+    The parameter's declared range is an upper bound for every economy; how many
+    industries an economy has depends on its ``economy_seed`` (and the world
+    parameters), so an index is checked against each economy the runs use, here, before
+    any run: a run with it would fail, and no ``--resume`` could repair that.
+    """
+    counts: dict[tuple[int, str], int] = {}
+    for point in points:
+        params = preset(point.preset, **{**fixed, **point.overrides})
+        shock = params.market.shock_industry
+        if shock < 0:
+            continue
+        for seed in range(economies) if economies else (params.world.economy_seed,):
+            key = (seed, repr(params.world))
+            if key not in counts:
+                counts[key] = build_economy(params.world, economy_streams(seed).industries)[1].n
+            if shock >= counts[key]:
+                where = (
+                    "fixed"
+                    if "shock_industry" not in point.overrides
+                    else f"design point {point.point} ({point.scenario})"
+                )
+                raise error_in(
+                    source,
+                    f"[{where}] 'shock_industry' must be -1 or an industry index below "
+                    f"{counts[key]}: the economy of economy_seed {seed} has {counts[key]} "
+                    f"industries. Got {shock}.",
+                )
 
 
 def check_size(source: str, key: str, points: int, replicates: int, economies: int = 1) -> None:

@@ -130,3 +130,47 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.kill()
             server.wait()
         log.close()
+
+
+FAILING_EXTENSION = '''\
+"""A test extension: its stage raises in every run whose ``fail_now`` is 1."""
+
+from clusterlab.model.extension import Extension, ExtensionParam
+from clusterlab.model.schedule import Stage
+
+
+def fail(ws, params, rng, year):
+    if year.settings["fail_now"] >= 1:
+        raise RuntimeError("this run was asked to fail (fail_now = 1)")
+
+
+FAILING = Extension(
+    name="failing",
+    after="rd_budgets",
+    stages=(
+        Stage(
+            name="fail",
+            actors=("firm",),
+            run=fail,
+            reads=(),
+            writes=(),
+            module="failing_extension",
+            doc="raises when fail_now = 1",
+        ),
+    ),
+    params=(ExtensionParam("fail_now", 0.0, 0.0, 1.0, "flag", "1: the run raises."),),
+)
+'''
+"""A valid experiment whose runs can fail at run time: failure isolation and reports."""
+
+
+@pytest.fixture(scope="session")
+def failing_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Make ``failing_extension:FAILING`` importable here and in spawned workers."""
+    import sys
+
+    folder = tmp_path_factory.mktemp("extension")
+    (folder / "failing_extension.py").write_text(FAILING_EXTENSION)
+    sys.path.insert(0, str(folder))  # workers inherit the parent's sys.path
+    yield "failing_extension:FAILING"
+    sys.path.remove(str(folder))

@@ -792,3 +792,27 @@ def test_economies_refuse_an_economy_seed_in_the_bounds() -> None:
     data["design"]["bounds"] = {"economy_seed": [0, 10]}
     with pytest.raises(ExperimentError, match=r"'economies' .* cannot also be set in \[design\]"):
         parse_experiment(data)
+
+
+@pytest.mark.parametrize(
+    ("design", "where"),
+    [
+        ("[fixed]\nshock_industry = 40\n[design]\ntype = \"grid\"\n"
+         "[design.parameters]\ncross_cluster_subsidy = [0.0, 0.5]\n", "fixed"),
+        ("[design]\ntype = \"grid\"\n[design.parameters]\nshock_industry = [3, 40]\n",
+         "design point 1"),
+        ("economies = 3\n[design]\ntype = \"grid\"\n[design.parameters]\n"
+         "shock_industry = [-1, 15]\n", "design point 1"),
+    ],
+)  # fmt: skip
+def test_a_shock_industry_some_economy_lacks_is_refused_when_read(
+    tmp_path: Path, design: str, where: str
+) -> None:
+    # In range [-1, 100], but an economy has fewer industries (16 for economy_seed 0,
+    # 14 and 13 for seeds 1 and 2): every run with it would fail, so the file is refused.
+    path = tmp_path / "shock.toml"
+    path.write_text(f'name = "shock"\nsteps = 3\nreplicates = 1\n{design}')
+    with pytest.raises(ExperimentError, match=rf"\[{where}.*'shock_industry' must be -1 or an"):
+        load_experiment(path)
+    path.write_text(path.read_text().replace("40", "12").replace("15", "12"))
+    assert load_experiment(path).n_runs > 0  # an industry every economy has

@@ -78,12 +78,13 @@ cluster_org_funding = [0.0, 1.0] }
 
 BROKEN_TOML = """\
 name = "broken"
-description = "One scenario shocks an industry the generic economy does not have."
+description = "One scenario's runs raise (the failing_extension fixture)."
 preset = "baseline"
 steps = 3
 replicates = 2
 seed = 5
 outputs = []
+extensions = ["failing_extension:FAILING"]
 
 [fixed]
 n_firms = 120
@@ -96,13 +97,12 @@ preset = "baseline"
 
 [[design.scenarios]]
 name = "broken_shock"
-set = { shock_industry = 99 }
+set = { fail_now = 1.0 }
 
 [[design.scenarios]]
 preset = "ris3_relatedness"
 """
-"""shock_industry = 99 passes validation (range -1..100) but the generic economy has 15
-industries, so building the model raises: both runs of broken_shock fail at run time."""
+"""Both runs of broken_shock raise in their first year (the failing_extension fixture)."""
 
 DEMO_TOML = """\
 name = "demo_tiny"
@@ -195,7 +195,7 @@ def grid(workdir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def broken(workdir: Path) -> Path:
+def broken(workdir: Path, failing_extension: str) -> Path:
     path = workdir / "broken.toml"
     path.write_text(BROKEN_TOML)
     out = _sweep(path, workdir / "broken")
@@ -358,7 +358,7 @@ def test_failed_runs_are_reported(broken):
     assert (
         "4 of 6 runs finished; 2 failed; scenarios without any finished run: broken_shock."
     ) in text
-    assert "run 2: clusterlab.model.errors.ParameterError: The 'shock_industry' parameter" in text
+    assert "run 2: RuntimeError: this run was asked to fail" in text
     headline = pd.read_csv(broken / "tables" / "headline.csv")
     assert list(headline["scenario"]) == ["baseline", "ris3_relatedness"]
     assert_self_contained((broken / "report.html").read_text())

@@ -35,6 +35,7 @@ name = "failing"
 steps = 3
 replicates = 2
 seed = 5
+extensions = ["failing_extension:FAILING"]
 
 [fixed]
 n_firms = 100
@@ -46,14 +47,15 @@ type = "scenarios"
 preset = "baseline"
 
 [[design.scenarios]]
-name = "no such industry"
+name = "asked to fail"
 preset = "baseline"
-set = {shock_industry = 99}
+set = {fail_now = 1.0}
 
 [[design.scenarios]]
 preset = "ris3_relatedness"
 """
-"""3 points x 2 replicates; runs 2 and 3 (the middle point) raise when the model is built."""
+"""3 points x 2 replicates; runs 2 and 3 (the middle point) raise in their first year
+(the ``failing_extension`` fixture)."""
 
 ONE_RUN_TOML = """\
 name = "one"
@@ -204,7 +206,10 @@ def test_shock_industry_99_passes_validation_but_the_model_raises() -> None:
 
 
 def test_failing_run_is_recorded_and_the_sweep_goes_on(
-    write_toml: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    write_toml: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    failing_extension: str,
 ) -> None:
     path, out = write_toml(FAILING_TOML), tmp_path / "results"
     # through a worker process: the traceback must come back as text
@@ -216,10 +221,10 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(
     store = ResultStore(out)
     assert (store.done(), store.failed()) == ({0, 1, 4, 5}, {2, 3})
     record = json.loads((out / "failed" / "2.json").read_text())
-    assert (record["run_id"], record["scenario"], record["replicate"]) == (2, "no such industry", 0)
-    assert record["overrides"] == {"n_firms": 100, "shock_industry": 99}
+    assert (record["run_id"], record["scenario"], record["replicate"]) == (2, "asked to fail", 0)
+    assert record["overrides"] == {"n_firms": 100, "fail_now": 1.0}
     assert record["traceback"].startswith("Traceback (most recent call last):")
-    assert "ParameterError: The 'shock_industry' parameter" in record["traceback"]
+    assert "RuntimeError: this run was asked to fail" in record["traceback"]
     failed = load_results(out).failed
     assert failed["run_id"].tolist() == [2, 3]
 
