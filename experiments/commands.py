@@ -98,16 +98,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _extension_params(refs: list[str]) -> AbstractContextManager[None]:
     """Make the extensions' parameters known by name; one line if a reference is unusable."""
+    from clusterlab.experiments.errors import reference_problem  # noqa: PLC0415 - imported when used (start-up)
     from clusterlab.model.extension import extension_params  # noqa: PLC0415 - imported when used (start-up)
 
     try:  # importing runs the module's code: name only modules you trust
         return extension_params(refs)
     except Exception as exc:  # whatever the import raises: one line
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ParameterError(
-            f"--extension cannot be used: {first}. Give 'package.module:object', importable "
-            "here (installed, or on PYTHONPATH)."
-        ) from None
+        raise ParameterError(f"--extension cannot be used: {reference_problem(exc)}") from None
 
 
 @contextmanager

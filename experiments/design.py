@@ -365,6 +365,13 @@ def _design(
     problem = _problem(source, design.get("bounds", {}))
     key, n_points = _sample_size(source, kind, design, problem["num_vars"])
     checks.check_size(source, key, n_points, *per_point)
+    if kind is not DesignKind.LHS and problem["num_vars"] < 2:  # SALib refuses one
+        raise checks.error_at(
+            source,
+            "design.bounds",
+            f"must give at least two parameters for a {kind.value} design (its indices "
+            "compare parameters); for one parameter use a grid design.",
+        )
     samples = _sample(kind, problem, design, seed)
     points = [
         DesignPoint(i, f"point {i}", base, _typed_row(problem, row))
@@ -464,13 +471,6 @@ def _sample_size(source: str, kind: DesignKind, design: dict, num_vars: int) -> 
     """Return the key that sets a sampled design's size, and its number of points."""
     if kind is DesignKind.LHS:
         return "design.samples", checks.lhs_size(source, design)
-    if num_vars < 2:  # SALib's indices compare parameters: it refuses a single one
-        raise checks.error_at(
-            source,
-            "design.bounds",
-            f"must give at least two parameters for a {kind.value} design (its indices "
-            "compare parameters); for one parameter use a grid design.",
-        )
     if kind is DesignKind.SOBOL:
         return "design.samples", checks.sobol_size(source, design, num_vars)
     return "design.trajectories", checks.morris_size(source, design, num_vars)

@@ -516,6 +516,7 @@ def checked_extensions(source: str, refs: list) -> tuple[str, ...]:
     inherit this process's ``sys.path``); the extensions must fit the default schedule
     together (:func:`clusterlab.model.extension.schedule_with`).
     """
+    from clusterlab.experiments.errors import reference_problem  # noqa: PLC0415
     from clusterlab.model.extension import resolve_extensions, schedule_with  # noqa: PLC0415
     from clusterlab.model.schedule import YEARLY_SCHEDULE  # noqa: PLC0415 - loads the model
 
@@ -526,6 +527,5 @@ def checked_extensions(source: str, refs: list) -> tuple[str, ...]:
     try:  # importing runs the module's code: name only modules you trust
         schedule_with(YEARLY_SCHEDULE, resolve_extensions(refs))
     except Exception as exc:  # whatever the import raises: one line
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise error_at(source, "extensions", f"cannot be used: {first}") from None
+        raise error_at(source, "extensions", f"cannot be used: {reference_problem(exc)}") from None
     return tuple(refs)

@@ -203,6 +203,8 @@ def prepare_folder(
         experiment's runs and neither ``resume`` nor ``force`` was given.
     """
     store = ResultStore(root)
+    if read_marker(root) is None:  # first: a sweep killed now leaves a folder known as ours
+        write_marker(root, "results")
     if force:
         clear_entries(root, OURS)
     store.clean_temporaries()
@@ -270,8 +272,6 @@ def check_folder(root: Path, force: bool) -> None:
                 + "; choose another --out."
             )
     make_folder(root, "results folder")
-    if read_marker(root) is None:  # first: a sweep killed now leaves a folder known as ours
-        write_marker(root, "results")
 
 
 def _record(store: ResultStore, outcome: RunOutcome) -> None:

@@ -349,3 +349,19 @@ def test_a_local_pool_has_no_more_workers_than_runs():
         assert len(started) == 1  # one interpreter started, not a thousand
     with commands._executor(argparse.Namespace(workers=0, dask=None), runs=5) as (pool, n):
         assert (pool, n) == (None, 0)
+
+
+@pytest.mark.parametrize(
+    ("refs", "message"),
+    [
+        (["badformat"], "must read 'package.module:object'. Got 'badformat'."),
+        (["no_such_module_x:X"], "No module named 'no_such_module_x'; give "),
+        (["clusterlab.model.extension:NOPE"], "has no attribute 'NOPE'; give "),
+    ],
+)
+def test_an_unusable_extension_is_one_line_with_its_own_fix(refs, message, capsys):
+    args = [a for r in refs for a in ("--extension", r)]
+    assert main(["run", *SMALL_RUN, *args]) == EXIT_BAD_INPUT
+    line = _one_error_line(capsys, "--extension cannot be used: ", message)
+    assert ".." not in line
+    assert line.endswith(".")

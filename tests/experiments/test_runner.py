@@ -416,7 +416,10 @@ def test_worker_memory_stays_flat_over_many_runs(tmp_path: Path) -> None:
 
 
 def test_in_process_runs_leave_no_mesa_registries(
-    write_toml: Callable[..., Path], tmp_path: Path, live_models: Callable[[], list]
+    write_toml: Callable[..., Path],
+    tmp_path: Path,
+    live_models: Callable[[], list],
+    failing_extension: str,
 ) -> None:
     before = {id(m) for m in live_models()}
     report = run_experiment(load_experiment(write_toml(FAILING_TOML)), tmp_path / "in process")

@@ -19,7 +19,14 @@ import pytest
 from clusterlab.experiments.cli import main
 from clusterlab.experiments.design import load_experiment
 from clusterlab.experiments.errors import OutputError
-from clusterlab.experiments.folders import LOCK_FILE, OWNER_FILE, locked, protected_reason
+from clusterlab.experiments.folders import (
+    LOCK_FILE,
+    MARKER,
+    OWNER_FILE,
+    locked,
+    protected_reason,
+    write_marker,
+)
 from clusterlab.experiments.runner import run_experiment
 from clusterlab.experiments.store import load_results
 
@@ -134,17 +141,20 @@ def test_force_replaces_a_results_folder_clusterlab_wrote(cli, tmp_path, small_f
 CREATION_STATES = {
     "empty folder": [],
     "lock only": [LOCK_FILE, OWNER_FILE],
-    "layout only": [LOCK_FILE, "runs/", "failed/"],
-    "design half-written": [LOCK_FILE, "runs/", "failed/", "design.parquet.tmp-123"],
-    "design, no manifest": [LOCK_FILE, "runs/", "failed/", "design.parquet"],
+    "marker only": [LOCK_FILE, MARKER],
+    "layout only": [LOCK_FILE, MARKER, "runs/", "failed/"],
+    "design half-written": [LOCK_FILE, MARKER, "runs/", "failed/", "design.parquet.tmp-123"],
+    "design, no manifest": [LOCK_FILE, MARKER, "runs/", "failed/", "design.parquet"],
     "manifest half-written": [
         LOCK_FILE,
+        MARKER,
         "runs/",
         "failed/",
         "design.parquet",
         "manifest.json.tmp-123",
     ],
 }
+"""What a sweep killed while creating its folder leaves: the marker is its first write."""
 
 
 @pytest.mark.parametrize("state", CREATION_STATES)
@@ -155,6 +165,8 @@ def test_a_sweep_killed_while_creating_its_folder_resumes(state, resume, tmp_pat
     for entry in CREATION_STATES[state]:
         if entry.endswith("/"):
             (out / entry).mkdir()
+        elif entry == MARKER:
+            write_marker(out, "results")
         elif entry == "design.parquet":
             pd.DataFrame({"point": [0]}).to_parquet(out / entry)
         else:
@@ -439,3 +451,14 @@ def test_every_json_file_of_a_results_folder_is_strict(tmp_path, small_file, cap
     capsys.readouterr()
     for path in out.rglob("*.json"):
         _strict(path.read_text())
+
+
+def test_a_layout_without_the_marker_is_not_taken_for_a_killed_sweep(tmp_path, small_file):
+    # runs/ and failed/ are names a user's folder can have too: without ClusterLab's
+    # marker (a sweep's first write) the folder is not adopted, and nothing is written.
+    out = tmp_path / "results"
+    (out / "runs").mkdir(parents=True)
+    (out / "failed").mkdir()
+    with pytest.raises(OutputError, match="is not a ClusterLab results folder"):
+        run_experiment(load_experiment(small_file), out)
+    assert sorted(p.name for p in out.iterdir()) == ["failed", "runs"]

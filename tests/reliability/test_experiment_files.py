@@ -291,6 +291,8 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ("morris 1 trajectory", sampled("morris", "trajectories = 1"), r"'design\.trajectories' mu"),
     ("morris no trajectories", sampled("morris", ""), r"'design\.trajectories' is required for"),
     ("morris 1e12", sampled("morris", "trajectories = 1000000000000"), r"'design\.trajectories'"),
+    ("morris 1 parameter", sampled("morris", "trajectories = 4"), r"'design\.bounds' must give at"),
+    ("sobol 1 parameter", sampled("sobol", "samples = 8"), r"'design\.bounds' must give at least"),
     # --- sampled designs: bounds
     ("bounds missing", toml(design='[design]\ntype = "lhs"\nsamples = 4\n'), r"'design\.bounds'"),
     ("bounds not a table", toml(design='[design]\ntype = "lhs"\nbounds = 5\n'), r"'design\.bou"),
@@ -565,9 +567,16 @@ VALID_VARIANTS = st.fixed_dictionaries(
             ),
             st.fixed_dictionaries(
                 {
-                    "type": st.sampled_from(["lhs", "sobol"]),
+                    "type": st.just("lhs"),
                     "samples": st.sampled_from([2, 4, 8]),
                     "bounds": st.dictionaries(st.sampled_from(SHARES), PAIRS, min_size=1),
+                }
+            ),
+            st.fixed_dictionaries(  # Sobol' and Morris indices compare 2+ parameters
+                {
+                    "type": st.just("sobol"),
+                    "samples": st.sampled_from([2, 4, 8]),
+                    "bounds": st.dictionaries(st.sampled_from(SHARES), PAIRS, min_size=2),
                 }
             ),
             st.fixed_dictionaries(
@@ -575,7 +584,7 @@ VALID_VARIANTS = st.fixed_dictionaries(
                     "type": st.just("morris"),
                     "trajectories": st.integers(2, 4),
                     "levels": st.sampled_from([2, 4, 1000]),
-                    "bounds": st.dictionaries(st.sampled_from(SHARES), PAIRS, min_size=1),
+                    "bounds": st.dictionaries(st.sampled_from(SHARES), PAIRS, min_size=2),
                 }
             ),
         ),
