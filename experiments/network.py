@@ -69,16 +69,32 @@ def write_network(
         If the folder did not keep the firm and link tables of that run, or ``out`` cannot
         be written.
     """
-    from clusterlab.experiments.store import read_parquet  # noqa: PLC0415 - the store imports the design
+    from clusterlab.experiments.store import (  # noqa: PLC0415 - the store imports the design
+        ResultStore,
+        read_parquet,
+        resume_command,
+    )
 
-    runs = Path(root) / "runs"
+    store = ResultStore(Path(root))
+    manifest = store.manifest()
+    if manifest is None:
+        raise OutputError(f"'{root}' is not a ClusterLab results folder (no manifest.json).")
+    if not 0 <= run_id < manifest["n_runs"]:
+        raise OutputError(
+            f"Results folder '{root}' has runs 0 to {manifest['n_runs'] - 1}; got --run {run_id}."
+        )
+    if not {"firms", "links"} <= set(manifest.get("outputs", [])):
+        raise OutputError(
+            f"Results folder '{root}' kept no firm and link tables; add "
+            'outputs = ["firms", "links"] to the experiment file and run it again.'
+        )
     tables = {}
     for name in ("firms", "links"):
-        path = runs / f"{run_id:06d}.{name}.parquet"
+        path = store.runs_dir / f"{run_id:06d}.{name}.parquet"
         if not path.is_file():
             raise OutputError(
-                f"'{path}' is missing: run {run_id} kept no {name} table; add "
-                'outputs = ["firms", "links"] to the experiment file and run it again.'
+                f"'{path}' is missing: run {run_id} has not finished; finish the sweep "
+                f"with '{resume_command(manifest, store.root)}'."
             )
         tables[name] = read_parquet(path, "run the sweep again with --resume")
     graph = collaboration_graph(tables["firms"], tables["links"], kinds)

@@ -179,8 +179,17 @@ def test_network_cli_writes_graphml_and_refuses_runs_without_tables(own_results,
     out = tmp_path / "n.graphml"
     assert main(["network", str(own_results.root), "--run", "0", "--out", str(out)]) == 0
     assert nx.read_graphml(out).number_of_nodes() > 0
-    assert main(["network", str(own_results.root), "--run", "99", "--out", str(out)]) == 2
-    assert "run 99 kept no firms table" in capsys.readouterr().err
+    capsys.readouterr()
+    for run in ("99", "-1"):  # no such run: said so, not "kept no table"
+        assert main(["network", str(own_results.root), "--run", run, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"has runs 0 to {own_results.manifest['n_runs'] - 1}; got --run {run}" in err
+    (own_results.root / "runs" / "000001.links.parquet").rename(tmp_path / "links.parquet")
+    try:
+        assert main(["network", str(own_results.root), "--run", "1", "--out", str(out)]) == 2
+        assert "run 1 has not finished; finish the sweep" in capsys.readouterr().err
+    finally:
+        (tmp_path / "links.parquet").rename(own_results.root / "runs" / "000001.links.parquet")
 
 
 def test_collaboration_graph_hand_made():
