@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.errors import OutputError, unknown_outcome
 from clusterlab.experiments.store import Results
 from clusterlab.model.params import suggest
 
@@ -222,7 +222,7 @@ def discover(
     runs = discovery_inputs(results, policy)
     if outcome not in runs:
         known = [c for c in results.summary.columns if c not in KEYS]
-        raise OutputError(f"Unknown outcome '{outcome}'.{suggest(outcome, known)}")
+        raise OutputError(unknown_outcome(outcome, known))
     values = runs[outcome].to_numpy(dtype=float)
     keep = np.isfinite(values)
     y = values < below if below is not None else values > above

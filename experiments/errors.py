@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clusterlab.model.errors import ClusterLabError
 
-__all__ = ["OutputError", "reference_problem"]
+__all__ = ["OutputError", "reference_problem", "unknown_outcome"]
 
 
 class OutputError(ClusterLabError):
@@ -25,3 +25,17 @@ def reference_problem(exc: BaseException) -> str:
             f"{first}; give 'package.module:object' importable here (installed, or on PYTHONPATH)."
         )
     return f"{first}."
+
+
+def unknown_outcome(outcome: str, known: list[str]) -> str:
+    """Return the one-line message for an outcome the results lack, with the fix.
+
+    A close name is suggested; otherwise the first outcomes are listed.
+    """
+    from clusterlab.model.params import suggest  # noqa: PLC0415 - only on this error
+
+    hint = suggest(outcome, known)
+    if not hint:
+        shown = ", ".join(sorted(known)[:6])
+        hint = f" Give a column of the runs' summary, e.g. {shown} ({len(known)} in all)."
+    return f"Unknown outcome '{outcome}'.{hint}"

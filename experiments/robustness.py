@@ -20,9 +20,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from clusterlab.experiments.errors import OutputError
+from clusterlab.experiments.errors import OutputError, unknown_outcome
 from clusterlab.experiments.xlrm import parse_criterion
-from clusterlab.model.params import suggest
 
 __all__ = [
     "DIRECTIONS",
@@ -76,9 +75,7 @@ def world_table(summary: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
         )
     for outcome in outcomes:
         if outcome not in summary:
-            raise OutputError(
-                f"Unknown outcome '{outcome}'.{suggest(outcome, list(summary.columns))}"
-            )
+            raise OutputError(unknown_outcome(outcome, list(summary.columns)))
     order = list(dict.fromkeys(summary["policy"]))
     table = summary.groupby(["policy", "world"], sort=False)[outcomes].mean().reset_index()
     table["policy"] = pd.Categorical(table["policy"], categories=order, ordered=True)
@@ -188,7 +185,7 @@ def satisficing(table: pd.DataFrame, criteria: Mapping[str, str]) -> pd.DataFram
                 'e.g. ">= 30".'
             )
         if outcome not in table:
-            raise OutputError(f"Unknown outcome '{outcome}'.{suggest(outcome, list(table))}")
+            raise OutputError(unknown_outcome(outcome, list(table)))
         op, value = parsed
         tests[f"{outcome} {op} {value:g}"] = OPERATORS[op](table[outcome], value)
     met = pd.DataFrame(tests).assign(policy=table["policy"])
