@@ -47,9 +47,11 @@ __all__ = [
     "locked",
     "make_folder",
     "names",
+    "pid_alive",
     "protected_reason",
     "read_marker",
     "refuse_to_replace",
+    "remove_stale",
     "write_json",
     "write_marker",
 ]
@@ -178,6 +180,42 @@ def clear_entries(folder: Path, ours: re.Pattern[str]) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(folder: Path, prefix: str) -> int:
+    """Remove ``<prefix><label>-<pid>[-<n>]`` entries of ``folder`` whose process is dead.
+
+    They are what a killed ``run`` or ``compare`` leaves (a hidden staging folder); one
+    of a process still running is its work in progress and is kept. Returns how many.
+    """
+    removed = 0
+    for path in folder.glob(f"{glob_escape(prefix)}*"):
+        fields = path.name[len(prefix) :].split("-")
+        pids = [int(f) for f in fields if f.isdigit()]
+        if not pids or pid_alive(pids[0]) or path.is_symlink():
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with the characters ``glob`` treats specially escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def read_marker(folder: Path) -> str | None:

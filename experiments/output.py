@@ -21,6 +21,7 @@ from clusterlab.experiments.folders import (
     make_folder,
     read_marker,
     refuse_to_replace,
+    remove_stale,
     write_json,
     write_marker,
 )
@@ -110,6 +111,9 @@ def write_run(result: SimulationResult, out: Path, *, preset: str, force: bool =
     out = Path(out)
     _check_target(out, force)
     make_folder(out.parent, "output folder", named=out)
+    # what a killed run left beside it: its half-written folder, or the old one it was
+    # replacing (--force asked for it to go)
+    remove_stale(out.parent, f".{out.name}{TMP_MARK}")
     tmp = _new_sibling(out, "new")
     try:
         for name, df in _tables(result).items():

@@ -23,7 +23,7 @@ from clusterlab.experiments.analysis import (
 )
 from clusterlab.experiments.effects import lever_doses
 from clusterlab.experiments.errors import OutputError
-from clusterlab.experiments.folders import TMP_MARK
+from clusterlab.experiments.folders import TMP_MARK, remove_stale
 from clusterlab.experiments.plots import (
     plot_cost_effectiveness,
     plot_scenarios,
@@ -187,6 +187,7 @@ def staged_folder(root: Path) -> Iterator[Path]:
     full disk) leaves the folder's earlier report as it was and no partial tables or
     figures. Files in ``figures/`` and ``tables/`` replace their namesakes one by one.
     """
+    remove_stale(root, f".report{TMP_MARK}")  # what a killed compare left
     stage = root / f".report{TMP_MARK}{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     try:

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -365,3 +366,20 @@ def test_an_unusable_extension_is_one_line_with_its_own_fix(refs, message, capsy
     line = _one_error_line(capsys, "--extension cannot be used: ", message)
     assert ".." not in line
     assert line.endswith(".")
+
+
+def test_a_killed_runs_hidden_folder_is_removed_by_the_next_run(tmp_path):
+    # A run killed while writing leaves .<out>.tmp-new-<pid>-0 beside its target; the
+    # next run into that target removes it (its process is gone), not another's in use.
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(done.stdout)
+    out = tmp_path / "run"
+    stale = tmp_path / f".run.tmp-new-{dead}-0"
+    stale.mkdir()
+    (stale / "timeseries.csv").write_text("half")
+    busy = tmp_path / f".run.tmp-new-{os.getpid()}-7"  # a live process's work in progress
+    busy.mkdir()
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == 0
+    assert not stale.exists()
+    assert busy.is_dir()

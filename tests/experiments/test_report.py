@@ -10,6 +10,8 @@ import base64
 import re
 import shutil
 import struct
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -496,3 +498,20 @@ def test_headline_table_formats_mean_and_interval():
         radical: ["8.5 [2.15, 14.9]", "3"],
         spend: ["0 [0, 0]", "10.5 [4.01, 17]"],
     }
+
+
+def test_compare_removes_the_staging_folder_a_killed_compare_left(tmp_path: Path) -> None:
+    path = tmp_path / "grid.toml"
+    path.write_text(GRID_TOML)
+    out = _sweep(path, tmp_path / "grid")
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = out / f".report.tmp-{int(done.stdout)}"  # that process has ended
+    (stale / "tables").mkdir(parents=True)
+    compare_report(out)
+    assert not stale.exists()
+    assert (out / "report.md").is_file()
